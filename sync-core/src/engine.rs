@@ -1,0 +1,269 @@
+//! The engine: the host's store, clock and event sink, and the operations that use them.
+//!
+//! Invariants: preview, check and verify never write; execute writes exactly one change set
+//! (the plan's writes, guarded by the scope version the plan was computed from) or nothing;
+//! events are emitted only after the store accepted the change set.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tracing::{debug, info, instrument, warn};
+
+use crate::clock::{Clock, SystemClock};
+use crate::diff::{self, Plan, Policy, SkipReason, Skipped, VerifyReport};
+use crate::error::{Error, Result};
+use crate::event::{Event, EventSink, NullSink};
+use crate::model::{Listing, Task};
+use crate::store::{ChangeSet, ScopeGuard, StoreError, TaskStore, TaskWrite};
+
+/// What an executed plan did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecuteReport {
+    /// The scope.
+    pub scope: String,
+    /// Tasks created.
+    pub created: usize,
+    /// Tasks updated.
+    pub updated: usize,
+    /// Tasks deleted (in overwrite mode this counts the deleted-then-recreated ones too).
+    pub deleted: usize,
+    /// Tasks whose sync base moved.
+    pub rebased: usize,
+    /// The scope's version after the sync.
+    pub scope_version: u64,
+}
+
+/// The sync engine: cheap to clone, safe to share across threads.
+#[derive(Clone)]
+pub struct SyncEngine {
+    store: Arc<dyn TaskStore>,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncEngine").finish_non_exhaustive()
+    }
+}
+
+impl SyncEngine {
+    /// An engine on a store, with the system clock and no event sink.
+    pub fn new(store: Arc<dyn TaskStore>) -> Self {
+        SyncEngine {
+            store,
+            clock: Arc::new(SystemClock),
+            events: Arc::new(NullSink),
+        }
+    }
+
+    /// Uses this clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sends events to this sink.
+    pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn TaskStore> {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Computes what syncing `listing` into `scope` would do. Read-only.
+    #[instrument(skip_all, fields(scope = %scope, source = %listing.source, items = listing.items.len()))]
+    pub async fn preview(&self, scope: &str, listing: &Listing, policy: &Policy) -> Result<Plan> {
+        diff::validate_listing(scope, listing)?;
+        policy.validate()?;
+        let snapshot = self.store.snapshot(scope.to_owned()).await?;
+        let mut plan = diff::compute(scope, &snapshot, listing, policy);
+        self.skip_identities_elsewhere(&mut plan).await?;
+        plan.token = diff::token(&plan);
+        info!(
+            creates = plan.counts.creates,
+            updates = plan.counts.updates,
+            deletes = plan.counts.deletes,
+            skipped = plan.counts.skipped,
+            conflicts = plan.counts.conflicts,
+            scope_version = plan.scope_version,
+            "sync previewed"
+        );
+        Ok(plan)
+    }
+
+    /// Moves creates whose identity already lives in another scope to `skipped`: identity is
+    /// global, and a sync never creates the same external task twice.
+    async fn skip_identities_elsewhere(&self, plan: &mut Plan) -> Result<()> {
+        if plan.creates.is_empty() {
+            return Ok(());
+        }
+        let ids = plan
+            .creates
+            .iter()
+            .map(|c| c.task.external_id.clone())
+            .collect();
+        let found = self.store.find_identities(plan.source.clone(), ids).await?;
+        let elsewhere: rustc_hash::FxHashMap<String, String> = found
+            .into_iter()
+            .filter(|identity| identity.scope != plan.scope)
+            .map(|identity| (identity.external_id, identity.scope))
+            .collect();
+        if elsewhere.is_empty() {
+            return Ok(());
+        }
+        let unchanged = plan.counts.unchanged;
+        let creates = std::mem::take(&mut plan.creates);
+        for create in creates {
+            match elsewhere.get(&create.task.external_id) {
+                Some(scope) => plan.skipped.push(Skipped {
+                    external_id: create.task.external_id.clone(),
+                    id: Some(create.task.id.clone()),
+                    title: create.task.title.clone(),
+                    reason: SkipReason::OwnedByOtherScope {
+                        scope: scope.clone(),
+                    },
+                }),
+                None => plan.creates.push(create),
+            }
+        }
+        plan.counts = diff::recount(plan, unchanged);
+        Ok(())
+    }
+
+    /// Whether a sync of `listing` into `scope` would write anything.
+    pub async fn check_sync_needed(
+        &self,
+        scope: &str,
+        listing: &Listing,
+        policy: &Policy,
+    ) -> Result<bool> {
+        diff::validate_listing(scope, listing)?;
+        policy.validate()?;
+        let snapshot = self.store.snapshot(scope.to_owned()).await?;
+        let mut plan = diff::compute(scope, &snapshot, listing, policy);
+        self.skip_identities_elsewhere(&mut plan).await?;
+        Ok(!plan.is_empty())
+    }
+
+    /// Compares `scope` with `listing`, regardless of policy. Read-only.
+    pub async fn verify(&self, scope: &str, listing: &Listing) -> Result<VerifyReport> {
+        diff::validate_listing(scope, listing)?;
+        let snapshot = self.store.snapshot(scope.to_owned()).await?;
+        Ok(diff::verify(&snapshot, listing))
+    }
+
+    /// Applies exactly `plan`, atomically. Refuses an unconfirmed call, a plan whose writes do
+    /// not match its token, and a plan whose scope changed since the preview (stale plan).
+    #[instrument(skip_all, fields(scope = %plan.scope, source = %plan.source))]
+    pub async fn execute(&self, plan: &Plan, confirmed: bool) -> Result<ExecuteReport> {
+        if !confirmed {
+            return Err(Error::NotConfirmed);
+        }
+        if diff::token(plan) != plan.token {
+            return Err(Error::invalid_input(
+                "the plan does not match its token: it was changed after the preview",
+            ));
+        }
+        let mut report = ExecuteReport {
+            scope: plan.scope.clone(),
+            created: plan.creates.len(),
+            updated: plan.updates.len(),
+            deleted: plan.deletes.len(),
+            rebased: plan.rebases.len(),
+            scope_version: plan.scope_version,
+        };
+        if plan.is_empty() {
+            debug!("empty plan: nothing to apply");
+            return Ok(report);
+        }
+        let changes = self.change_set(plan);
+        let applied = self.store.apply(changes).await.map_err(|err| match err {
+            StoreError::Conflict(detail) => {
+                warn!(%detail, "stale plan refused");
+                Error::StalePlan {
+                    scope: plan.scope.clone(),
+                    detail,
+                }
+            }
+            StoreError::Backend(message) => Error::Store(message),
+        })?;
+        report.scope_version = applied
+            .scope_versions
+            .iter()
+            .find(|(scope, _)| *scope == plan.scope)
+            .map_or(plan.scope_version + 1, |(_, v)| *v);
+        info!(
+            created = report.created,
+            updated = report.updated,
+            deleted = report.deleted,
+            scope_version = report.scope_version,
+            "sync executed"
+        );
+        self.events.emit(Event::SyncExecuted {
+            scope: plan.scope.clone(),
+            source: plan.source.clone(),
+            created: report.created,
+            updated: report.updated,
+            deleted: report.deleted,
+            scope_version: report.scope_version,
+            at: self.clock.now_ms(),
+        });
+        Ok(report)
+    }
+
+    /// The one change set a plan becomes: deletes first (overwrite recreates their ids), then
+    /// updates and rebases, then creates; all guarded by the plan's scope version.
+    fn change_set(&self, plan: &Plan) -> ChangeSet {
+        let now = self.clock.now_ms();
+        let mut tasks = Vec::with_capacity(
+            plan.deletes.len() + plan.updates.len() + plan.rebases.len() + plan.creates.len(),
+        );
+        for d in &plan.deletes {
+            tasks.push(TaskWrite::Delete {
+                id: d.id.clone(),
+                scope: plan.scope.clone(),
+                expected_version: d.expected_version,
+            });
+        }
+        let stamped = |task: &Task| Task {
+            updated_at: now,
+            ..task.clone()
+        };
+        for u in &plan.updates {
+            let task = stamped(&u.after);
+            tasks.push(TaskWrite::Update {
+                task,
+                expected_version: u.expected_version,
+            });
+        }
+        for r in &plan.rebases {
+            // A rebase changes no visible content: it keeps the hub's updated_at.
+            let task = r.after.clone();
+            tasks.push(TaskWrite::Update {
+                task,
+                expected_version: r.expected_version,
+            });
+        }
+        for c in &plan.creates {
+            let task = Task {
+                created_at: now,
+                ..stamped(&c.task)
+            };
+            tasks.push(TaskWrite::Insert { task });
+        }
+        let guards = vec![ScopeGuard {
+            scope: plan.scope.clone(),
+            expected_version: plan.scope_version,
+        }];
+        ChangeSet { guards, tasks }
+    }
+}

@@ -1,0 +1,118 @@
+//! Errors: one variant per thing a caller can act on.
+//!
+//! Invariants: messages never contain secrets (providers strip tokens before building a
+//! [`ProviderError`]); user input echoed back is clipped to [`CLIP`] characters; every variant
+//! maps to exactly one [`ErrorKind`], which every binding maps to one exception/error class.
+
+use crate::provider::ProviderError;
+use crate::store::StoreError;
+
+/// The core's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How many characters of user input an error message repeats.
+pub const CLIP: usize = 80;
+
+/// Clips user input for an error message (huge strings stay out of logs and exceptions).
+pub(crate) fn clip(s: &str) -> String {
+    match s.char_indices().nth(CLIP) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &s[..cut], s.len()),
+        None => s.to_owned(),
+    }
+}
+
+/// Everything that can go wrong, by what the caller can do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is malformed or out of range; nothing was changed. Fix the input.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// `execute` was called without confirmation; nothing was changed. Ask the user.
+    #[error("execution not confirmed: preview the plan and pass confirmed = true to apply it")]
+    NotConfirmed,
+    /// The scope changed since the plan was previewed; nothing was changed. Preview again.
+    #[error("stale plan for scope `{scope}`: {detail}; preview again")]
+    StalePlan {
+        /// The scope whose state moved on.
+        scope: String,
+        /// What differed.
+        detail: String,
+    },
+    /// A record changed under a write (its version moved); nothing was changed. Re-read, retry.
+    #[error("version conflict: {0}")]
+    Conflict(String),
+    /// The named thing does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The store failed; whatever the call was writing was not written. Retry later.
+    #[error("store failure: {0}")]
+    Store(String),
+    /// An external system failed, with its failure class.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+/// The kind of an [`Error`], stable across versions and bindings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// See [`Error::InvalidInput`].
+    InvalidInput,
+    /// See [`Error::NotConfirmed`].
+    NotConfirmed,
+    /// See [`Error::StalePlan`].
+    StalePlan,
+    /// See [`Error::Conflict`].
+    Conflict,
+    /// See [`Error::NotFound`].
+    NotFound,
+    /// See [`Error::Store`].
+    Store,
+    /// See [`Error::Provider`].
+    Provider,
+}
+
+impl ErrorKind {
+    /// A stable snake_case code (`stale_plan`, ...), used as the `code` of binding errors.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::NotConfirmed => "not_confirmed",
+            ErrorKind::StalePlan => "stale_plan",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Store => "store",
+            ErrorKind::Provider => "provider",
+        }
+    }
+}
+
+impl Error {
+    /// An [`Error::InvalidInput`].
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::InvalidInput(message.into())
+    }
+
+    /// This error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::NotConfirmed => ErrorKind::NotConfirmed,
+            Error::StalePlan { .. } => ErrorKind::StalePlan,
+            Error::Conflict(_) => ErrorKind::Conflict,
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Store(_) => ErrorKind::Store,
+            Error::Provider(_) => ErrorKind::Provider,
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(detail) => Error::Conflict(detail),
+            StoreError::Backend(message) => Error::Store(message),
+        }
+    }
+}

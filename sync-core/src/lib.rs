@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod clock;
+pub mod diff;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod memory;
+pub mod model;
+pub mod provider;
+pub mod store;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use diff::{
+    Conflict, ConflictStrategy, Create, Delete, DeleteReason, FieldChange, Plan, PlanCounts,
+    Policy, Rebase, Resolution, SkipReason, Skipped, Update, VerifyReport,
+};
+pub use engine::{ExecuteReport, SyncEngine};
+pub use error::{Error, ErrorKind, Result};
+pub use event::{CollectingSink, Event, EventSink, NullSink};
+pub use memory::MemoryStore;
+pub use model::{DesiredTask, Fields, Listing, Millis, Status, Task, TaskContent};
+pub use provider::{ProviderClient, ProviderError};
+pub use store::{
+    Applied, ChangeSet, Identity, ScopeGuard, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
+};
