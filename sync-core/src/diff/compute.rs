@@ -120,10 +120,13 @@ pub fn compute(scope: &str, snapshot: &ScopeSnapshot, listing: &Listing, policy:
             continue;
         }
         let merged = merge(task, desired, policy.strategy);
+        if touchable.is_ok() {
+            // Manual conflicts stay visible in every preview until a person settles them.
+            plan.conflicts.extend(merged.conflicts);
+        }
         match (merged.after, touchable) {
             (None, _) => unchanged += 1,
             (Some(after), Ok(())) => {
-                plan.conflicts.extend(merged.conflicts);
                 if merged.changes.is_empty() {
                     unchanged += 1;
                     plan.rebases.push(Rebase {
