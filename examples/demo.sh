@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The main job, end to end, on the embedded SQLite store: preview, execute, an empty second
+# preview, a file edit seen as a field-level update, an unconfirmed and a stale execute refused.
+# Usage: examples/demo.sh path/to/tasksync
+set -euo pipefail
+bin=$(realpath "${1:-target/debug/tasksync}")
+root=$(cd "$(dirname "$0")/.." && pwd)
+work="$root/demo-work"
+rm -rf "$work" && mkdir -p "$work" && cp -r "$root/examples/tasks" "$work/tasks"
+cd "$work"
+export TASKSYNC_DB="$work/tasksync.db"
+ts() { "$bin" "$@"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Runs a command that must fail with the given exit code.
+refused() {
+  local want=$1; shift
+  set +e; "$@"; local got=$?; set -e
+  if [ "$got" -ne "$want" ]; then echo "expected exit code $want, got $got" >&2; exit 1; fi
+  echo "(refused with exit code $got, as expected)"
+}
+
+step "1. Preview the first sync of examples/tasks into scope demo (read-only), save the plan"
+ts preview --from tasks --scope demo --save plan1.json
+
+step "2. Execute exactly that plan, atomically"
+ts execute --plan plan1.json --yes
+
+step "3. A second preview: nothing to do"
+ts preview --from tasks --scope demo
+
+step "4. Edit two files: a draft phase's title, and the pending story's title"
+sed -i 's/^# Phase 2: Backend Sync Enhancement/# Phase 2: Backend Sync Hardening/' tasks/phases/phase-2-backend-sync.md
+sed -i 's/^# Story 2.3: Bi-Directional Status Synchronization/# Story 2.3: Two-Way Status Sync/' tasks/story-2-3-status-sync.md
+ts preview --from tasks --scope demo --save plan2.json
+
+step "5. Executing without confirmation is refused"
+refused 4 ts execute --plan plan2.json
+
+step "6. Meanwhile another operator syncs the folder..."
+echo '- [ ] Review the stale-plan refusal' >> tasks/inbox.md
+ts execute --from tasks --scope demo --yes
+
+step "7. ...so the plan previewed in step 4 is stale, and refused: nothing is written"
+refused 3 ts execute --plan plan2.json --yes
+
+step "8. Verify: the store matches the folder except what the policy protects"
+ts verify --from tasks --scope demo
+
+step "9. The tasks of scope demo"
+ts tasks --scope demo

@@ -1,0 +1,141 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sync_core::{ConflictStrategy, Policy, Status};
+
+#[derive(Debug, Parser)]
+#[command(name = "tasksync", version, about = "Preview and execute task syncs")]
+pub(crate) struct Cli {
+    /// The SQLite database file (created if missing).
+    #[arg(
+        long,
+        global = true,
+        default_value = "tasksync.db",
+        env = "TASKSYNC_DB"
+    )]
+    pub(crate) db: PathBuf,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Show what a sync from a folder would do; writes nothing.
+    Preview {
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// Save the plan as JSON, to execute exactly it later.
+        #[arg(long)]
+        save: Option<PathBuf>,
+        /// Print the plan as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply a saved plan, or a fresh one from a folder, atomically.
+    Execute {
+        /// A plan saved by `preview --save`.
+        #[arg(long, conflicts_with_all = ["from", "scope"])]
+        plan: Option<PathBuf>,
+        #[command(flatten)]
+        source: OptionalSourceArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// Confirm the execution (required).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Report how the store and a folder differ, regardless of policy.
+    Verify {
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// List the tasks of a scope.
+    Tasks {
+        /// The hub scope.
+        #[arg(long)]
+        scope: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SourceArgs {
+    /// The folder of Markdown task files.
+    #[arg(long)]
+    pub(crate) from: PathBuf,
+    /// The hub scope to sync into.
+    #[arg(long)]
+    pub(crate) scope: String,
+    /// The source name the tasks carry.
+    #[arg(long, default_value = "files")]
+    pub(crate) source: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OptionalSourceArgs {
+    /// The folder of Markdown task files.
+    #[arg(long, requires = "scope")]
+    pub(crate) from: Option<PathBuf>,
+    /// The hub scope to sync into.
+    #[arg(long, requires = "from")]
+    pub(crate) scope: Option<String>,
+    /// The source name the tasks carry.
+    #[arg(long, default_value = "files")]
+    pub(crate) source: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum Strategy {
+    SourceWins,
+    HubWins,
+    NewestWins,
+    Manual,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PolicyArgs {
+    /// Let the sync write tasks of every status (default: draft only).
+    #[arg(long)]
+    pub(crate) all_statuses: bool,
+    /// A status the sync must never modify or delete (repeatable).
+    #[arg(long = "protect", value_parser = parse_status)]
+    pub(crate) protected: Vec<Status>,
+    /// Delete and recreate every writable listed task.
+    #[arg(long)]
+    pub(crate) overwrite: bool,
+    /// How conflicting fields are settled.
+    #[arg(long, value_enum, default_value = "source-wins")]
+    pub(crate) strategy: Strategy,
+    /// Allow a mass deletion.
+    #[arg(long)]
+    pub(crate) force_deletes: bool,
+}
+
+fn parse_status(s: &str) -> Result<Status, String> {
+    s.parse().map_err(|e: sync_core::Error| e.to_string())
+}
+
+impl PolicyArgs {
+    pub(crate) fn policy(&self) -> Policy {
+        let base = if self.all_statuses {
+            Policy::all_writable()
+        } else {
+            Policy::default()
+        };
+        Policy {
+            protected: self.protected.clone(),
+            overwrite: self.overwrite,
+            strategy: match self.strategy {
+                Strategy::SourceWins => ConflictStrategy::SourceWins,
+                Strategy::HubWins => ConflictStrategy::HubWins,
+                Strategy::NewestWins => ConflictStrategy::NewestWins,
+                Strategy::Manual => ConflictStrategy::Manual,
+            },
+            force_deletes: self.force_deletes,
+            ..base
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! `tasksync`: preview and execute syncs from a folder of Markdown task files into the SQLite
+//! store, verify consistency and list tasks.
+//!
+//! Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 stale plan, 4 not confirmed.
+
+mod args;
+mod commands;
+mod render;
+
+use clap::Parser;
+use sync_core::ErrorKind;
+
+fn main() {
+    let cli = args::Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TASKSYNC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(err) = futures::executor::block_on(commands::run(cli)) {
+        eprintln!("error: {err}");
+        let code = match &err {
+            commands::CliError::Core(e) => match e.kind() {
+                ErrorKind::InvalidInput => 2,
+                ErrorKind::StalePlan => 3,
+                ErrorKind::NotConfirmed => 4,
+                _ => 1,
+            },
+            commands::CliError::Usage(_) => 2,
+            commands::CliError::Other(_) => 1,
+        };
+        std::process::exit(code);
+    }
+}

@@ -1,0 +1,179 @@
+//! Readable tables for plans, reports and tasks.
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use sync_core::{ExecuteReport, Plan, ScopeSnapshot, SkipReason, VerifyReport};
+
+/// Longest cell text before it is cut.
+const CELL: usize = 48;
+
+fn cut(s: &str) -> String {
+    match s.char_indices().nth(CELL) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_owned(),
+    }
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(header.iter().copied());
+    table
+}
+
+fn skip_reason(reason: &SkipReason) -> String {
+    match reason {
+        SkipReason::NotWritable { status } => format!("status `{status}` is not writable"),
+        SkipReason::Protected { status } => format!("status `{status}` is protected"),
+        SkipReason::DuplicateInListing => "listed more than once".into(),
+        SkipReason::OwnedByOtherScope { scope } => format!("already synced into scope `{scope}`"),
+        SkipReason::IncompleteListing => "listing incomplete: not deleting".into(),
+        SkipReason::MassDeletion { deletes, limit } => {
+            format!("{deletes} deletions exceed the limit of {limit}; pass --force-deletes")
+        }
+    }
+}
+
+fn value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => format!("\"{}\"", cut(s)),
+        other => cut(&other.to_string()),
+    }
+}
+
+/// Prints a plan: one row per planned or skipped change, then the totals.
+pub(crate) fn plan(plan: &Plan) {
+    println!(
+        "Plan for scope `{}` from `{}` (scope version {})",
+        plan.scope, plan.source, plan.scope_version
+    );
+    if plan.is_empty() && plan.skipped.is_empty() && plan.conflicts.is_empty() {
+        println!(
+            "Nothing to do: {} tasks already in sync.",
+            plan.counts.unchanged
+        );
+        return;
+    }
+    let mut rows = table(&["action", "kind", "external id", "title", "detail"]);
+    for c in &plan.creates {
+        rows.add_row([
+            "create",
+            &c.task.kind,
+            &cut(&c.task.external_id),
+            &cut(&c.task.title),
+            &format!("status {}", c.task.status),
+        ]);
+    }
+    for u in &plan.updates {
+        let detail: Vec<String> = u
+            .changes
+            .iter()
+            .map(|c| format!("{}: {} → {}", c.field, value(&c.before), value(&c.after)))
+            .collect();
+        rows.add_row([
+            "update",
+            &u.kind,
+            &cut(&u.external_id),
+            &cut(&u.after.title),
+            &detail.join("\n"),
+        ]);
+    }
+    for d in &plan.deletes {
+        let why = format!("{:?}", d.reason).to_lowercase();
+        rows.add_row([
+            "delete",
+            &d.kind,
+            &cut(&d.external_id),
+            &cut(&d.title),
+            &why,
+        ]);
+    }
+    for c in &plan.conflicts {
+        let detail = format!(
+            "{}: hub {} vs source {} (base {}) → {:?}",
+            c.field,
+            value(&c.hub),
+            value(&c.source),
+            value(&c.base),
+            c.resolution
+        );
+        rows.add_row(["conflict", "", &cut(&c.external_id), "", &detail]);
+    }
+    for s in &plan.skipped {
+        rows.add_row([
+            "skip",
+            "",
+            &cut(&s.external_id),
+            &cut(&s.title),
+            &skip_reason(&s.reason),
+        ]);
+    }
+    println!("{rows}");
+    let n = &plan.counts;
+    println!(
+        "{} to create, {} to update, {} to delete, {} unchanged, {} conflicts, {} skipped",
+        n.creates, n.updates, n.deletes, n.unchanged, n.conflicts, n.skipped
+    );
+    println!("token {}", plan.token);
+}
+
+/// Prints what an execute did.
+pub(crate) fn executed(report: &ExecuteReport) {
+    println!(
+        "Executed on scope `{}`: {} created, {} updated, {} deleted (scope version {})",
+        report.scope, report.created, report.updated, report.deleted, report.scope_version
+    );
+}
+
+/// Prints a consistency report.
+pub(crate) fn verify(report: &VerifyReport) {
+    let verdict = if report.consistent {
+        "consistent"
+    } else {
+        "NOT consistent"
+    };
+    println!(
+        "{verdict}: {} listed, {} in the hub",
+        report.source_count, report.hub_count
+    );
+    for id in &report.missing_in_hub {
+        println!("  missing in hub:    {id}");
+    }
+    for id in &report.missing_in_source {
+        println!("  missing in source: {id}");
+    }
+    for m in &report.mismatched {
+        println!(
+            "  differs:           {} ({})",
+            m.external_id,
+            m.fields.join(", ")
+        );
+    }
+    for id in &report.duplicates_in_listing {
+        println!("  listed twice:      {id}");
+    }
+}
+
+/// Prints a scope's tasks, ordered by external id.
+pub(crate) fn tasks(scope: &str, mut snapshot: ScopeSnapshot) {
+    snapshot
+        .tasks
+        .sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    let mut rows = table(&["external id", "kind", "status", "title", "version"]);
+    for t in &snapshot.tasks {
+        rows.add_row([
+            cut(&t.external_id),
+            t.kind.clone(),
+            t.status.to_string(),
+            cut(&t.title),
+            t.version.to_string(),
+        ]);
+    }
+    println!(
+        "Scope `{scope}` (version {}): {} tasks",
+        snapshot.version,
+        snapshot.tasks.len()
+    );
+    println!("{rows}");
+}
