@@ -59,6 +59,51 @@ pub(crate) enum Command {
         #[arg(long)]
         scope: String,
     },
+    /// Timed sessions over an ordered list of cycles (system clock).
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SessionCommand {
+    /// Create a session.
+    Create {
+        /// The session id.
+        #[arg(long)]
+        id: String,
+        /// The cycle ids, in switching order, comma-separated (`a,b,c`).
+        #[arg(long, value_delimiter = ',', required = true)]
+        cycles: Vec<String>,
+    },
+    /// Start a created session in its first cycle.
+    Start(SessionId),
+    /// Switch a running session to the next cycle (wrapping), or to `--to`.
+    Switch {
+        #[command(flatten)]
+        session: SessionId,
+        /// The cycle id to switch to.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Pause a running session.
+    Pause(SessionId),
+    /// Resume a paused session.
+    Resume(SessionId),
+    /// Complete a running or paused session.
+    Complete(SessionId),
+    /// Show a session's times now.
+    Show(SessionId),
+    /// Delete a session.
+    Delete(SessionId),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SessionId {
+    /// The session id.
+    #[arg(long)]
+    pub(crate) id: String,
 }
 
 #[derive(Debug, Args)]

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sync_core::{Listing, Plan, Policy, SyncEngine};
+use sync_core::session::Cycle;
+use sync_core::{Listing, NullSink, Plan, Policy, SessionEngine, SyncEngine, SystemClock};
 use sync_fs::FolderSource;
 use sync_sqlite::SqliteStore;
 
-use crate::args::{Cli, Command, SourceArgs};
+use crate::args::{Cli, Command, SessionCommand, SourceArgs};
 use crate::render;
 
 /// A failure of the tool.
@@ -44,10 +45,40 @@ fn spinner(message: &'static str) -> ProgressBar {
     bar
 }
 
-fn engine(db: &Path) -> Result<SyncEngine, CliError> {
+fn open(db: &Path) -> Result<Arc<SqliteStore>, CliError> {
     let store = SqliteStore::open(db)
         .map_err(|e| CliError::Other(format!("cannot open {}: {e}", db.display())))?;
-    Ok(SyncEngine::new(Arc::new(store)))
+    Ok(Arc::new(store))
+}
+
+async fn session(store: Arc<SqliteStore>, command: SessionCommand) -> Result<(), CliError> {
+    let engine = SessionEngine::new(store, Arc::new(SystemClock), Arc::new(NullSink));
+    let changed = match command {
+        SessionCommand::Create { id, cycles } => {
+            let cycles = cycles
+                .into_iter()
+                .map(|c| c.trim().to_owned())
+                .map(|c| Cycle::new(c.clone(), c))
+                .collect();
+            engine.create(id, cycles).await?.id
+        }
+        SessionCommand::Start(s) => engine.start(&s.id).await?.id,
+        SessionCommand::Switch { session, to } => {
+            engine.switch(&session.id, to.as_deref()).await?.id
+        }
+        SessionCommand::Pause(s) => engine.pause(&s.id).await?.id,
+        SessionCommand::Resume(s) => engine.resume(&s.id).await?.id,
+        SessionCommand::Complete(s) => engine.complete(&s.id).await?.id,
+        SessionCommand::Show(s) => s.id,
+        SessionCommand::Delete(s) => {
+            let last = engine.delete(&s.id).await?;
+            println!("Session `{}` deleted.", s.id);
+            render::session(&last);
+            return Ok(());
+        }
+    };
+    render::session(&engine.state(&changed).await?);
+    Ok(())
 }
 
 fn read_folder(args: &SourceArgs) -> Result<Listing, CliError> {
@@ -75,7 +106,8 @@ async fn preview(
 }
 
 pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
-    let engine = engine(&cli.db)?;
+    let store = open(&cli.db)?;
+    let engine = SyncEngine::new(store.clone());
     match cli.command {
         Command::Preview {
             source,
@@ -144,6 +176,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(sync_core::Error::from)?;
             render::tasks(&scope, snapshot);
         }
+        Command::Session { command } => session(store, command).await?,
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! `tasksync`: preview and execute syncs from a folder of Markdown task files into the SQLite
 //! store, verify consistency and list tasks.
 //!
-//! Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 stale plan, 4 not confirmed.
+//! Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 stale plan, 4 not confirmed,
+//! 5 refused by the current state (`invalid_state`, `invalid_transition`).
 
 mod args;
 mod commands;
@@ -25,6 +26,7 @@ fn main() {
                 ErrorKind::InvalidInput => 2,
                 ErrorKind::StalePlan => 3,
                 ErrorKind::NotConfirmed => 4,
+                ErrorKind::InvalidState | ErrorKind::InvalidTransition => 5,
                 _ => 1,
             },
             commands::CliError::Usage(_) => 2,

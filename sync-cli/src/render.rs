@@ -1,7 +1,7 @@
 //! Readable tables for plans, reports and tasks.
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use sync_core::{ExecuteReport, Plan, ScopeSnapshot, SkipReason, VerifyReport};
+use sync_core::{ExecuteReport, Plan, ScopeSnapshot, SessionState, SkipReason, VerifyReport};
 
 /// Longest cell text before it is cut.
 const CELL: usize = 48;
@@ -175,5 +175,36 @@ pub(crate) fn tasks(scope: &str, mut snapshot: ScopeSnapshot) {
         snapshot.version,
         snapshot.tasks.len()
     );
+    println!("{rows}");
+}
+
+/// Milliseconds as `h:mm:ss.mmm`.
+fn duration(ms: u64) -> String {
+    let (s, ms) = (ms / 1_000, ms % 1_000);
+    format!("{}:{:02}:{:02}.{ms:03}", s / 3_600, s / 60 % 60, s % 60)
+}
+
+/// Prints a session's state: a summary line, then one row per cycle.
+pub(crate) fn session(state: &SessionState) {
+    println!(
+        "Session `{}`: {} (version {}), running {}, paused {}, {} switches",
+        cut(&state.id),
+        state.status,
+        state.version,
+        duration(state.running_ms),
+        duration(state.paused_ms),
+        state.switch_count
+    );
+    let mut rows = table(&["", "cycle", "name", "time", "ms"]);
+    for (i, c) in state.cycles.iter().enumerate() {
+        let marker = if i == state.current_index { "▶" } else { "" };
+        rows.add_row([
+            marker.to_owned(),
+            cut(&c.id),
+            cut(&c.name),
+            duration(c.elapsed_ms),
+            c.elapsed_ms.to_string(),
+        ]);
+    }
     println!("{rows}");
 }

@@ -6,6 +6,7 @@
 
 use crate::provider::ProviderError;
 use crate::store::StoreError;
+use crate::transition::TransitionError;
 
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -42,6 +43,21 @@ pub enum Error {
     /// A record changed under a write (its version moved); nothing was changed. Re-read, retry.
     #[error("version conflict: {0}")]
     Conflict(String),
+    /// The operation is not allowed in the entity's current state; nothing was changed. Read
+    /// the state and choose an operation it allows.
+    #[error("cannot {operation} {entity}: it is {from}")]
+    InvalidState {
+        /// What was operated on, e.g. "session `s1`" (user input clipped).
+        entity: String,
+        /// The state it is in.
+        from: String,
+        /// The refused operation.
+        operation: String,
+    },
+    /// The status state machine refuses a status change (no such edge, or a guard does not
+    /// hold); nothing was changed. Never retryable: the same request fails the same way.
+    #[error(transparent)]
+    InvalidTransition(#[from] TransitionError),
     /// The named thing does not exist.
     #[error("not found: {0}")]
     NotFound(String),
@@ -65,6 +81,10 @@ pub enum ErrorKind {
     StalePlan,
     /// See [`Error::Conflict`].
     Conflict,
+    /// See [`Error::InvalidState`].
+    InvalidState,
+    /// See [`Error::InvalidTransition`].
+    InvalidTransition,
     /// See [`Error::NotFound`].
     NotFound,
     /// See [`Error::Store`].
@@ -81,6 +101,8 @@ impl ErrorKind {
             ErrorKind::NotConfirmed => "not_confirmed",
             ErrorKind::StalePlan => "stale_plan",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::InvalidState => "invalid_state",
+            ErrorKind::InvalidTransition => "invalid_transition",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Store => "store",
             ErrorKind::Provider => "provider",
@@ -101,6 +123,8 @@ impl Error {
             Error::NotConfirmed => ErrorKind::NotConfirmed,
             Error::StalePlan { .. } => ErrorKind::StalePlan,
             Error::Conflict(_) => ErrorKind::Conflict,
+            Error::InvalidState { .. } => ErrorKind::InvalidState,
+            Error::InvalidTransition(_) => ErrorKind::InvalidTransition,
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Store(_) => ErrorKind::Store,
             Error::Provider(_) => ErrorKind::Provider,

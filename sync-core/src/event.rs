@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Millis;
+use crate::session::SessionState;
 
 /// A state change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +29,16 @@ pub enum Event {
         deleted: usize,
         /// The scope's version after the sync.
         scope_version: u64,
+        /// When.
+        at: Millis,
+    },
+    /// A session was created, changed or deleted (`operation`: `create`, `start`, `switch`,
+    /// `pause`, `resume`, `complete` or `delete`).
+    SessionChanged {
+        /// The session's view right after the change (for `delete`, its last view).
+        session: SessionState,
+        /// The operation.
+        operation: String,
         /// When.
         at: Millis,
     },

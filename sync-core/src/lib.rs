@@ -9,7 +9,10 @@ pub mod event;
 pub mod memory;
 pub mod model;
 pub mod provider;
+pub mod retry;
+pub mod session;
 pub mod store;
+pub mod transition;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -25,6 +28,10 @@ pub use event::{CollectingSink, Event, EventSink, NullSink};
 pub use memory::MemoryStore;
 pub use model::{DesiredTask, Fields, Listing, Millis, Status, Task, TaskContent};
 pub use provider::{ProviderClient, ProviderError};
+pub use session::{
+    Cycle, CycleTime, MemorySessionStore, ServerTime, Session, SessionEngine, SessionState,
+    SessionStatus, SessionStore, server_time,
+};
 pub use store::{
     Applied, ChangeSet, Identity, ScopeGuard, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
 };

@@ -1,7 +1,9 @@
-//! A durable [`TaskStore`] on SQLite (bundled, so no system library is needed).
+//! A durable [`TaskStore`] (and [`SessionStore`](sync_core::SessionStore)) on SQLite (bundled,
+//! so no system library is needed).
 //!
-//! This crate owns one thing: [`SqliteStore`], the SQLite file layout of the hub's tasks and
-//! scope versions, and its schema migrations (tracked with `PRAGMA user_version`).
+//! This crate owns one thing: [`SqliteStore`], the SQLite file layout of the hub's tasks, scope
+//! versions and sessions (`sessions.rs`), and its schema migrations (tracked with
+//! `PRAGMA user_version`).
 //!
 //! Invariants (on top of the contract in [`sync_core::store`]):
 //! - [`TaskStore::apply`] runs in ONE transaction started with `BEGIN IMMEDIATE`, so the write
@@ -17,6 +19,8 @@
 //! - [`TaskStore::snapshot`] reads the scope version and the tasks in one read transaction.
 
 #![deny(missing_docs)]
+
+mod sessions;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -36,7 +40,8 @@ use sync_core::{Fields, Status, Task, TaskContent};
 const ID_CHUNK: usize = 500;
 
 /// Schema migrations; migration `i` moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE tasks (
         id          TEXT PRIMARY KEY NOT NULL,
         source      TEXT NOT NULL,
@@ -58,7 +63,16 @@ const MIGRATIONS: &[&str] = &["
         scope   TEXT PRIMARY KEY NOT NULL,
         version INTEGER NOT NULL
     );
-"];
+",
+    "
+    CREATE TABLE sessions (
+        id      TEXT PRIMARY KEY NOT NULL,
+        status  TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        body    TEXT NOT NULL
+    );
+",
+];
 
 const TASK_COLUMNS: &str = "id, source, external_id, scope, kind, title, status, parent, fields, \
                             base, version, created_at, updated_at";

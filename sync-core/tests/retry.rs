@@ -1,0 +1,168 @@
+//! Backoff schedules, classification, breaker and limiter, all on a manual clock.
+
+use proptest::prelude::*;
+use sync_core::retry::{
+    Backoff, Breaker, BreakerConfig, BreakerState, Outcome, RateLimiter, RateLimiterConfig,
+    classify,
+};
+use sync_core::{Clock, ManualClock, ProviderError};
+
+fn timeout() -> ProviderError {
+    ProviderError::Timeout {
+        provider: "p".into(),
+        message: "no answer in 10 s".into(),
+    }
+}
+
+#[test]
+fn the_default_schedule_is_1_2_4_8_16_seconds_then_dead() {
+    let clock = ManualClock::new(0);
+    let backoff = Backoff::default();
+    let mut waits = Vec::new();
+    for attempt in 1.. {
+        match classify(Err(&timeout()), attempt, clock.now_ms(), &backoff, 0) {
+            Outcome::RetryAt { at } => {
+                waits.push(at - clock.now_ms());
+                clock.set(at);
+            }
+            Outcome::Dead { reason } => {
+                assert!(reason.contains("gave up after 5 attempts"), "{reason}");
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(waits, vec![1_000, 2_000, 4_000, 8_000]);
+    assert_eq!(backoff.delay_ms(5, 0), 16_000);
+    assert_eq!(backoff.delay_ms(40, 0), 16_000, "capped");
+}
+
+#[test]
+fn classification_by_error_class() {
+    let b = Backoff::default();
+    let limited = ProviderError::RateLimited {
+        provider: "p".into(),
+        retry_after_ms: 30_000,
+    };
+    assert_eq!(
+        classify(Err(&limited), 1, 100, &b, 0),
+        Outcome::RetryAt { at: 30_100 }
+    );
+    let short = ProviderError::RateLimited {
+        provider: "p".into(),
+        retry_after_ms: 10,
+    };
+    assert_eq!(
+        classify(Err(&short), 2, 0, &b, 0),
+        Outcome::RetryAt { at: 2_000 },
+        "backoff wins when longer"
+    );
+    let server = ProviderError::Unavailable {
+        provider: "p".into(),
+        status: 503,
+        message: "down".into(),
+    };
+    assert_eq!(
+        classify(Err(&server), 1, 0, &b, 0),
+        Outcome::RetryAt { at: 1_000 }
+    );
+    let expired = ProviderError::TokenExpired {
+        provider: "p".into(),
+    };
+    assert_eq!(classify(Err(&expired), 1, 0, &b, 0), Outcome::RefreshToken);
+    for status in [400, 403, 404] {
+        let rejected = ProviderError::Rejected {
+            provider: "p".into(),
+            status,
+            message: "no".into(),
+        };
+        assert!(
+            matches!(classify(Err(&rejected), 1, 0, &b, 0), Outcome::Dead { .. }),
+            "{status}"
+        );
+    }
+    assert_eq!(classify(Ok(()), 1, 0, &b, 0), Outcome::Succeeded);
+    assert!(
+        Backoff {
+            max_attempts: 0,
+            ..b.clone()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(Backoff { jitter: 1.5, ..b }.validate().is_err());
+}
+
+proptest! {
+    /// Jitter only ever shortens a delay, by at most its share, and is a function of the seed.
+    #[test]
+    fn jitter_is_bounded_and_deterministic(attempt in 1u32..10, seed: u64, jitter in 0.0f64..=1.0) {
+        let b = Backoff { jitter, ..Backoff::default() };
+        let raw = Backoff::default().delay_ms(attempt, seed);
+        let d = b.delay_ms(attempt, seed);
+        prop_assert!(d <= raw);
+        prop_assert!(d as f64 >= raw as f64 * (1.0 - jitter) - 1.0);
+        prop_assert_eq!(d, b.delay_ms(attempt, seed));
+    }
+}
+
+#[test]
+fn the_breaker_opens_half_opens_and_closes() {
+    let clock = ManualClock::new(0);
+    let mut breaker = Breaker::new(BreakerConfig {
+        failure_threshold: 3,
+        open_ms: 10_000,
+    });
+    for _ in 0..3 {
+        assert!(breaker.try_acquire(clock.now_ms()).is_ok());
+        breaker.on_failure(clock.now_ms());
+    }
+    assert_eq!(breaker.state, BreakerState::Open { until: 10_000 });
+    assert_eq!(breaker.try_acquire(5_000), Err(10_000));
+    clock.set(10_000);
+    assert!(
+        breaker.try_acquire(clock.now_ms()).is_ok(),
+        "one trial call"
+    );
+    assert_eq!(breaker.state, BreakerState::HalfOpen);
+    assert!(
+        breaker.try_acquire(clock.now_ms()).is_err(),
+        "only one trial at a time"
+    );
+    breaker.on_failure(clock.now_ms());
+    assert_eq!(
+        breaker.state,
+        BreakerState::Open { until: 20_000 },
+        "a failed trial reopens"
+    );
+    assert!(breaker.try_acquire(20_000).is_ok());
+    breaker.on_success();
+    assert_eq!(breaker.state, BreakerState::Closed { failures: 0 });
+    // A success resets the count of consecutive failures.
+    breaker.on_failure(21_000);
+    breaker.on_failure(21_000);
+    breaker.on_success();
+    breaker.on_failure(21_000);
+    assert_eq!(breaker.state, BreakerState::Closed { failures: 1 });
+}
+
+#[test]
+fn the_limiter_allows_a_burst_then_the_rate_and_a_429_pauses_it() {
+    let mut limiter = RateLimiter::new(
+        RateLimiterConfig {
+            per_second: 2.0,
+            burst: 3,
+        },
+        0,
+    );
+    assert!((0..3).all(|_| limiter.try_acquire(0).is_ok()));
+    assert_eq!(limiter.try_acquire(0), Err(500));
+    assert!(limiter.try_acquire(500).is_ok());
+    assert_eq!(limiter.try_acquire(500), Err(1_000));
+    limiter.pause(1_000, 60_000);
+    assert_eq!(limiter.try_acquire(30_000), Err(61_000));
+    assert!(
+        limiter.try_acquire(61_000).is_ok(),
+        "refilled after the pause"
+    );
+}
