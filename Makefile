@@ -1,19 +1,32 @@
 # tasksync: the single entry point for build, test, lint, bench and demo.
 # `make demo` and `make test` work on a fresh machine of the project's kind: they install what
-# they need themselves (Rust components through rustup; nothing else is needed yet).
+# they need themselves (Rust components through rustup, services, virtualenvs, npm packages).
+#
+# Each language or subsystem adds its own file under mk/ and appends its test target to
+# TEST_TARGETS (and, if it has one, its bench target to BENCH_TARGETS), so the pieces stay
+# independent and `make test` runs them all.
 
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test lint fmt check-fmt clippy unit bench toolchain clean
+.PHONY: demo test lint fmt check-fmt clippy unit bench bench-core toolchain services clean
 
 ## The main job, end to end, on the embedded SQLite store.
 demo: toolchain
 	$(CARGO) build -p sync-cli
 	bash examples/demo.sh target/debug/tasksync
 
-## Every test of every language that exists so far, plus the lints CI enforces.
-test: toolchain check-fmt clippy unit
+TEST_TARGETS := unit
+BENCH_TARGETS := bench-core
+
+-include mk/*.mk
+
+## Every test of every language, plus the lints CI enforces.
+test: toolchain check-fmt clippy $(TEST_TARGETS)
+
+## Starts (on Debian, installs) PostgreSQL and Redis when they are not running.
+services:
+	bash scripts/services.sh
 
 toolchain:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
@@ -33,8 +46,11 @@ fmt:
 	$(CARGO) fmt --all
 
 ## Benchmarks (figures go to BENCHMARKS.md by hand, with the command that produced them).
-bench:
-	$(CARGO) bench -p sync-core --bench diff
+bench: $(BENCH_TARGETS)
+
+bench-core:
+	$(CARGO) bench -p sync-core
+	$(CARGO) bench -p sync-sqlite
 
 clean:
 	$(CARGO) clean

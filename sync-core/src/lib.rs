@@ -27,7 +27,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use event::{CollectingSink, Event, EventSink, NullSink};
 pub use memory::MemoryStore;
 pub use model::{DesiredTask, Fields, Listing, Millis, Status, Task, TaskContent};
-pub use provider::{ProviderClient, ProviderError};
+pub use provider::{
+    ProviderClient, ProviderError, PushReceipt, Secret, StatusPush, TokenRefresher,
+};
 pub use session::{
     Cycle, CycleTime, MemorySessionStore, ServerTime, Session, SessionEngine, SessionState,
     SessionStatus, SessionStore, server_time,

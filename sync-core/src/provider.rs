@@ -1,12 +1,18 @@
-//! The external-system trait and its failure classes.
+//! The external-system trait, its failure classes, the outbound status change a queued job
+//! asks for, and the host's token-refresh callback.
 //!
-//! Invariant: a [`ProviderError`] message never carries a credential; adapters build it from
-//! status codes and response bodies with tokens removed.
+//! Invariants: a [`ProviderError`] message never carries a credential; adapters build it from
+//! status codes and response bodies with tokens removed. A [`Secret`] never prints its value
+//! (`Debug` and `Display` show `***`) and is not serializable, so it cannot reach a log, a
+//! history record or an error by accident.
+
+use std::fmt;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::model::Listing;
+use crate::model::{Listing, Status};
 
 /// A provider's failure, classified by what a retrying caller should do.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -64,6 +70,76 @@ impl ProviderError {
     }
 }
 
+/// A credential (an access token). Its value is only reachable through [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a credential.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The credential itself, for the one place that sends it (an `Authorization` header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The host's callback that obtains a fresh access token for a provider whose token expired
+/// (an OAuth refresh, a vault read). Adapters hold one and call it from
+/// [`ProviderClient::refresh_token`].
+#[async_trait]
+pub trait TokenRefresher: Send + Sync {
+    /// A fresh token for `provider`. Fail with [`ProviderError::Rejected`] when the host cannot
+    /// refresh (the job then goes to the dead letters).
+    async fn refresh(&self, provider: String) -> Result<Secret, ProviderError>;
+}
+
+/// One outbound status change: what a queued sync job asks a provider to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusPush {
+    /// The job's id.
+    pub job_id: String,
+    /// Stable across the job's attempts and unique per intent: send it where the API accepts an
+    /// idempotency key, so that a retried call is applied once.
+    pub idempotency_key: String,
+    /// Hub id of the task.
+    pub task_id: String,
+    /// The task's external id in this provider (for ConnectWise project tasks and process
+    /// steps, the adapter's documented composite form, e.g. `project/task`).
+    pub external_id: String,
+    /// The task's kind (`ticket`, `project_task`, `step`, `epic`, ...).
+    pub kind: String,
+    /// The hub status the provider's task should reach.
+    pub status: Status,
+    /// The provider-specific payload from the status mapping (JSON object, or a JSON Patch
+    /// array for ConnectWise).
+    pub payload: Value,
+    /// Which attempt this is, from 1.
+    pub attempt: u32,
+}
+
+/// What a provider reports after applying a [`StatusPush`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushReceipt {
+    /// The provider's state of the task after the change, in its own field names (what the
+    /// next change's undo restores); `Null` when the provider does not say.
+    pub remote: Value,
+}
+
 /// An external system that tasks are synced with.
 #[async_trait]
 pub trait ProviderClient: Send + Sync {
@@ -72,4 +148,24 @@ pub trait ProviderClient: Send + Sync {
 
     /// Lists the tasks of a scope. `complete` on the listing says whether it is whole.
     async fn list(&self, scope: String) -> Result<Listing, ProviderError>;
+
+    /// Applies one status change (a queued job's attempt). The default refuses: a read-only
+    /// source cannot take status changes.
+    async fn push(&self, change: StatusPush) -> Result<PushReceipt, ProviderError> {
+        Err(ProviderError::Rejected {
+            provider: self.name(),
+            status: 0,
+            message: format!(
+                "does not accept status changes (task `{}`)",
+                crate::error::clip(&change.external_id)
+            ),
+        })
+    }
+
+    /// Called by the worker after a [`ProviderError::TokenExpired`]: obtain a fresh token
+    /// (through the adapter's [`TokenRefresher`]) before the job is retried. The default does
+    /// nothing (a provider without tokens).
+    async fn refresh_token(&self) -> Result<(), ProviderError> {
+        Ok(())
+    }
 }
