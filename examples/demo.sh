@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the embedded SQLite store: preview, execute, an empty second
-# preview, a file edit seen as a field-level update, an unconfirmed and a stale execute refused.
+# preview, a file edit seen as a field-level update, an unconfirmed and a stale execute refused,
+# then a status change delivered through the outbound queue with one failure retried.
 # Usage: examples/demo.sh path/to/tasksync
 set -euo pipefail
 bin=$(realpath "${1:-target/debug/tasksync}")
@@ -48,3 +49,22 @@ ts verify --from tasks --scope demo
 
 step "9. The tasks of scope demo"
 ts tasks --scope demo
+
+step "10. Start the pending story in the hub: its new status and its sync job are one atomic write"
+ts status --source files --task story-2-3-status-sync --to in_progress --actor demo \
+  --target files=process_step
+
+step "11. A worker delivers it to the provider (a journal file); its folder is missing, so the first attempt fails and is retried"
+ts worker --provider files=journal:outbox/pushes.db --once
+ts jobs list
+
+step "12. The folder appears; after the 1 s backoff the retry succeeds"
+mkdir -p outbox
+ts worker --provider files=journal:outbox/pushes.db --until-idle --metrics | grep -v '^#' | grep -E 'claimed|worker done|jobs_total'
+ts jobs list
+
+step "13. Sync history: every preview and execute is a recorded run (newest first)"
+ts history list --limit 10
+last=$(ts history list --limit 1 --json | sed -n 's/^ *"id": "\(run-[^"]*\)".*/\1/p' | head -n 1)
+step "14. The last run, with its counters and items"
+ts history show "$last" --items-limit 10

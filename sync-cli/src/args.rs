@@ -59,6 +59,20 @@ pub(crate) enum Command {
         #[arg(long)]
         scope: String,
     },
+    /// Change a task's status in the hub and queue its sync jobs (one atomic write).
+    Status(crate::queue::StatusArgs),
+    /// Run a worker that delivers queued status changes to providers.
+    Worker(crate::queue::WorkerArgs),
+    /// List jobs and dead letters; retry or discard a dead job.
+    Jobs {
+        #[command(subcommand)]
+        command: crate::queue::JobsCommand,
+    },
+    /// Sync history (runs, their items) and the audit log.
+    History {
+        #[command(subcommand)]
+        command: crate::history::HistoryCommand,
+    },
     /// Timed sessions over an ordered list of cycles (system clock).
     Session {
         #[command(subcommand)]

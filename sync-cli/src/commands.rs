@@ -100,14 +100,22 @@ async fn preview(
 ) -> Result<Plan, CliError> {
     let listing = read_folder(args)?;
     let bar = spinner("computing the plan");
-    let plan = engine.preview(&args.scope, &listing, policy).await?;
+    let options = crate::history::options();
+    let plan = engine
+        .preview_with(&args.scope, &listing, policy, &options)
+        .await?;
     bar.finish_and_clear();
     Ok(plan)
 }
 
 pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
     let store = open(&cli.db)?;
-    let engine = SyncEngine::new(store.clone());
+    // Every preview and execute is recorded in the file's sync history, flushed before exit.
+    let (engine, recording) = crate::history::attach(&cli.db, SyncEngine::new(store.clone()));
+    crate::history::drive(recording, dispatch(cli, store, engine)).await
+}
+
+async fn dispatch(cli: Cli, store: Arc<SqliteStore>, engine: SyncEngine) -> Result<(), CliError> {
     match cli.command {
         Command::Preview {
             source,
@@ -159,7 +167,9 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
                 }
             };
             let bar = spinner("applying the plan");
-            let report = engine.execute(&plan, yes).await;
+            let report = engine
+                .execute_with(&plan, yes, &crate::history::options())
+                .await;
             bar.finish_and_clear();
             render::executed(&report?);
         }
@@ -177,6 +187,10 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
             render::tasks(&scope, snapshot);
         }
         Command::Session { command } => session(store, command).await?,
+        Command::Status(args) => crate::queue::status(store, args).await?,
+        Command::Worker(args) => crate::queue::worker(store, args).await?,
+        Command::Jobs { command } => crate::queue::jobs(store, command).await?,
+        Command::History { command } => crate::history::run(&cli.db, command).await?,
     }
     Ok(())
 }

@@ -1,11 +1,15 @@
 //! `tasksync`: preview and execute syncs from a folder of Markdown task files into the SQLite
-//! store, verify consistency and list tasks.
+//! store, verify consistency and list tasks; change statuses, run the outbound queue's worker
+//! and settle its dead letters; run sessions.
 //!
 //! Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 stale plan, 4 not confirmed,
 //! 5 refused by the current state (`invalid_state`, `invalid_transition`).
 
 mod args;
 mod commands;
+mod history;
+mod journal;
+mod queue;
 mod render;
 
 use clap::Parser;

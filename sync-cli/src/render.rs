@@ -208,3 +208,35 @@ pub(crate) fn session(state: &SessionState) {
     }
     println!("{rows}");
 }
+
+pub(crate) fn jobs(jobs: &[sync_core::Job], json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(jobs).expect("jobs serialize")
+        );
+        return;
+    }
+    let mut t = table(&[
+        "job",
+        "task",
+        "target",
+        "to",
+        "state",
+        "attempts",
+        "last error",
+    ]);
+    for job in jobs {
+        t.add_row(vec![
+            job.id.clone(),
+            cut(&job.external_id),
+            job.target.clone(),
+            job.to.as_str().to_owned(),
+            job.state.as_str().to_owned(),
+            format!("{}/{}", job.attempts, job.max_attempts),
+            cut(job.last_error.as_deref().unwrap_or("")),
+        ]);
+    }
+    println!("{t}");
+    println!("{} job(s)", jobs.len());
+}

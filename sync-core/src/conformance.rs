@@ -42,6 +42,7 @@ fn insert(tasks: &[&Task]) -> ChangeSet {
         .map(|t| TaskWrite::Insert { task: (*t).clone() })
         .collect();
     ChangeSet {
+        jobs: Vec::new(),
         guards: Vec::new(),
         tasks: writes,
     }
@@ -140,6 +141,7 @@ async fn update_checks_version(store: Arc<dyn TaskStore>) -> Result<(), String> 
     };
     store
         .apply(ChangeSet {
+            jobs: Vec::new(),
             guards: vec![],
             tasks: vec![write.clone()],
         })
@@ -153,6 +155,7 @@ async fn update_checks_version(store: Arc<dyn TaskStore>) -> Result<(), String> 
     conflict(
         store
             .apply(ChangeSet {
+                jobs: Vec::new(),
                 guards: vec![],
                 tasks: vec![write],
             })
@@ -174,6 +177,7 @@ async fn update_checks_version(store: Arc<dyn TaskStore>) -> Result<(), String> 
     conflict(
         store
             .apply(ChangeSet {
+                jobs: Vec::new(),
                 guards: vec![],
                 tasks: vec![ghost],
             })
@@ -197,6 +201,7 @@ async fn delete_checks_version(store: Arc<dyn TaskStore>) -> Result<(), String> 
     conflict(
         store
             .apply(ChangeSet {
+                jobs: Vec::new(),
                 guards: vec![],
                 tasks: vec![stale],
             })
@@ -210,6 +215,7 @@ async fn delete_checks_version(store: Arc<dyn TaskStore>) -> Result<(), String> 
     };
     store
         .apply(ChangeSet {
+            jobs: Vec::new(),
             guards: vec![],
             tasks: vec![ok.clone()],
         })
@@ -230,6 +236,7 @@ async fn delete_checks_version(store: Arc<dyn TaskStore>) -> Result<(), String> 
     conflict(
         store
             .apply(ChangeSet {
+                jobs: Vec::new(),
                 guards: vec![],
                 tasks: vec![ok],
             })
@@ -247,6 +254,7 @@ async fn failed_set_writes_nothing(store: Arc<dyn TaskStore>) -> Result<(), Stri
         .map_err(|e| e.to_string())?;
     let (b, c) = (task("s", "b"), task("s", "c"));
     let set = ChangeSet {
+        jobs: Vec::new(),
         guards: vec![],
         tasks: vec![
             TaskWrite::Insert { task: b.clone() },
@@ -281,6 +289,7 @@ async fn scope_guard_is_checked(store: Arc<dyn TaskStore>) -> Result<(), String>
         .await
         .map_err(|e| e.to_string())?;
     let guarded = |expected_version| ChangeSet {
+        jobs: Vec::new(),
         guards: vec![ScopeGuard {
             scope: "s".into(),
             expected_version,
@@ -338,6 +347,7 @@ async fn delete_then_insert_in_one_set(store: Arc<dyn TaskStore>) -> Result<(), 
         ..a.clone()
     };
     let set = ChangeSet {
+        jobs: Vec::new(),
         guards: vec![ScopeGuard {
             scope: "s".into(),
             expected_version: 1,
@@ -377,6 +387,7 @@ async fn scopes_are_isolated(store: Arc<dyn TaskStore>) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     store
         .apply(ChangeSet {
+            jobs: Vec::new(),
             guards: vec![],
             tasks: vec![TaskWrite::Update {
                 task: updated(&b, "b2"),
@@ -421,6 +432,7 @@ async fn concurrent_sets_one_wins(store: Arc<dyn TaskStore>) -> Result<(), Strin
         .await
         .map_err(|e| e.to_string())?;
     let attempt = |title: &str| ChangeSet {
+        jobs: Vec::new(),
         guards: vec![ScopeGuard {
             scope: "s".into(),
             expected_version: 1,

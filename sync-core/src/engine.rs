@@ -3,6 +3,11 @@
 //! Invariants: preview, check and verify never write; execute writes exactly one change set
 //! (the plan's writes, guarded by the scope version the plan was computed from) or nothing;
 //! events are emitted only after the store accepted the change set.
+//!
+//! Run recording (see [`crate::history`]): every preview and execute is a run with an id,
+//! reported as `RunStarted` / `RunItem` / `RunFinished` events and, when the engine has a
+//! [`HistoryRecorder`], recorded without awaiting any store. A run's [`CancelToken`] is checked
+//! before each store read and right before the apply; a cancelled run writes nothing.
 
 use std::sync::Arc;
 
@@ -13,6 +18,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::diff::{self, Plan, Policy, SkipReason, Skipped, VerifyReport};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink, NullSink};
+use crate::history::tracker::{RunStart, RunTracker};
+use crate::history::{CancelToken, HistoryRecorder, RunKind, RunOptions};
 use crate::model::{Listing, Task};
 use crate::store::{ChangeSet, ScopeGuard, StoreError, TaskStore, TaskWrite};
 
@@ -39,6 +46,7 @@ pub struct SyncEngine {
     store: Arc<dyn TaskStore>,
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
+    history: Option<HistoryRecorder>,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -54,7 +62,24 @@ impl SyncEngine {
             store,
             clock: Arc::new(SystemClock),
             events: Arc::new(NullSink),
+            history: None,
         }
+    }
+
+    /// Records every run into this recorder (best effort: never awaited, never failing).
+    pub fn with_history(mut self, recorder: HistoryRecorder) -> Self {
+        self.history = Some(recorder);
+        self
+    }
+
+    fn begin_run(&self, start: RunStart<'_>, options: &RunOptions) -> RunTracker<'_> {
+        RunTracker::begin(
+            start,
+            &options.context,
+            self.history.as_ref(),
+            &*self.events,
+            &*self.clock,
+        )
     }
 
     /// Uses this clock.
@@ -80,11 +105,51 @@ impl SyncEngine {
     }
 
     /// Computes what syncing `listing` into `scope` would do. Read-only.
-    #[instrument(skip_all, fields(scope = %scope, source = %listing.source, items = listing.items.len()))]
     pub async fn preview(&self, scope: &str, listing: &Listing, policy: &Policy) -> Result<Plan> {
+        self.preview_with(scope, listing, policy, &RunOptions::default())
+            .await
+    }
+
+    /// [`SyncEngine::preview`] as a run with a context and a cancel token.
+    #[instrument(skip_all, fields(scope = %scope, source = %listing.source, items = listing.items.len()))]
+    pub async fn preview_with(
+        &self,
+        scope: &str,
+        listing: &Listing,
+        policy: &Policy,
+        options: &RunOptions,
+    ) -> Result<Plan> {
+        let start = RunStart {
+            kind: RunKind::Preview,
+            scope,
+            source: &listing.source,
+            overwrite: policy.overwrite,
+            total_items: listing.items.len(),
+        };
+        let mut run = self.begin_run(start, options);
+        let result = self
+            .preview_run(scope, listing, policy, &options.cancel, &run)
+            .await;
+        if let Ok(plan) = &result {
+            run.preview_counts(plan);
+        }
+        run.finish(result.as_ref().err());
+        result
+    }
+
+    async fn preview_run(
+        &self,
+        scope: &str,
+        listing: &Listing,
+        policy: &Policy,
+        cancel: &CancelToken,
+        run: &RunTracker<'_>,
+    ) -> Result<Plan> {
         diff::validate_listing(scope, listing)?;
         policy.validate()?;
+        run.check(cancel)?;
         let snapshot = self.store.snapshot(scope.to_owned()).await?;
+        run.check(cancel)?;
         let mut plan = diff::compute(scope, &snapshot, listing, policy);
         self.skip_identities_elsewhere(&mut plan).await?;
         plan.token = diff::token(&plan);
@@ -95,6 +160,7 @@ impl SyncEngine {
             skipped = plan.counts.skipped,
             conflicts = plan.counts.conflicts,
             scope_version = plan.scope_version,
+            run_id = run.id(),
             "sync previewed"
         );
         Ok(plan)
@@ -163,8 +229,46 @@ impl SyncEngine {
 
     /// Applies exactly `plan`, atomically. Refuses an unconfirmed call, a plan whose writes do
     /// not match its token, and a plan whose scope changed since the preview (stale plan).
-    #[instrument(skip_all, fields(scope = %plan.scope, source = %plan.source))]
     pub async fn execute(&self, plan: &Plan, confirmed: bool) -> Result<ExecuteReport> {
+        self.execute_with(plan, confirmed, &RunOptions::default())
+            .await
+    }
+
+    /// [`SyncEngine::execute`] as a run with a context and a cancel token: one item per planned
+    /// write and skipped task, per-type counters, `RunItem` events after the apply. Cancelled
+    /// before the apply, it fails with [`Error::Cancelled`] and writes nothing.
+    #[instrument(skip_all, fields(scope = %plan.scope, source = %plan.source))]
+    pub async fn execute_with(
+        &self,
+        plan: &Plan,
+        confirmed: bool,
+        options: &RunOptions,
+    ) -> Result<ExecuteReport> {
+        let start = RunStart {
+            kind: RunKind::Execute,
+            scope: &plan.scope,
+            source: &plan.source,
+            overwrite: plan.overwrite,
+            total_items: plan.creates.len()
+                + plan.updates.len()
+                + plan.deletes.len()
+                + plan.skipped.len(),
+        };
+        let mut run = self.begin_run(start, options);
+        let result = self
+            .execute_run(plan, confirmed, &options.cancel, &mut run)
+            .await;
+        run.finish(result.as_ref().err());
+        result
+    }
+
+    async fn execute_run(
+        &self,
+        plan: &Plan,
+        confirmed: bool,
+        cancel: &CancelToken,
+        run: &mut RunTracker<'_>,
+    ) -> Result<ExecuteReport> {
         if !confirmed {
             return Err(Error::NotConfirmed);
         }
@@ -181,11 +285,15 @@ impl SyncEngine {
             rebased: plan.rebases.len(),
             scope_version: plan.scope_version,
         };
+        run.check(cancel)?;
         if plan.is_empty() {
             debug!("empty plan: nothing to apply");
+            run.plan_items(plan, None);
             return Ok(report);
         }
         let changes = self.change_set(plan);
+        // The last point where a cancel is honoured: the apply is one atomic change set.
+        run.check(cancel)?;
         let applied = self.store.apply(changes).await.map_err(|err| match err {
             StoreError::Conflict(detail) => {
                 warn!(%detail, "stale plan refused");
@@ -195,7 +303,15 @@ impl SyncEngine {
                 }
             }
             StoreError::Backend(message) => Error::Store(message),
-        })?;
+        });
+        let applied = match applied {
+            Ok(applied) => applied,
+            Err(err) => {
+                run.plan_items(plan, Some(&err));
+                return Err(err);
+            }
+        };
+        run.plan_items(plan, None);
         report.scope_version = applied
             .scope_versions
             .iter()
@@ -206,6 +322,7 @@ impl SyncEngine {
             updated = report.updated,
             deleted = report.deleted,
             scope_version = report.scope_version,
+            run_id = run.id(),
             "sync executed"
         );
         self.events.emit(Event::SyncExecuted {
@@ -264,6 +381,10 @@ impl SyncEngine {
             scope: plan.scope.clone(),
             expected_version: plan.scope_version,
         }];
-        ChangeSet { guards, tasks }
+        ChangeSet {
+            guards,
+            tasks,
+            jobs: Vec::new(),
+        }
     }
 }

@@ -67,6 +67,9 @@ pub enum Error {
     /// An external system failed, with its failure class.
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    /// The run was cancelled through its cancel token before it wrote anything.
+    #[error("cancelled: the run was stopped before it wrote anything")]
+    Cancelled,
 }
 
 /// The kind of an [`Error`], stable across versions and bindings.
@@ -91,6 +94,8 @@ pub enum ErrorKind {
     Store,
     /// See [`Error::Provider`].
     Provider,
+    /// See [`Error::Cancelled`].
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -106,6 +111,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::Store => "store",
             ErrorKind::Provider => "provider",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }
@@ -128,6 +134,7 @@ impl Error {
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Store(_) => ErrorKind::Store,
             Error::Provider(_) => ErrorKind::Provider,
+            Error::Cancelled => ErrorKind::Cancelled,
         }
     }
 }

@@ -7,8 +7,11 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::{Counters, ItemOutcome, RunKind, RunStatus};
 use crate::model::Millis;
+use crate::retry::{Job, JobState, SyncStatus};
 use crate::session::SessionState;
+use crate::transition::StatusChange;
 
 /// A state change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +45,97 @@ pub enum Event {
         /// When.
         at: Millis,
     },
+    /// A task's status changed in the hub (the requested change, or one of its effects).
+    StatusChanged {
+        /// What changed.
+        change: StatusChange,
+        /// Who asked.
+        actor: Option<String>,
+        /// When.
+        at: Millis,
+    },
+    /// A sync job was enqueued or changed state: drives per-task sync indicators.
+    JobChanged {
+        /// The job.
+        job_id: String,
+        /// Its task (hub id).
+        task_id: String,
+        /// Its target.
+        target: String,
+        /// The job's new state.
+        state: JobState,
+        /// The task's sync status towards the target.
+        sync_status: SyncStatus,
+        /// Attempts started.
+        attempts: u32,
+        /// The last failure, if any.
+        error: Option<String>,
+        /// When.
+        at: Millis,
+    },
+    /// A sync run (preview or execute) started.
+    RunStarted {
+        /// The run.
+        run_id: String,
+        /// Preview or execute.
+        kind: RunKind,
+        /// The scope.
+        scope: String,
+        /// The source.
+        source: String,
+        /// Items it is to process.
+        total_items: u64,
+        /// When.
+        at: Millis,
+    },
+    /// A run processed one task (created, updated, deleted, failed or skipped).
+    RunItem {
+        /// The run.
+        run_id: String,
+        /// The item's position in the run.
+        seq: u64,
+        /// The task's id in its source.
+        external_id: String,
+        /// Its item type.
+        kind: String,
+        /// How it ended.
+        outcome: ItemOutcome,
+        /// Why it failed or was skipped.
+        error: Option<String>,
+        /// When.
+        at: Millis,
+    },
+    /// A run ended: completed, failed or cancelled.
+    RunFinished {
+        /// The run.
+        run_id: String,
+        /// How it ended.
+        status: RunStatus,
+        /// Its counters.
+        totals: Counters,
+        /// How long it took.
+        duration_ms: i64,
+        /// Why it failed.
+        error: Option<String>,
+        /// When.
+        at: Millis,
+    },
+}
+
+impl Event {
+    /// The [`Event::JobChanged`] of a job as it is now.
+    pub fn job_changed(job: &Job, at: Millis) -> Event {
+        Event::JobChanged {
+            job_id: job.id.clone(),
+            task_id: job.task_id.clone(),
+            target: job.target.clone(),
+            state: job.state,
+            sync_status: SyncStatus::of(job.state),
+            attempts: job.attempts,
+            error: job.last_error.clone(),
+            at,
+        }
+    }
 }
 
 /// Receives events. Implementations must return quickly.

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod history;
 pub mod memory;
 pub mod model;
 pub mod provider;
@@ -25,11 +26,16 @@ pub use diff::{
 pub use engine::{ExecuteReport, SyncEngine};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{CollectingSink, Event, EventSink, NullSink};
+pub use history::{
+    AuditEntry, CancelToken, HistoryPump, HistoryRecorder, HistoryStore, MemoryHistoryStore,
+    RunOptions,
+};
 pub use memory::MemoryStore;
 pub use model::{DesiredTask, Fields, Listing, Millis, Status, Task, TaskContent};
 pub use provider::{
     ProviderClient, ProviderError, PushReceipt, Secret, StatusPush, TokenRefresher,
 };
+pub use retry::{Job, JobState, JobStore, StatusService, SyncStatus, Worker, WorkerConfig};
 pub use session::{
     Cycle, CycleTime, MemorySessionStore, ServerTime, Session, SessionEngine, SessionState,
     SessionStatus, SessionStore, server_time,

@@ -1,14 +1,17 @@
-//! An in-memory [`TaskStore`] for tests and ephemeral hosts.
+//! An in-memory [`TaskStore`] and [`JobStore`] for tests and ephemeral hosts.
 //!
-//! Invariants: the same as every store (see [`crate::store`]); atomicity comes from validating
-//! a whole change set against an overlay before committing any of it, under one lock.
+//! Invariants: the same as every store (see [`crate::store`] and [`crate::retry::JobStore`]);
+//! atomicity comes from validating a whole change set against an overlay before committing any
+//! of it, under one lock that also guards the job table.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::model::Task;
+use crate::model::{Millis, Task};
+use crate::retry::table::JobTable;
+use crate::retry::{Finish, Job, JobError, JobQuery, JobStore, SyncStatus};
 use crate::store::{Applied, ChangeSet, Identity, ScopeSnapshot, StoreError, TaskStore, TaskWrite};
 
 /// (source, external_id, version) of a record during validation.
@@ -19,6 +22,7 @@ struct Inner {
     tasks: HashMap<String, Task>,
     identities: HashMap<(String, String), String>,
     scopes: HashMap<String, Scope>,
+    jobs: JobTable,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +59,15 @@ impl Inner {
                 return Err(StoreError::Conflict(format!(
                     "scope `{}` is at version {actual}, expected {}",
                     guard.scope, guard.expected_version
+                )));
+            }
+        }
+        let mut new_jobs = HashSet::new();
+        for job in &changes.jobs {
+            if self.jobs.contains(&job.id) || !new_jobs.insert(job.id.as_str()) {
+                return Err(StoreError::Conflict(format!(
+                    "job `{}` already exists",
+                    job.id
                 )));
             }
         }
@@ -131,6 +144,24 @@ impl Inner {
                 scope.ids.remove(id);
             }
         }
+    }
+
+    /// Puts a dead job's task back to the job's `from` status while it still shows the job's
+    /// `to` (a newer change wins), as one more version of the task and its scope.
+    fn revert(&mut self, job: &Job, now: Millis) {
+        let Some(task) = self.tasks.get(&job.task_id) else {
+            return;
+        };
+        if task.status != job.to {
+            return;
+        }
+        let mut task = task.clone();
+        task.status = job.from;
+        task.version += 1;
+        task.updated_at = now;
+        let scope = task.scope.clone();
+        self.put(task);
+        self.scopes.entry(scope).or_default().version += 1;
     }
 
     fn put(&mut self, task: Task) {
@@ -214,6 +245,10 @@ impl TaskStore for MemoryStore {
                 TaskWrite::Delete { id, .. } => inner.remove(&id),
             }
         }
+        for job in changes.jobs {
+            let now = job.created_at;
+            inner.jobs.enqueue(job, now);
+        }
         let mut applied = Applied::default();
         for scope in scopes {
             let state = inner.scopes.entry(scope.clone()).or_default();
@@ -221,5 +256,63 @@ impl TaskStore for MemoryStore {
             applied.scope_versions.push((scope, state.version));
         }
         Ok(applied)
+    }
+}
+
+#[async_trait]
+impl JobStore for MemoryStore {
+    async fn claim(
+        &self,
+        owner: String,
+        now: Millis,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        Ok(self.lock().jobs.claim(&owner, now, lease_ms, limit))
+    }
+
+    async fn finish(
+        &self,
+        owner: String,
+        now: Millis,
+        results: Vec<Finish>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut inner = self.lock();
+        Ok(results
+            .iter()
+            .map(|result| match inner.jobs.finish(&owner, now, result) {
+                Some(job) => {
+                    if let Finish::Dead { revert: true, .. } = result {
+                        inner.revert(&job, now);
+                    }
+                    true
+                }
+                None => false,
+            })
+            .collect())
+    }
+
+    async fn job(&self, id: String) -> Result<Option<Job>, StoreError> {
+        Ok(self.lock().jobs.get(&id))
+    }
+
+    async fn jobs(&self, query: JobQuery) -> Result<Vec<Job>, StoreError> {
+        Ok(self.lock().jobs.list(&query))
+    }
+
+    async fn requeue(&self, id: String, now: Millis) -> Result<Job, JobError> {
+        self.lock().jobs.settle_dead(&id, now, false)
+    }
+
+    async fn discard(&self, id: String, now: Millis) -> Result<Job, JobError> {
+        self.lock().jobs.settle_dead(&id, now, true)
+    }
+
+    async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
+        Ok(self.lock().jobs.next_due())
+    }
+
+    async fn sync_status(&self, task_id: String) -> Result<Vec<(String, SyncStatus)>, StoreError> {
+        Ok(self.lock().jobs.sync_status(&task_id))
     }
 }

@@ -103,6 +103,10 @@ pub struct ChangeSet {
     pub guards: Vec<ScopeGuard>,
     /// Task writes, in order.
     pub tasks: Vec<TaskWrite>,
+    /// Sync jobs to enqueue with these writes (the outbox); each supersedes the pending job of
+    /// its (task, target). Stores without a job queue refuse a set with jobs.
+    #[serde(default)]
+    pub jobs: Vec<crate::retry::Job>,
 }
 
 impl ChangeSet {

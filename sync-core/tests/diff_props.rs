@@ -54,6 +54,7 @@ fn seed(items: &[(DesiredTask, usize, bool)]) -> (Arc<MemoryStore>, Vec<Task>) {
         .collect();
     block_on(store.apply(ChangeSet {
         guards: vec![],
+        jobs: vec![],
         tasks: writes,
     }))
     .unwrap();

@@ -138,6 +138,7 @@ fn seed(store: &MemoryStore, case: &Case) {
     });
     block_on(store.apply(ChangeSet {
         guards: vec![],
+        jobs: vec![],
         tasks: tasks.collect(),
     }))
     .unwrap();

@@ -1,10 +1,31 @@
-//! tasksync binding for Node (napi-rs).
+//! tasksync binding for Node (napi-rs v3).
 //!
-//! This crate is a placeholder in the workspace layout: the binding itself is built by its own
-//! issue. Bindings stay thin (conversion and error mapping only) and mirror `sync-core`'s
-//! modules file for file. Until then it pins the one mapping every binding shares: the stable
-//! error code of each core error kind.
+//! Thin by design: every module converts arguments (JSON text from the JS wrapper in `js/`),
+//! calls the core and maps its errors; no sync logic lives here. Modules mirror `sync-core`
+//! file for file (`engine.rs` binds `sync_core::engine`, `session.rs` binds
+//! `sync_core::session`, ...).
+//!
+//! Invariants:
+//! - Nothing blocks the JS thread: every store, engine and host call runs as a future on the
+//!   napi tokio runtime and resolves a Promise.
+//! - No panic crosses the boundary: every entry point runs under [`error::guard`] (async) or
+//!   [`error::guard_sync`], which turn a panic into an error with code `panic`.
+//! - Every core error reaches JS with its stable `ErrorKind::code` (see [`error`]).
 #![deny(missing_docs)]
+
+pub mod clock;
+pub mod conformance;
+pub mod diff;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod host;
+pub mod model;
+pub mod provider;
+pub mod retry;
+pub mod session;
+pub mod store;
+pub mod transition;
 
 /// The stable code a binding gives an error of this kind (`stale_plan`, ...).
 pub fn error_code(kind: sync_core::ErrorKind) -> &'static str {

@@ -1,12 +1,57 @@
-//! tasksync binding for Python (pyo3).
+//! tasksync binding for Python (pyo3): the native module `tasksync._native`.
 //!
-//! This crate is a placeholder in the workspace layout: the binding itself is built by its own
-//! issue. Bindings stay thin (conversion and error mapping only) and mirror `sync-core`'s
-//! modules file for file. Until then it pins the one mapping every binding shares: the stable
-//! error code of each core error kind.
+//! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
+//! `sync-core`'s, file for file (`diff`, `engine`, `session`, `transition`, `retry`, `store`,
+//! `clock`, `event`, `provider`, `error`, `model`, `conformance`); `convert`, `record`,
+//! `runtime`, `host` and `log` are the binding's plumbing. A new core module gets a new file
+//! here with a `register` function, called from [`_native`].
+//!
+//! Invariants: no panic crosses into Python (see [`runtime`]); blocking methods release the
+//! GIL; every error is a `tasksync.TasksyncError` subclass carrying the core's error code.
 #![deny(missing_docs)]
+
+mod clock;
+mod conformance;
+mod convert;
+mod diff;
+mod engine;
+mod error;
+mod event;
+mod host;
+mod log;
+mod model;
+mod provider;
+mod record;
+mod retry;
+mod runtime;
+mod session;
+mod store;
+mod testing;
+mod transition;
+
+use pyo3::prelude::*;
 
 /// The stable code a binding gives an error of this kind (`stale_plan`, ...).
 pub fn error_code(kind: sync_core::ErrorKind) -> &'static str {
     kind.code()
+}
+
+/// The native module; the `tasksync` package re-exports it.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    log::install();
+    error::register(m)?;
+    model::register(m)?;
+    diff::register(m)?;
+    engine::register(m)?;
+    store::register(m)?;
+    clock::register(m)?;
+    event::register(m)?;
+    session::register(m)?;
+    transition::register(m)?;
+    retry::register(m)?;
+    provider::register(m)?;
+    conformance::register(m)?;
+    testing::register(m)?;
+    Ok(())
 }

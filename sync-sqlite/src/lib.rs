@@ -1,9 +1,11 @@
-//! A durable [`TaskStore`] (and [`SessionStore`](sync_core::SessionStore)) on SQLite (bundled,
-//! so no system library is needed).
+//! A durable [`TaskStore`] (and [`JobStore`](sync_core::JobStore),
+//! [`SessionStore`](sync_core::SessionStore)) on SQLite (bundled, so no system library is
+//! needed).
 //!
 //! This crate owns one thing: [`SqliteStore`], the SQLite file layout of the hub's tasks, scope
-//! versions and sessions (`sessions.rs`), and its schema migrations (tracked with
-//! `PRAGMA user_version`).
+//! versions, sync jobs (`jobs.rs`) and sessions (`sessions.rs`), and its schema migrations (tracked with
+//! `PRAGMA user_version`). Sync history and the audit log live in the same file, written by
+//! [`SqliteHistoryStore`] on a connection of its own (`history.rs` says why).
 //!
 //! Invariants (on top of the contract in [`sync_core::store`]):
 //! - [`TaskStore::apply`] runs in ONE transaction started with `BEGIN IMMEDIATE`, so the write
@@ -20,7 +22,11 @@
 
 #![deny(missing_docs)]
 
+mod history;
+mod jobs;
 mod sessions;
+
+pub use history::SqliteHistoryStore;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -72,6 +78,8 @@ const MIGRATIONS: &[&str] = &[
         body    TEXT NOT NULL
     );
 ",
+    jobs::MIGRATION,
+    history::MIGRATION,
 ];
 
 const TASK_COLUMNS: &str = "id, source, external_id, scope, kind, title, status, parent, fields, \
@@ -354,6 +362,9 @@ fn apply_in(conn: &Connection, changes: &ChangeSet) -> Result<Applied, StoreErro
             } => delete_task(conn, id, *expected_version)?,
         }
     }
+    for job in &changes.jobs {
+        jobs::enqueue_in(conn, job)?;
+    }
     let mut bump = conn
         .prepare_cached(
             "INSERT INTO scopes (scope, version) VALUES (?1, 1) \
@@ -448,7 +459,7 @@ impl TaskStore for SqliteStore {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Applied, StoreError> {
-        if changes.guards.is_empty() && changes.tasks.is_empty() {
+        if changes.guards.is_empty() && changes.tasks.is_empty() && changes.jobs.is_empty() {
             return Ok(Applied::default());
         }
         let mut conn = self.lock();

@@ -14,6 +14,7 @@ fn task(scope: &str, external_id: &str) -> Task {
 
 fn inserts(tasks: &[Task]) -> ChangeSet {
     ChangeSet {
+        jobs: Vec::new(),
         guards: Vec::new(),
         tasks: tasks
             .iter()
@@ -61,6 +62,7 @@ fn injected_failure_mid_apply_writes_nothing() {
     }
 
     let set = ChangeSet {
+        jobs: Vec::new(),
         guards: Vec::new(),
         tasks: vec![
             TaskWrite::Insert {

@@ -21,8 +21,8 @@ mod file_backed {
 
     sync_core::session_store_conformance!(file_store());
 
-    /// A database written by the previous build (schema version 1, no sessions table) gains
-    /// the table on open, and keeps its version.
+    /// A database written by the first build (schema version 1: tasks and scopes only) gains
+    /// every later table on open.
     #[test]
     fn version_1_database_is_migrated() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -30,7 +30,16 @@ mod file_backed {
         drop(SqliteStore::open(&path).expect("open"));
         {
             let conn = rusqlite::Connection::open(&path).expect("raw open");
-            conn.execute_batch("DROP TABLE sessions; PRAGMA user_version = 1;")
+            // Version 1 had only the tasks and scopes tables: drop every later one.
+            let later: Vec<String> = conn
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('tasks', 'scopes')")
+                .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
+                .expect("list tables");
+            for table in later {
+                conn.execute_batch(&format!("DROP TABLE {table};"))
+                    .expect("drop a later table");
+            }
+            conn.execute_batch("PRAGMA user_version = 1;")
                 .expect("downgrade to version 1");
         }
         let store: Arc<dyn sync_core::SessionStore> =
@@ -41,6 +50,15 @@ mod file_backed {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .expect("user_version");
-        assert_eq!(version, 2);
+        let fresh = dir.path().join("fresh.db");
+        drop(SqliteStore::open(&fresh).expect("open a fresh file"));
+        let current: i64 = rusqlite::Connection::open(&fresh)
+            .expect("raw open")
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("user_version");
+        assert!(
+            version > 1 && version == current,
+            "migrated to {version}, current {current}"
+        );
     }
 }

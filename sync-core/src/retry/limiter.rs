@@ -23,6 +23,27 @@ impl Default for RateLimiterConfig {
     }
 }
 
+impl RateLimiterConfig {
+    /// No limit of its own: only a 429's pause holds calls back.
+    pub fn unlimited() -> Self {
+        RateLimiterConfig {
+            per_second: 1e12,
+            burst: u32::MAX,
+        }
+    }
+
+    /// Checks the configuration.
+    pub fn validate(&self) -> crate::Result<()> {
+        if !(self.per_second.is_finite() && self.per_second > 0.0) || self.burst == 0 {
+            return Err(crate::Error::invalid_input(format!(
+                "rate limit must have per_second > 0 and burst >= 1 (got {} and {})",
+                self.per_second, self.burst
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A token bucket on the caller's clock.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateLimiter {

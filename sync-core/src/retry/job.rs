@@ -1,0 +1,292 @@
+//! The sync job record, its lifecycle states and the changes a worker reports back.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{Millis, Status};
+
+/// Where a job is in its life.
+///
+/// `pending` → `running` (claimed with a lease) → `succeeded` | `pending` (retry or deferral) |
+/// `dead`. A dead job can be requeued (→ `pending`) or `discarded` by hand. A pending job is
+/// `superseded` when a newer intent for the same (task, target) is enqueued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting until `run_at`.
+    Pending,
+    /// Claimed by a worker until `lease_until`.
+    Running,
+    /// The provider applied it.
+    Succeeded,
+    /// Out of attempts or refused for good: in the dead-letter queue.
+    Dead,
+    /// Replaced by a newer intent before it ran.
+    Superseded,
+    /// Taken out of the dead-letter queue by hand.
+    Discarded,
+}
+
+impl JobState {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pending => "pending",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Dead => "dead",
+            JobState::Superseded => "superseded",
+            JobState::Discarded => "discarded",
+        }
+    }
+
+    /// Parses a snake_case name.
+    pub fn parse(s: &str) -> Option<JobState> {
+        [
+            JobState::Pending,
+            JobState::Running,
+            JobState::Succeeded,
+            JobState::Dead,
+            JobState::Superseded,
+            JobState::Discarded,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
+
+    /// Whether the job will not change again by itself.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, JobState::Pending | JobState::Running)
+    }
+}
+
+/// A task's sync status towards one target, for UI indicators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// A change waits to be sent (or to be retried).
+    Pending,
+    /// A worker is sending it now.
+    Syncing,
+    /// The provider has the latest change.
+    Synced,
+    /// The latest change is in the dead-letter queue.
+    Failed,
+}
+
+impl SyncStatus {
+    /// The status a task shows for the latest job of a (task, target).
+    pub fn of(state: JobState) -> SyncStatus {
+        match state {
+            JobState::Pending => SyncStatus::Pending,
+            JobState::Running => SyncStatus::Syncing,
+            JobState::Succeeded | JobState::Superseded | JobState::Discarded => SyncStatus::Synced,
+            JobState::Dead => SyncStatus::Failed,
+        }
+    }
+}
+
+/// One outbound status change for one target (the outbox record).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// Unique id; also the idempotency key sent to the provider (stable across attempts,
+    /// unique per intent).
+    pub id: String,
+    /// Hub id of the task.
+    pub task_id: String,
+    /// The provider (target) name, as registered with the worker.
+    pub target: String,
+    /// The task's external id in the target.
+    pub external_id: String,
+    /// The task's kind.
+    pub kind: String,
+    /// The hub status before the change (what a reverting dead job restores).
+    pub from: Status,
+    /// The hub status to reach.
+    pub to: Status,
+    /// The provider payload from the status mapping.
+    pub payload: Value,
+    /// The provider payload that undoes the change (travels with the job).
+    pub undo: Value,
+    /// Where it is.
+    pub state: JobState,
+    /// Attempts started so far (a claim starts one; a deferral gives it back).
+    pub attempts: u32,
+    /// The attempt budget.
+    pub max_attempts: u32,
+    /// When it is due.
+    pub run_at: Millis,
+    /// The worker holding it (while running).
+    pub lease_owner: Option<String>,
+    /// Until when the lease holds; an expired lease is recovered by the next claim.
+    pub lease_until: Option<Millis>,
+    /// The last failure, already free of secrets.
+    pub last_error: Option<String>,
+    /// The provider's state after success (`PushReceipt::remote`).
+    pub result: Option<Value>,
+    /// Who asked for the change.
+    pub actor: Option<String>,
+    /// When it was enqueued.
+    pub created_at: Millis,
+    /// When it last changed.
+    pub updated_at: Millis,
+}
+
+impl Job {
+    /// Takes the job under `owner`'s lease until `now + lease_ms`, starting an attempt.
+    pub fn claim(&mut self, owner: &str, now: Millis, lease_ms: u64) {
+        self.state = JobState::Running;
+        self.attempts += 1;
+        self.lease_owner = Some(owner.to_owned());
+        self.lease_until = Some(now.saturating_add(lease_ms as Millis));
+        self.updated_at = now;
+    }
+
+    /// Applies a worker's result (the caller checked the lease).
+    pub fn finish(&mut self, result: &Finish, now: Millis) {
+        self.lease_owner = None;
+        self.lease_until = None;
+        self.updated_at = now;
+        match result {
+            Finish::Succeeded { remote, .. } => {
+                self.state = JobState::Succeeded;
+                self.result = Some(remote.clone());
+            }
+            Finish::Retry { run_at, error, .. } => {
+                self.state = JobState::Pending;
+                self.run_at = *run_at;
+                self.last_error = Some(error.clone());
+            }
+            Finish::Defer { run_at, .. } => {
+                self.state = JobState::Pending;
+                self.run_at = *run_at;
+                self.attempts = self.attempts.saturating_sub(1);
+            }
+            Finish::Dead { error, .. } => {
+                self.state = JobState::Dead;
+                self.last_error = Some(error.clone());
+            }
+        }
+    }
+
+    /// Whether `owner` holds the job's lease.
+    pub fn held_by(&self, owner: &str) -> bool {
+        self.state == JobState::Running && self.lease_owner.as_deref() == Some(owner)
+    }
+
+    /// Settles a dead job by hand: discard it, or requeue it due at `now` with a fresh budget
+    /// (`superseded` instead when its pair has a newer job: a requeue never overtakes a newer
+    /// intent). Refuses a job that is not dead.
+    pub fn settle_dead(
+        &mut self,
+        now: Millis,
+        discard: bool,
+        newer_exists: bool,
+    ) -> Result<(), super::store::JobError> {
+        if self.state != JobState::Dead {
+            return Err(super::store::JobError::NotDead {
+                id: self.id.clone(),
+                state: self.state.as_str().to_owned(),
+            });
+        }
+        self.updated_at = now;
+        self.state = match (discard, newer_exists) {
+            (true, _) => JobState::Discarded,
+            (false, true) => JobState::Superseded,
+            (false, false) => {
+                self.attempts = 0;
+                self.run_at = now;
+                JobState::Pending
+            }
+        };
+        Ok(())
+    }
+
+    /// The job id (= idempotency key) of an intent: the task's version after the change
+    /// identifies the intent, the target separates fan-out.
+    pub fn key(task_id: &str, target: &str, task_version: u64) -> String {
+        let seed = format!("{task_id}\u{1f}{target}\u{1f}{task_version}");
+        format!("job-{:032x}", xxhash_rust::xxh3::xxh3_128(seed.as_bytes()))
+    }
+}
+
+/// What a worker reports for a job it holds. Each is applied only if the job is still
+/// `running` under the same lease owner (a lost lease makes it a no-op).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Finish {
+    /// The provider applied the change.
+    Succeeded {
+        /// The job.
+        id: String,
+        /// The provider's state afterwards.
+        remote: Value,
+    },
+    /// A retryable failure: run again at `run_at` (the attempt counted).
+    Retry {
+        /// The job.
+        id: String,
+        /// When.
+        run_at: Millis,
+        /// Why.
+        error: String,
+    },
+    /// Deferred by the breaker or the rate limiter before any call: the attempt is given back.
+    Defer {
+        /// The job.
+        id: String,
+        /// When.
+        run_at: Millis,
+    },
+    /// To the dead-letter queue. With `revert`, the task's status goes back to the job's
+    /// `from`, but only while it still is the job's `to` (a newer change wins).
+    Dead {
+        /// The job.
+        id: String,
+        /// Why.
+        error: String,
+        /// Whether to revert the optimistic hub status.
+        revert: bool,
+    },
+}
+
+impl Finish {
+    /// The job this is about.
+    pub fn id(&self) -> &str {
+        match self {
+            Finish::Succeeded { id, .. }
+            | Finish::Retry { id, .. }
+            | Finish::Defer { id, .. }
+            | Finish::Dead { id, .. } => id,
+        }
+    }
+}
+
+/// Which jobs to list. Results come ordered by (`created_at`, `id`); page with `after`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobQuery {
+    /// Only jobs in this state.
+    pub state: Option<JobState>,
+    /// Only jobs of this target.
+    pub target: Option<String>,
+    /// Only jobs of this task.
+    pub task_id: Option<String>,
+    /// Only jobs after this id in the order (the previous page's last id).
+    pub after: Option<String>,
+    /// At most this many (0 means 100).
+    pub limit: usize,
+}
+
+impl JobQuery {
+    /// The effective page size.
+    pub fn page_size(&self) -> usize {
+        if self.limit == 0 { 100 } else { self.limit }
+    }
+
+    /// Whether `job` passes the filters (not the cursor).
+    pub fn matches(&self, job: &Job) -> bool {
+        self.state.is_none_or(|s| job.state == s)
+            && self.target.as_deref().is_none_or(|t| job.target == t)
+            && self.task_id.as_deref().is_none_or(|t| job.task_id == t)
+    }
+}

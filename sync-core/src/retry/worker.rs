@@ -1,0 +1,406 @@
+//! The worker: claims due jobs with a lease, calls their providers through the breaker and the
+//! rate limiter, classifies the outcomes and reports them back in one batch.
+//!
+//! Invariants:
+//! - The worker owns no runtime and no timer: [`Worker::run_once`] processes one batch and
+//!   returns; the host loops and sleeps until [`Worker::next_wake`].
+//! - A job deferred by an open breaker or an exhausted/paused limiter makes no call and burns
+//!   no attempt ([`Finish::Defer`]).
+//! - A 429 pauses the whole provider for its `Retry-After`; other retryable failures feed the
+//!   provider's breaker; refusals (4xx) do not (the provider is healthy, the request is not).
+//! - A token expiry calls the provider's `refresh_token` (the host callback) and retries at
+//!   once; a failing refresh sends the job to the dead letters.
+//! - Results are applied only while the worker still holds the lease; a lost lease (another
+//!   worker recovered the job) drops the result, so a job is never finished twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::backoff::{Backoff, Outcome, classify};
+use super::breaker::{Breaker, BreakerConfig};
+use super::job::{Finish, Job};
+use super::limiter::{RateLimiter, RateLimiterConfig};
+use super::metrics::{Metrics, outcome};
+use super::store::JobStore;
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::event::{Event, EventSink};
+use crate::model::Millis;
+use crate::provider::{ProviderClient, ProviderError, PushReceipt, StatusPush};
+
+/// What happens to the hub status of a task whose job died.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadPolicy {
+    /// Keep the optimistic status; the task shows sync status `failed`.
+    #[default]
+    KeepFlagged,
+    /// Put the task's status back to what it was before the change (unless it changed since).
+    RevertStatus,
+}
+
+/// How a worker runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkerConfig {
+    /// The lease owner name (unique per worker process).
+    pub id: String,
+    /// How long a claim holds a job; a crashed worker's jobs return after it.
+    pub lease_ms: u64,
+    /// Jobs claimed per batch.
+    pub batch: usize,
+    /// Provider calls in flight at once within a batch.
+    pub concurrency: usize,
+    /// The retry schedule (its `max_attempts` is the default budget; a job's own wins).
+    pub backoff: Backoff,
+    /// The per-provider breaker.
+    pub breaker: BreakerConfig,
+    /// The per-provider rate limit (`None`: unlimited until a 429 pauses the provider).
+    pub limiter: Option<RateLimiterConfig>,
+    /// What a dead job does to its task's status.
+    pub dead_policy: DeadPolicy,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            id: "worker".into(),
+            lease_ms: 30_000,
+            batch: 64,
+            concurrency: 16,
+            backoff: Backoff::default(),
+            breaker: BreakerConfig::default(),
+            limiter: None,
+            dead_policy: DeadPolicy::default(),
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// Checks the configuration.
+    pub fn validate(&self) -> Result<()> {
+        self.backoff.validate()?;
+        if let Some(limiter) = &self.limiter {
+            limiter.validate()?;
+        }
+        if self.id.is_empty() || self.lease_ms == 0 || self.batch == 0 || self.concurrency == 0 {
+            return Err(crate::Error::invalid_input(
+                "worker id must be non-empty and lease_ms, batch and concurrency positive",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What one [`Worker::run_once`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickReport {
+    /// Jobs claimed.
+    pub claimed: usize,
+    /// Jobs the provider applied.
+    pub succeeded: usize,
+    /// Jobs rescheduled after a retryable failure (token refreshes included).
+    pub retried: usize,
+    /// Jobs deferred by a breaker or limiter (no attempt burned).
+    pub deferred: usize,
+    /// Jobs moved to the dead letters.
+    pub dead: usize,
+    /// Results dropped because the lease was lost meanwhile.
+    pub lease_lost: usize,
+}
+
+/// The breaker and limiter of one provider.
+struct Gate {
+    breaker: Breaker,
+    limiter: RateLimiter,
+}
+
+/// A queue worker (see the module doc).
+pub struct Worker {
+    jobs: Arc<dyn JobStore>,
+    providers: HashMap<String, Arc<dyn ProviderClient>>,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
+    metrics: Arc<Metrics>,
+    config: WorkerConfig,
+    gates: Mutex<HashMap<String, Gate>>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut providers: Vec<&String> = self.providers.keys().collect();
+        providers.sort();
+        f.debug_struct("Worker")
+            .field("config", &self.config)
+            .field("providers", &providers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    /// A worker on a job store; register providers with [`Worker::with_provider`].
+    pub fn new(
+        jobs: Arc<dyn JobStore>,
+        clock: Arc<dyn Clock>,
+        events: Arc<dyn EventSink>,
+        config: WorkerConfig,
+    ) -> Result<Self> {
+        config.validate()?;
+        Ok(Worker {
+            jobs,
+            providers: HashMap::new(),
+            clock,
+            events,
+            metrics: Arc::new(Metrics::new()),
+            config,
+            gates: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Registers the provider for the target of its `name()`.
+    pub fn with_provider(mut self, provider: Arc<dyn ProviderClient>) -> Self {
+        self.providers.insert(provider.name(), provider);
+        self
+    }
+
+    /// Shares a metrics registry (several workers of one process).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The worker's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// When there may be work next (the earliest due job or lease expiry); `None`: idle.
+    pub async fn next_wake(&self) -> Result<Option<Millis>> {
+        Ok(self.jobs.next_due().await?)
+    }
+
+    /// Claims one batch, runs it and reports the results. A store failure fails the tick
+    /// (jobs already claimed return when their lease expires).
+    pub async fn run_once(&self) -> Result<TickReport> {
+        let now = self.clock.now_ms();
+        let claimed = self
+            .jobs
+            .claim(
+                self.config.id.clone(),
+                now,
+                self.config.lease_ms,
+                self.config.batch,
+            )
+            .await?;
+        let mut report = TickReport {
+            claimed: claimed.len(),
+            ..TickReport::default()
+        };
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        let span =
+            tracing::debug_span!("worker_tick", worker = %self.config.id, claimed = claimed.len());
+        let _guard = span.enter();
+        let finished: Vec<(Job, Finish)> = futures::stream::iter(claimed)
+            .map(|job| async move {
+                let finish = self.attempt(&job).await;
+                (job, finish)
+            })
+            .buffer_unordered(self.config.concurrency)
+            .collect()
+            .await;
+        let results = finished.iter().map(|(_, f)| f.clone()).collect();
+        let now = self.clock.now_ms();
+        let applied = self
+            .jobs
+            .finish(self.config.id.clone(), now, results)
+            .await?;
+        for ((job, finish), applied) in finished.into_iter().zip(applied) {
+            self.account(&mut report, job, finish, applied, now);
+        }
+        Ok(report)
+    }
+
+    /// Counts, logs and publishes one job's result.
+    fn account(
+        &self,
+        report: &mut TickReport,
+        mut job: Job,
+        finish: Finish,
+        applied: bool,
+        now: Millis,
+    ) {
+        if !applied {
+            report.lease_lost += 1;
+            self.metrics.count(&job.target, outcome::LEASE_LOST);
+            tracing::warn!(job = %job.id, "lease lost before the result was saved; result dropped");
+            return;
+        }
+        let (name, state) = match &finish {
+            Finish::Succeeded { .. } => {
+                report.succeeded += 1;
+                (outcome::SUCCEEDED, super::JobState::Succeeded)
+            }
+            Finish::Retry { run_at, error, .. } => {
+                report.retried += 1;
+                job.run_at = *run_at;
+                job.last_error = Some(error.clone());
+                (outcome::RETRIED, super::JobState::Pending)
+            }
+            Finish::Defer { run_at, .. } => {
+                report.deferred += 1;
+                job.run_at = *run_at;
+                job.attempts = job.attempts.saturating_sub(1);
+                (outcome::DEFERRED, super::JobState::Pending)
+            }
+            Finish::Dead { error, .. } => {
+                report.dead += 1;
+                job.last_error = Some(error.clone());
+                tracing::warn!(job = %job.id, target = %job.target, error = %error, "job dead");
+                (outcome::DEAD, super::JobState::Dead)
+            }
+        };
+        self.metrics.count(&job.target, name);
+        job.state = state;
+        self.events.emit(Event::job_changed(&job, now));
+    }
+
+    /// One attempt of a claimed job: gates, call, classification.
+    async fn attempt(&self, job: &Job) -> Finish {
+        let Some(provider) = self.providers.get(&job.target) else {
+            return Finish::Dead {
+                id: job.id.clone(),
+                error: format!("no provider is registered for target `{}`", job.target),
+                revert: self.config.dead_policy == DeadPolicy::RevertStatus,
+            };
+        };
+        let started = self.clock.now_ms();
+        if let Err(until) = self.acquire(&job.target, started) {
+            return Finish::Defer {
+                id: job.id.clone(),
+                run_at: until,
+            };
+        }
+        let push = StatusPush {
+            job_id: job.id.clone(),
+            idempotency_key: job.id.clone(),
+            task_id: job.task_id.clone(),
+            external_id: job.external_id.clone(),
+            kind: job.kind.clone(),
+            status: job.to,
+            payload: job.payload.clone(),
+            attempt: job.attempts,
+        };
+        let result = provider.push(push).await;
+        let ended = self.clock.now_ms();
+        self.metrics.observe(
+            &job.target,
+            (ended - started).max(0) as u64,
+            (started - job.created_at).max(0) as u64,
+        );
+        self.settle(&job.target, &result, ended);
+        let mut backoff = self.config.backoff.clone();
+        backoff.max_attempts = job.max_attempts;
+        let seed = xxhash_rust::xxh3::xxh3_64(job.id.as_bytes()) ^ u64::from(job.attempts);
+        let error = result.as_ref().err();
+        match classify(
+            error.map_or(Ok(()), Err),
+            job.attempts,
+            ended,
+            &backoff,
+            seed,
+        ) {
+            Outcome::Succeeded => Finish::Succeeded {
+                id: job.id.clone(),
+                remote: result.map(|r: PushReceipt| r.remote).unwrap_or_default(),
+            },
+            Outcome::RetryAt { at } => Finish::Retry {
+                id: job.id.clone(),
+                run_at: at,
+                error: error.map(ToString::to_string).unwrap_or_default(),
+            },
+            Outcome::RefreshToken => self.refresh(provider.as_ref(), job, ended).await,
+            Outcome::Dead { reason } => Finish::Dead {
+                id: job.id.clone(),
+                error: reason,
+                revert: self.config.dead_policy == DeadPolicy::RevertStatus,
+            },
+        }
+    }
+
+    async fn refresh(&self, provider: &dyn ProviderClient, job: &Job, now: Millis) -> Finish {
+        match provider.refresh_token().await {
+            Ok(()) => {
+                self.metrics.count(&job.target, outcome::TOKEN_REFRESHED);
+                tracing::info!(job = %job.id, target = %job.target, "token refreshed; retrying");
+                Finish::Retry {
+                    id: job.id.clone(),
+                    run_at: now,
+                    error: format!(
+                        "provider `{}`: access token expired (refreshed)",
+                        job.target
+                    ),
+                }
+            }
+            Err(err) => Finish::Dead {
+                id: job.id.clone(),
+                error: format!("token refresh failed: {err}"),
+                revert: self.config.dead_policy == DeadPolicy::RevertStatus,
+            },
+        }
+    }
+
+    /// Asks the provider's limiter, then its breaker; `Err(until)` defers the job.
+    fn acquire(&self, target: &str, now: Millis) -> std::result::Result<(), Millis> {
+        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+        let gate = self.gate(&mut gates, target, now);
+        gate.limiter.try_acquire(now)?;
+        gate.breaker.try_acquire(now)
+    }
+
+    /// Feeds a call's result to the provider's breaker and limiter.
+    fn settle(
+        &self,
+        target: &str,
+        result: &std::result::Result<PushReceipt, ProviderError>,
+        now: Millis,
+    ) {
+        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+        let gate = self.gate(&mut gates, target, now);
+        match result {
+            Ok(_) => gate.breaker.on_success(),
+            Err(ProviderError::RateLimited { retry_after_ms, .. }) => {
+                tracing::warn!(target = %target, retry_after_ms, "provider rate limited: pausing it");
+                gate.limiter.pause(now, *retry_after_ms);
+                // The provider answered: it is up, only busy.
+                gate.breaker.on_success();
+            }
+            Err(ProviderError::Rejected { .. } | ProviderError::TokenExpired { .. }) => {
+                gate.breaker.on_success()
+            }
+            Err(_) => gate.breaker.on_failure(now),
+        }
+    }
+
+    fn gate<'a>(
+        &self,
+        gates: &'a mut HashMap<String, Gate>,
+        target: &str,
+        now: Millis,
+    ) -> &'a mut Gate {
+        gates.entry(target.to_owned()).or_insert_with(|| Gate {
+            breaker: Breaker::new(self.config.breaker.clone()),
+            limiter: RateLimiter::new(
+                self.config
+                    .limiter
+                    .clone()
+                    .unwrap_or_else(RateLimiterConfig::unlimited),
+                now,
+            ),
+        })
+    }
+}

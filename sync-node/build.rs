@@ -1,0 +1,4 @@
+//! Sets up the linker flags a Node addon needs (napi symbols resolve inside the Node process).
+fn main() {
+    napi_build::setup();
+}

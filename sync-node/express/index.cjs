@@ -1,0 +1,187 @@
+'use strict'
+// `tasksync/express`: a router factory exposing the sync engine and the session engine over
+// HTTP, with zod validation, per-client rate limiting, an SSE event stream and Prometheus
+// metrics. Every core error kind maps to one HTTP status (STATUS_BY_CODE); the body is always
+// { error: { code, message, issues? } }.
+
+const express = require('express')
+const { ZodError } = require('zod')
+const { TasksyncError, Plan } = require('../js/index.cjs')
+const schemas = require('./schemas.cjs')
+const { Metrics } = require('./metrics.cjs')
+
+/** HTTP status per core error code. */
+const STATUS_BY_CODE = Object.freeze({
+  invalid_input: 400,
+  not_found: 404,
+  not_confirmed: 428,
+  stale_plan: 409,
+  conflict: 409,
+  invalid_state: 409,
+  invalid_transition: 422,
+  cancelled: 409,
+  rate_limited: 429,
+  store: 503,
+  provider: 502,
+  panic: 500,
+})
+
+class HttpError extends Error {
+  constructor(status, code, message, extra) {
+    super(message)
+    this.status = status
+    this.code = code
+    Object.assign(this, extra)
+  }
+}
+
+function errorBody(err) {
+  if (err instanceof ZodError) {
+    const issues = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+    const first = issues[0]
+    return [400, { code: 'invalid_input', message: `invalid input: ${first ? `${first.path || '(body)'}: ${first.message}` : 'bad request'}`, issues }]
+  }
+  if (err instanceof TasksyncError) {
+    const body = { code: err.code, message: err.message }
+    if (err.providerClass) body.providerClass = err.providerClass
+    return [STATUS_BY_CODE[err.code] ?? 500, body]
+  }
+  if (err instanceof HttpError) return [err.status, { code: err.code, message: err.message }]
+  // express.json(): malformed JSON and oversize bodies.
+  if (err && err.type === 'entity.parse.failed') return [400, { code: 'invalid_input', message: `invalid input: malformed JSON: ${err.message}` }]
+  if (err && err.type === 'entity.too.large') return [413, { code: 'invalid_input', message: 'invalid input: request body too large' }]
+  return [500, { code: 'internal', message: 'internal error' }]
+}
+
+/** A fixed-window limiter per client address; `false` turns it off. */
+function rateLimiter({ windowMs = 60_000, max = 1_000 } = {}) {
+  const windows = new Map()
+  let sweep = Date.now()
+  return function rateLimit(req, res, next) {
+    const now = Date.now()
+    if (now - sweep > windowMs) {
+      for (const [k, w] of windows) if (now - w.start >= windowMs) windows.delete(k)
+      sweep = now
+    }
+    const key = req.ip ?? 'unknown'
+    let w = windows.get(key)
+    if (!w || now - w.start >= windowMs) windows.set(key, (w = { start: now, count: 0 }))
+    w.count += 1
+    res.setHeader('RateLimit-Limit', String(max))
+    res.setHeader('RateLimit-Remaining', String(Math.max(0, max - w.count)))
+    if (w.count > max) {
+      const retryAfter = Math.ceil((w.start + windowMs - now) / 1000)
+      res.setHeader('Retry-After', String(retryAfter))
+      return next(new HttpError(429, 'rate_limited', `rate limited: at most ${max} requests per ${windowMs} ms; retry after ${retryAfter} s`))
+    }
+    next()
+  }
+}
+
+const wrap = (fn) => (req, res, next) => Promise.resolve(fn(req, res)).catch(next)
+
+/**
+ * The router. Options: `engine` (SyncEngine), `sessions` (SessionEngine), `events`
+ * (EventStream, for SSE and metrics), `metrics` (a Metrics, or false), `rateLimit`
+ * ({windowMs, max} or false), `bodyLimit` (default '50mb').
+ */
+function createRouter({ engine, sessions, events, metrics = new Metrics(), rateLimit = {}, bodyLimit = '50mb' } = {}) {
+  const router = express.Router()
+  const sseClients = new Set()
+
+  if (metrics) {
+    router.use((req, res, next) => {
+      const start = process.hrtime.bigint()
+      res.on('finish', () => {
+        const route = req.route ? req.baseUrl + req.route.path : 'unmatched'
+        metrics.observeRequest(req.method, route, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9)
+      })
+      next()
+    })
+    router.get('/metrics', (req, res) => {
+      metrics.sseClients = sseClients.size
+      res.type('text/plain; version=0.0.4').send(metrics.render())
+    })
+  }
+  if (rateLimit !== false) router.use(rateLimiter(rateLimit))
+  router.use(express.json({ limit: bodyLimit }))
+
+  if (engine) {
+    router.post('/sync/preview', wrap(async (req, res) => {
+      const { scope, listing, policy } = schemas.previewBody.parse(req.body)
+      res.json({ plan: (await engine.preview(scope, listing, policy)).toJSON() })
+    }))
+    router.post('/sync/check', wrap(async (req, res) => {
+      const { scope, listing, policy } = schemas.previewBody.parse(req.body)
+      res.json({ needed: await engine.checkSyncNeeded(scope, listing, policy) })
+    }))
+    router.post('/sync/execute', wrap(async (req, res) => {
+      const { confirmed } = schemas.executeBody.parse(req.body)
+      res.json(await engine.execute(Plan.from(req.body.plan), { confirmed }))
+    }))
+  }
+
+  if (sessions) {
+    const param = (req) => schemas.sessionParams.parse(req.params).id
+    router.post('/sessions', wrap(async (req, res) => {
+      const { id, cycles } = schemas.createSessionBody.parse(req.body)
+      await sessions.create(id, cycles)
+      res.status(201).json(await sessions.state(id))
+    }))
+    router.get('/sessions/:id', wrap(async (req, res) => res.json(await sessions.state(param(req)))))
+    router.delete('/sessions/:id', wrap(async (req, res) => res.json(await sessions.delete(param(req)))))
+    router.post('/sessions/:id/switch', wrap(async (req, res) => {
+      const id = param(req)
+      const { to } = schemas.switchBody.parse(req.body ?? {})
+      await sessions.switch(id, to)
+      res.json(await sessions.state(id))
+    }))
+    for (const op of ['start', 'pause', 'resume', 'complete']) {
+      router.post(`/sessions/:id/${op}`, wrap(async (req, res) => {
+        const id = param(req)
+        await sessions[op](id)
+        res.json(await sessions.state(id))
+      }))
+    }
+    router.get('/time', wrap(async (req, res) => res.json(await sessions.serverTime())))
+  }
+
+  if (events) {
+    if (metrics) events.on('event', (e) => metrics.observeEvent(e.type))
+    const forward = (e) => {
+      const frame = `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`
+      for (const res of sseClients) res.write(frame)
+    }
+    events.on('event', forward)
+    router.get('/events', (req, res) => {
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-cache',
+        Connection: 'keep-alive',
+      })
+      res.write(': connected\n\n')
+      sseClients.add(res)
+      // A comment line every 15 s keeps proxies from closing an idle stream.
+      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), 15_000)
+      heartbeat.unref()
+      req.on('close', () => {
+        clearInterval(heartbeat)
+        sseClients.delete(res)
+      })
+    })
+    router.closeEventStreams = () => {
+      for (const res of sseClients) res.end()
+      sseClients.clear()
+    }
+  }
+
+  router.use((req, res, next) => next(new HttpError(404, 'not_found', `not found: ${req.method} ${req.path}`)))
+  // eslint-disable-next-line no-unused-vars
+  router.use((err, req, res, next) => {
+    const [status, body] = errorBody(err)
+    res.status(status).json({ error: body })
+  })
+  return router
+}
+
+module.exports = { createRouter, Metrics, STATUS_BY_CODE, errorBody }

@@ -1,0 +1,96 @@
+'use strict'
+// Error classes: one per core ErrorKind, each with the core's stable `code`.
+// The native addon reports errors as "[tasksync:<code>] <message>"; `fromNative` turns that into
+// the matching class. napi's own argument errors (wrong JS types) become InvalidInputError.
+
+class TasksyncError extends Error {
+  constructor(message, code = 'internal', options) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+const byCode = new Map()
+function define(name, code) {
+  const cls = {
+    [name]: class extends TasksyncError {
+      constructor(message, options) {
+        super(message, code, options)
+      }
+    },
+  }[name]
+  Object.defineProperty(cls, 'code', { value: code })
+  byCode.set(code, cls)
+  return cls
+}
+
+const InvalidInputError = define('InvalidInputError', 'invalid_input')
+const NotConfirmedError = define('NotConfirmedError', 'not_confirmed')
+const StalePlanError = define('StalePlanError', 'stale_plan')
+const ConflictError = define('ConflictError', 'conflict')
+const InvalidStateError = define('InvalidStateError', 'invalid_state')
+const InvalidTransitionError = define('InvalidTransitionError', 'invalid_transition')
+const NotFoundError = define('NotFoundError', 'not_found')
+const StoreError = define('StoreError', 'store')
+const PanicError = define('PanicError', 'panic')
+const CancelledError = define('CancelledError', 'cancelled')
+
+/** A provider failure; `providerClass` is timeout, rate_limited, unavailable, token_expired or rejected. */
+class ProviderError extends TasksyncError {
+  constructor(message, providerClass = 'unavailable', extra = {}) {
+    super(message, 'provider')
+    this.providerClass = providerClass
+    if (extra.status !== undefined) this.status = extra.status
+    if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs
+  }
+}
+Object.defineProperty(ProviderError, 'code', { value: 'provider' })
+byCode.set('provider', ProviderError)
+
+// napi status codes for arguments of the wrong JS type.
+const NAPI_ARG_CODES = new Set([
+  'InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected',
+  'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected',
+])
+
+const PREFIX = /^\[tasksync:([a-z_]+)\] ([\s\S]*)$/
+
+/** Turns whatever the addon threw into a TasksyncError subclass (others pass through). */
+function fromNative(err) {
+  if (err instanceof TasksyncError) return err
+  const message = err && typeof err.message === 'string' ? err.message : String(err)
+  const m = PREFIX.exec(message)
+  if (m) {
+    const [, code, text] = m
+    if (code === 'provider') {
+      const tail = /\s\{"class":"([a-z_]*)"\}$/.exec(text)
+      return new ProviderError(tail ? text.slice(0, tail.index) : text, tail ? tail[1] : 'unavailable')
+    }
+    const cls = byCode.get(code)
+    return cls ? new cls(text, { cause: err }) : new TasksyncError(text, code, { cause: err })
+  }
+  if (err && NAPI_ARG_CODES.has(err.code)) {
+    return new InvalidInputError(`invalid input: ${message}`, { cause: err })
+  }
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) {
+    // From our own argument conversion (JSON.stringify of a cycle, a BigInt, ...).
+    return new InvalidInputError(`invalid input: ${message}`, { cause: err })
+  }
+  return err
+}
+
+/** Awaits `fn()`, rethrowing its failure as a typed error. */
+async function call(fn) {
+  try {
+    return await fn()
+  } catch (err) {
+    throw fromNative(err)
+  }
+}
+
+module.exports = {
+  TasksyncError, InvalidInputError, NotConfirmedError, StalePlanError, ConflictError,
+  InvalidStateError, InvalidTransitionError, NotFoundError, StoreError, ProviderError,
+  PanicError, CancelledError, fromNative, call, errorClassFor: (code) => byCode.get(code),
+}

@@ -1,0 +1,326 @@
+// Typings of the `tasksync` package (the idiomatic layer in js/index.cjs). The native addon's
+// own typings are generated into ../index.d.ts by napi-rs and checked for drift.
+
+import { EventEmitter } from 'node:events'
+
+export type Status = 'draft' | 'pending' | 'in_progress' | 'blocked' | 'completed' | 'cancelled'
+export type Millis = number
+export type Fields = Record<string, unknown>
+
+export interface DesiredTask {
+  external_id: string
+  kind: string
+  title: string
+  status?: Status
+  parent?: string
+  fields?: Fields
+  modified_at?: Millis
+}
+
+export interface Listing {
+  source: string
+  items: DesiredTask[]
+  complete: boolean
+}
+
+export interface TaskContent {
+  kind: string
+  title: string
+  status?: Status
+  parent?: string
+  fields?: Fields
+}
+
+export interface Task {
+  id: string
+  source: string
+  external_id: string
+  scope: string
+  kind: string
+  title: string
+  status: Status
+  parent?: string | null
+  fields?: Fields
+  base?: TaskContent | null
+  version: number
+  created_at: Millis
+  updated_at: Millis
+}
+
+export type ConflictStrategy = 'source_wins' | 'hub_wins' | 'newest_wins' | 'manual'
+
+export interface Policy {
+  writable?: Status[] | null
+  protected?: Status[]
+  overwrite?: boolean
+  strategy?: ConflictStrategy
+  max_delete_ratio?: number
+  max_delete_floor?: number
+  force_deletes?: boolean
+}
+
+export interface KindCounts { creates: number; updates: number; deletes: number }
+
+export interface PlanCounts {
+  creates: number
+  updates: number
+  deletes: number
+  unchanged: number
+  conflicts: number
+  skipped: number
+  by_kind: Record<string, KindCounts>
+}
+
+/** The JSON form of a plan (see sync_core::Plan). */
+export interface PlanJson {
+  scope: string
+  source: string
+  scope_version: number
+  token: string
+  counts: PlanCounts
+  creates: unknown[]
+  updates: unknown[]
+  deletes: unknown[]
+  rebases: unknown[]
+  skipped: unknown[]
+  conflicts: unknown[]
+  [key: string]: unknown
+}
+
+export interface ExecuteReport {
+  scope: string
+  created: number
+  updated: number
+  deleted: number
+  rebased: number
+  scope_version: number
+}
+
+export interface VerifyReport {
+  consistent: boolean
+  source_count: number
+  hub_count: number
+  missing_in_hub: string[]
+  missing_in_source: string[]
+  mismatched: unknown[]
+}
+
+export interface ScopeSnapshot { version: number; tasks: Task[] }
+export interface Identity { external_id: string; id: string; scope: string }
+export interface ScopeGuard { scope: string; expected_version: number }
+export type TaskWrite =
+  | { op: 'insert'; task: Task }
+  | { op: 'update'; task: Task; expected_version: number }
+  | { op: 'delete'; id: string; scope: string; expected_version: number }
+export interface ChangeSet { guards: ScopeGuard[]; tasks: TaskWrite[] }
+export interface Applied { scope_versions: Array<[string, number]> }
+
+export type SessionStatus = 'created' | 'running' | 'paused' | 'completed'
+export interface Cycle { id: string; name: string }
+
+export interface Session {
+  id: string
+  cycles: Cycle[]
+  status: SessionStatus
+  current: number
+  cycle_ms: number[]
+  paused_ms: number
+  switch_count: number
+  version: number
+  created_at: Millis
+  started_at: Millis | null
+  completed_at: Millis | null
+  segment_started_at: Millis | null
+  paused_at: Millis | null
+  last_seen: Millis
+}
+
+export interface CycleTime { id: string; name: string; elapsed_ms: number }
+
+export interface SessionState {
+  id: string
+  status: SessionStatus
+  current_index: number
+  current_cycle: string
+  cycles: CycleTime[]
+  running_ms: number
+  paused_ms: number
+  elapsed_ms: number
+  switch_count: number
+  version: number
+  at: Millis
+  created_at: Millis
+  started_at: Millis | null
+  completed_at: Millis | null
+}
+
+export interface ServerTime { now_ms: Millis }
+
+export type Event =
+  | { type: 'sync_executed'; scope: string; source: string; created: number; updated: number; deleted: number; scope_version: number; at: Millis }
+  | { type: 'session_changed'; session: SessionState; operation: string; at: Millis }
+
+export declare class TasksyncError extends Error {
+  constructor(message: string, code?: string, options?: ErrorOptions)
+  readonly code: string
+}
+export declare class InvalidInputError extends TasksyncError { static readonly code: 'invalid_input' }
+export declare class NotConfirmedError extends TasksyncError { static readonly code: 'not_confirmed' }
+export declare class StalePlanError extends TasksyncError { static readonly code: 'stale_plan' }
+export declare class ConflictError extends TasksyncError { static readonly code: 'conflict' }
+export declare class InvalidStateError extends TasksyncError { static readonly code: 'invalid_state' }
+export declare class InvalidTransitionError extends TasksyncError { static readonly code: 'invalid_transition' }
+export declare class NotFoundError extends TasksyncError { static readonly code: 'not_found' }
+export declare class StoreError extends TasksyncError { static readonly code: 'store' }
+export declare class PanicError extends TasksyncError { static readonly code: 'panic' }
+export declare class CancelledError extends TasksyncError { static readonly code: 'cancelled' }
+export type ProviderErrorClass = 'timeout' | 'rate_limited' | 'unavailable' | 'token_expired' | 'rejected'
+export declare class ProviderError extends TasksyncError {
+  constructor(message: string, providerClass?: ProviderErrorClass, extra?: { status?: number; retryAfterMs?: number })
+  static readonly code: 'provider'
+  readonly providerClass: ProviderErrorClass
+  readonly status?: number
+  readonly retryAfterMs?: number
+}
+export declare function errorClassFor(code: string): (new (message: string) => TasksyncError) | undefined
+
+export declare class Clock {
+  static system(): Clock
+  static manual(startMs?: number): Clock
+  static host(nowMs: () => number): Clock
+  nowMs(): number
+  advance(deltaMs: number): void
+  set(atMs: number): void
+}
+export type ClockLike = Clock | (() => number) | { nowMs(): number }
+
+/** A JS object that stores tasks (and, optionally, sessions). Throw an error with `code: 'conflict'` on a version conflict. */
+export interface HostStore {
+  snapshot(scope: string): Promise<ScopeSnapshot> | ScopeSnapshot
+  scopeVersion(scope: string): Promise<number> | number
+  get(id: string): Promise<Task | null> | Task | null
+  findIdentities(source: string, externalIds: string[]): Promise<Identity[]> | Identity[]
+  apply(changes: ChangeSet): Promise<Applied> | Applied
+  getSession?(id: string): Promise<Session | null> | Session | null
+  insertSession?(session: Session): Promise<void> | void
+  updateSession?(session: Session, expectedVersion: number): Promise<void> | void
+  deleteSession?(id: string, expectedVersion: number): Promise<void> | void
+}
+
+export declare class Store {
+  static sqlite(path: string): Store
+  static memory(): Store
+  static fromObject(object: HostStore): Store
+  snapshot(scope: string): Promise<ScopeSnapshot>
+  apply(changes: ChangeSet): Promise<Applied>
+}
+
+export declare class Plan {
+  static from(value: Plan | PlanJson | string): Plan
+  readonly token: string
+  readonly scope: string
+  readonly source: string
+  readonly scopeVersion: number
+  readonly isEmpty: boolean
+  readonly counts: PlanCounts
+  toJSON(): PlanJson
+}
+
+export declare class EventStream extends EventEmitter {
+  constructor()
+  readonly sink: (json: string) => void
+  iterate(options?: { signal?: AbortSignal }): AsyncGenerator<Event, void, undefined>
+  [Symbol.asyncIterator](): AsyncGenerator<Event, void, undefined>
+}
+
+export interface EngineOptions {
+  clock?: ClockLike
+  events?: EventStream | ((event: Event) => void)
+}
+
+export declare class SyncEngine {
+  constructor(store: Store, options?: EngineOptions)
+  readonly store: Store
+  readonly events: EventStream | undefined
+  preview(scope: string, listing: Listing, policy?: Policy): Promise<Plan>
+  execute(plan: Plan | PlanJson | string, options: { confirmed: boolean }): Promise<ExecuteReport>
+  checkSyncNeeded(scope: string, listing: Listing, policy?: Policy): Promise<boolean>
+  verify(scope: string, listing: Listing): Promise<VerifyReport>
+}
+
+export declare class SessionEngine {
+  constructor(store: Store, options?: EngineOptions)
+  readonly store: Store
+  readonly events: EventStream | undefined
+  create(id: string, cycles: Array<Cycle | string>): Promise<Session>
+  start(id: string): Promise<Session>
+  switch(id: string, to?: string | null): Promise<Session>
+  pause(id: string): Promise<Session>
+  resume(id: string): Promise<Session>
+  complete(id: string): Promise<Session>
+  get(id: string): Promise<Session>
+  state(id: string): Promise<SessionState>
+  delete(id: string): Promise<SessionState>
+  serverTime(): Promise<ServerTime>
+}
+
+export interface StatusPush {
+  job_id: string
+  idempotency_key: string
+  task_id: string
+  external_id: string
+  kind: string
+  status: Status
+  payload: unknown
+  attempt: number
+}
+export interface PushReceipt { remote: unknown }
+
+/** A JS object that is an external system. Throw errors whose `code` is a ProviderErrorClass. */
+export interface HostProvider {
+  list(scope: string): Promise<Listing> | Listing
+  push?(change: StatusPush): Promise<PushReceipt> | PushReceipt
+  refreshToken?(): Promise<void> | void
+}
+export type TokenRefresherLike = ((provider: string) => Promise<string> | string) | { refresh(provider: string): Promise<string> | string }
+
+export declare class Provider {
+  constructor(name: string, object: HostProvider, options?: { tokenRefresher?: TokenRefresherLike })
+  readonly name: string
+  list(scope: string): Promise<Listing>
+  push(change: StatusPush): Promise<PushReceipt>
+  refreshToken(): Promise<boolean>
+}
+
+export declare const transition: {
+  allowed(from: Status, to: Status, rules?: unknown): boolean
+  plan(task: Task, to: Status, related?: Task[], rules?: unknown): Array<{ task_id: string; from: Status; to: Status; [key: string]: unknown }>
+  toProvider(kind: string, to: Status, current?: unknown, nowMs?: number): { payload: unknown; undo: unknown; [key: string]: unknown }
+  fromProvider(kind: string, payload: unknown): Status | null
+}
+
+export interface Backoff { base_ms: number; factor: number; max_ms: number; max_attempts: number; jitter: number }
+export declare const retry: {
+  backoffDelayMs(backoff: Backoff, attempt: number, seed?: number): number
+}
+
+export declare const model: {
+  hubId(source: string, externalId: string): string
+  taskFromDesired(scope: string, source: string, desired: DesiredTask, nowMs?: number): Task
+}
+
+export declare const conformance: {
+  taskStoreCases(): string[]
+  sessionStoreCases(): string[]
+  runTaskStoreCase(name: string, store: Store): Promise<string | null>
+  runSessionStoreCase(name: string, store: Store): Promise<string | null>
+}
+
+declare const tasksync: {
+  Clock: typeof Clock; Store: typeof Store; Plan: typeof Plan; SyncEngine: typeof SyncEngine
+  SessionEngine: typeof SessionEngine; Provider: typeof Provider; EventStream: typeof EventStream
+  TasksyncError: typeof TasksyncError; StalePlanError: typeof StalePlanError
+  InvalidInputError: typeof InvalidInputError; NotFoundError: typeof NotFoundError
+  InvalidStateError: typeof InvalidStateError; ConflictError: typeof ConflictError
+}
+export default tasksync

@@ -1,0 +1,14 @@
+// ESM entry point: the same objects as the CommonJS one (one addon instance per process).
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const tasksync = require('./index.cjs')
+
+export const {
+  TasksyncError, InvalidInputError, NotConfirmedError, StalePlanError, ConflictError,
+  InvalidStateError, InvalidTransitionError, NotFoundError, StoreError, ProviderError,
+  PanicError, CancelledError, errorClassFor,
+  Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
+  transition, retry, conformance, model,
+} = tasksync
+export default tasksync

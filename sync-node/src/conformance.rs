@@ -1,0 +1,61 @@
+//! The core's store conformance suites, runnable from JS against any `Store` (in particular a
+//! pure-JS one), one case at a time so each case gets a fresh store.
+//!
+//! Invariant: the cases are the core's own (`sync_core::conformance`), never copies.
+
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
+use napi_derive::napi;
+
+use crate::error::{guard, invalid};
+use crate::store::Store;
+
+/// The names of the task store conformance cases.
+#[napi]
+pub fn task_store_conformance_cases() -> Vec<String> {
+    sync_core::conformance::CASES
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect()
+}
+
+/// The names of the session store conformance cases.
+#[napi]
+pub fn session_store_conformance_cases() -> Vec<String> {
+    sync_core::session::conformance::CASES
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect()
+}
+
+/// Runs one task store case on `store` (fresh); resolves null on success, else the failure.
+#[napi]
+pub fn run_task_store_conformance<'env>(
+    env: &'env Env,
+    name: String,
+    store: &Store,
+) -> napi::Result<PromiseRaw<'env, Option<String>>> {
+    let case = sync_core::conformance::CASES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| invalid(format!("no task store case `{name}`")))?
+        .1;
+    let tasks = store.tasks.clone();
+    env.spawn_future(guard(async move { Ok(case(tasks).await.err()) }))
+}
+
+/// Runs one session store case on `store` (fresh); resolves null on success, else the failure.
+#[napi]
+pub fn run_session_store_conformance<'env>(
+    env: &'env Env,
+    name: String,
+    store: &Store,
+) -> napi::Result<PromiseRaw<'env, Option<String>>> {
+    let case = sync_core::session::conformance::CASES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| invalid(format!("no session store case `{name}`")))?
+        .1;
+    let sessions = store.sessions.clone();
+    env.spawn_future(guard(async move { Ok(case(sessions).await.err()) }))
+}

@@ -1,0 +1,127 @@
+//! The sync engine: `SyncEngine` on a `Store`, with preview, execute, check-sync-needed and
+//! verify, each resolving a Promise from a tokio thread.
+//!
+//! Invariant: arguments are parsed (listing, policy) before any store call, so bad input
+//! changes nothing and is reported as `invalid_input`.
+
+use std::sync::Arc;
+
+use napi::Env;
+use napi::bindgen_prelude::{Function, PromiseRaw};
+use napi_derive::napi;
+use sync_core::{Listing, Policy};
+
+use crate::clock::Clock;
+use crate::diff::Plan;
+use crate::error::{core, guard, parse, to_json};
+use crate::event::JsSink;
+use crate::store::Store;
+
+/// The sync engine.
+#[napi]
+#[derive(Debug)]
+pub struct SyncEngine {
+    inner: sync_core::SyncEngine,
+}
+
+fn policy(json: Option<String>) -> napi::Result<Policy> {
+    match json {
+        Some(json) => parse("policy", &json),
+        None => Ok(Policy::default()),
+    }
+}
+
+#[napi]
+impl SyncEngine {
+    /// An engine on `store`, with an optional clock (default: system) and an optional event
+    /// callback receiving each event as JSON.
+    #[napi(constructor)]
+    pub fn new(
+        store: &Store,
+        clock: Option<&Clock>,
+        on_event: Option<Function<'_, String, ()>>,
+    ) -> napi::Result<Self> {
+        let mut inner = sync_core::SyncEngine::new(store.tasks.clone());
+        if let Some(clock) = clock {
+            inner = inner.with_clock(clock.inner.clone());
+        }
+        if let Some(callback) = on_event {
+            inner = inner.with_events(Arc::new(JsSink::new(callback)?));
+        }
+        Ok(SyncEngine { inner })
+    }
+
+    /// Computes the plan of syncing a listing (JSON `Listing`) into `scope` under a policy
+    /// (JSON `Policy`, default when omitted). Read-only.
+    #[napi]
+    pub fn preview<'env>(
+        &self,
+        env: &'env Env,
+        scope: String,
+        listing: String,
+        policy_json: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, Plan>> {
+        let listing: Listing = parse("listing", &listing)?;
+        let policy = policy(policy_json)?;
+        let engine = self.inner.clone();
+        env.spawn_future(guard(async move {
+            let plan = engine
+                .preview(&scope, &listing, &policy)
+                .await
+                .map_err(core)?;
+            Ok(Plan {
+                inner: Arc::new(plan),
+            })
+        }))
+    }
+
+    /// Applies exactly `plan`, atomically; resolves the `ExecuteReport` JSON.
+    #[napi]
+    pub fn execute<'env>(
+        &self,
+        env: &'env Env,
+        plan: &Plan,
+        confirmed: bool,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let plan = plan.inner.clone();
+        let engine = self.inner.clone();
+        env.spawn_future(guard(async move {
+            to_json(&engine.execute(&plan, confirmed).await.map_err(core)?)
+        }))
+    }
+
+    /// Whether syncing the listing would write anything.
+    #[napi]
+    pub fn check_sync_needed<'env>(
+        &self,
+        env: &'env Env,
+        scope: String,
+        listing: String,
+        policy_json: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, bool>> {
+        let listing: Listing = parse("listing", &listing)?;
+        let policy = policy(policy_json)?;
+        let engine = self.inner.clone();
+        env.spawn_future(guard(async move {
+            engine
+                .check_sync_needed(&scope, &listing, &policy)
+                .await
+                .map_err(core)
+        }))
+    }
+
+    /// Compares the scope with the listing regardless of policy; resolves `VerifyReport` JSON.
+    #[napi]
+    pub fn verify<'env>(
+        &self,
+        env: &'env Env,
+        scope: String,
+        listing: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let listing: Listing = parse("listing", &listing)?;
+        let engine = self.inner.clone();
+        env.spawn_future(guard(async move {
+            to_json(&engine.verify(&scope, &listing).await.map_err(core)?)
+        }))
+    }
+}

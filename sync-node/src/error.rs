@@ -1,0 +1,112 @@
+//! Error mapping: every core error becomes a napi error whose message starts with
+//! `[tasksync:<code>] `, `<code>` being `ErrorKind::code()` (or `panic` for a caught panic).
+//! The JS wrapper (`js/errors.cjs`) turns that prefix into one `Error` subclass per code with a
+//! stable `code` property; the prefix is the only contract between the two.
+//!
+//! Also owns the boundary guards: [`guard`] and [`guard_sync`] catch panics, and [`parse`]
+//! turns malformed JSON from JS into an `invalid_input` error before anything is touched.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The code given to a Rust panic caught at the boundary.
+pub const PANIC_CODE: &str = "panic";
+
+/// Longest JSON argument accepted from JS (256 MiB): larger input is refused before parsing.
+pub const MAX_JSON_BYTES: usize = 256 * 1024 * 1024;
+
+/// A napi error carrying `code`.
+pub fn coded(code: &str, message: impl std::fmt::Display) -> napi::Error {
+    napi::Error::new(
+        napi::Status::GenericFailure,
+        format!("[tasksync:{code}] {message}"),
+    )
+}
+
+/// A core error as a napi error.
+pub fn core(err: sync_core::Error) -> napi::Error {
+    coded(err.kind().code(), err)
+}
+
+/// An `invalid_input` napi error.
+pub fn invalid(message: impl std::fmt::Display) -> napi::Error {
+    coded(
+        sync_core::ErrorKind::InvalidInput.code(),
+        format!("invalid input: {message}"),
+    )
+}
+
+/// Parses a JSON argument; malformed or mistyped input is `invalid_input` naming `what`.
+pub fn parse<T: DeserializeOwned>(what: &str, json: &str) -> napi::Result<T> {
+    if json.len() > MAX_JSON_BYTES {
+        return Err(invalid(format!(
+            "{what} is {} bytes of JSON, the limit is {MAX_JSON_BYTES}",
+            json.len()
+        )));
+    }
+    serde_json::from_str(json).map_err(|e| invalid(format!("{what}: {e}")))
+}
+
+/// Serializes a result for JS. Core types always serialize; a failure is a bug, reported as one.
+pub fn to_json<T: Serialize>(value: &T) -> napi::Result<String> {
+    serde_json::to_string(value).map_err(|e| coded("internal", format!("serialize: {e}")))
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// Runs a future, turning a panic inside it into a `panic` error.
+pub async fn guard<T, F>(fut: F) -> napi::Result<T>
+where
+    F: Future<Output = napi::Result<T>>,
+{
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => Err(coded(
+            PANIC_CODE,
+            format!(
+                "internal error (a bug in tasksync): {}",
+                panic_message(&*payload)
+            ),
+        )),
+    }
+}
+
+/// Runs a closure, turning a panic inside it into a `panic` error.
+pub fn guard_sync<T>(f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
+    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => Err(coded(
+            PANIC_CODE,
+            format!(
+                "internal error (a bug in tasksync): {}",
+                panic_message(&*payload)
+            ),
+        )),
+    }
+}
+
+/// Test-only: panics inside the binding, so tests can prove a panic surfaces as an error.
+#[napi_derive::napi(js_name = "__panicForTests")]
+pub fn panic_for_tests() -> napi::Result<bool> {
+    guard_sync(|| panic!("test panic in a synchronous call"))
+}
+
+/// Test-only: panics inside a Promise's future.
+#[napi_derive::napi(js_name = "__panicInPromiseForTests")]
+pub fn panic_in_promise_for_tests(
+    env: &napi::Env,
+) -> napi::Result<napi::bindgen_prelude::PromiseRaw<'_, bool>> {
+    env.spawn_future(guard(async {
+        panic!("test panic inside a promise");
+    }))
+}

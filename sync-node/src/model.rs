@@ -1,0 +1,28 @@
+//! The task model: hub ids and new tasks from desired ones, exactly as the core computes them
+//! (hosts seeding or importing tasks must not re-implement the identity hash).
+
+use napi_derive::napi;
+use sync_core::{DesiredTask, Task};
+
+use crate::error::{guard_sync, parse, to_json};
+
+/// The hub id of the task with this identity (a stable 128-bit hash).
+#[napi]
+pub fn hub_id(source: String, external_id: String) -> String {
+    Task::hub_id(&source, &external_id)
+}
+
+/// A new task (version 1; no source status means draft) from a desired task (JSON
+/// `DesiredTask`), as JSON `Task`.
+#[napi]
+pub fn task_from_desired(
+    scope: String,
+    source: String,
+    desired: String,
+    now_ms: i64,
+) -> napi::Result<String> {
+    guard_sync(|| {
+        let desired: DesiredTask = parse("desired task", &desired)?;
+        to_json(&Task::from_desired(&scope, &source, &desired, now_ms))
+    })
+}

@@ -1,0 +1,158 @@
+//! Sessions: `SessionEngine` on a `Store` (create, start, switch, state, pause, resume,
+//! complete, delete) and `serverTime`. Results are JSON (`Session`, `SessionState`).
+//!
+//! Invariant: ids and cycle lists are validated by the core before any write; a bad one is
+//! `invalid_input` and nothing changes.
+
+use std::sync::Arc;
+
+use napi::Env;
+use napi::bindgen_prelude::{Function, PromiseRaw};
+use napi_derive::napi;
+use sync_core::session::Cycle;
+use sync_core::{EventSink, NullSink};
+
+use crate::clock::Clock;
+use crate::error::{core, guard, parse, to_json};
+use crate::event::JsSink;
+use crate::store::Store;
+
+/// The session engine.
+#[napi]
+pub struct SessionEngine {
+    inner: sync_core::SessionEngine,
+    clock: Arc<dyn sync_core::Clock>,
+}
+
+impl std::fmt::Debug for SessionEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionEngine").finish_non_exhaustive()
+    }
+}
+
+macro_rules! op {
+    ($self:ident, $env:ident, |$engine:ident| $call:expr) => {{
+        let $engine = $self.inner.clone();
+        $env.spawn_future(guard(async move { to_json(&$call.await.map_err(core)?) }))
+    }};
+}
+
+#[napi]
+impl SessionEngine {
+    /// An engine on `store`'s sessions, with an optional clock and event callback.
+    #[napi(constructor)]
+    pub fn new(
+        store: &Store,
+        clock: Option<&Clock>,
+        on_event: Option<Function<'_, String, ()>>,
+    ) -> napi::Result<Self> {
+        let clock: Arc<dyn sync_core::Clock> = match clock {
+            Some(clock) => clock.inner.clone(),
+            None => Arc::new(sync_core::SystemClock),
+        };
+        let events: Arc<dyn EventSink> = match on_event {
+            Some(callback) => Arc::new(JsSink::new(callback)?),
+            None => Arc::new(NullSink),
+        };
+        let inner = sync_core::SessionEngine::new(store.sessions.clone(), clock.clone(), events);
+        Ok(SessionEngine { inner, clock })
+    }
+
+    /// Creates a session over cycles (JSON `[{id, name}]`); resolves the `Session` JSON.
+    #[napi]
+    pub fn create<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        cycles: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let cycles: Vec<Cycle> = parse("cycles", &cycles)?;
+        op!(self, env, |engine| engine.create(id, cycles))
+    }
+
+    /// Starts a created session.
+    #[napi]
+    pub fn start<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        op!(self, env, |engine| engine.start(&id))
+    }
+
+    /// Switches to the cycle `to` (by id), or to the next one (wrapping) when omitted.
+    #[napi]
+    pub fn switch<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        to: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        op!(self, env, |engine| engine.switch(&id, to.as_deref()))
+    }
+
+    /// Pauses a running session.
+    #[napi]
+    pub fn pause<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        op!(self, env, |engine| engine.pause(&id))
+    }
+
+    /// Resumes a paused session.
+    #[napi]
+    pub fn resume<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        op!(self, env, |engine| engine.resume(&id))
+    }
+
+    /// Completes a session.
+    #[napi]
+    pub fn complete<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        op!(self, env, |engine| engine.complete(&id))
+    }
+
+    /// The stored session record.
+    #[napi]
+    pub fn get<'env>(&self, env: &'env Env, id: String) -> napi::Result<PromiseRaw<'env, String>> {
+        op!(self, env, |engine| engine.get(&id))
+    }
+
+    /// The session's view now (`SessionState`).
+    #[napi]
+    pub fn state<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        op!(self, env, |engine| engine.state(&id))
+    }
+
+    /// Deletes a session; resolves its last `SessionState`.
+    #[napi]
+    pub fn delete<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        op!(self, env, |engine| engine.delete(&id))
+    }
+
+    /// The engine clock's time (`ServerTime` JSON), for clients computing their offset.
+    #[napi]
+    pub fn server_time<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, String>> {
+        let clock = self.clock.clone();
+        env.spawn_future(guard(
+            async move { to_json(&sync_core::server_time(&*clock)) },
+        ))
+    }
+}

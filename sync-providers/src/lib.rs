@@ -1,0 +1,28 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod http;
+
+#[cfg(feature = "azure-devops")]
+pub mod azure_devops;
+#[cfg(feature = "caldav")]
+pub mod caldav;
+#[cfg(feature = "connectwise")]
+pub mod connectwise;
+#[cfg(feature = "mstodo")]
+pub mod mstodo;
+#[cfg(feature = "processplan")]
+pub mod processplan;
+
+pub use http::{AuthScheme, Credentials, HttpOptions};
+
+#[cfg(feature = "azure-devops")]
+pub use azure_devops::{AzureDevOpsProvider, CreatedItem, EpicSpec, FeatureSpec, StorySpec};
+#[cfg(feature = "caldav")]
+pub use caldav::CalDavProvider;
+#[cfg(feature = "connectwise")]
+pub use connectwise::ConnectWiseProvider;
+#[cfg(feature = "mstodo")]
+pub use mstodo::MsTodoProvider;
+#[cfg(feature = "processplan")]
+pub use processplan::ProcessPlanProvider;

@@ -1,0 +1,470 @@
+//! Azure DevOps against a loopback work-item API following the REST 7.1 shapes: JSON Patch
+//! documents (`application/json-patch+json`), `$Type` creation, hierarchy links, WIQL plus
+//! batch reads, `api-version` required, Basic PAT authentication.
+
+// A fake's early answer is a whole HTTP response; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use common::{Adapter, Fake, TOKEN};
+use serde_json::{Value, json};
+use sync_core::{ManualClock, ProviderClient, ProviderError, Secret, Status};
+use sync_providers::http::encode::base64;
+use sync_providers::{
+    AzureDevOpsProvider, Credentials, EpicSpec, FeatureSpec, HttpOptions, StorySpec,
+};
+
+const PROJECT: &str = "/acme/web";
+const STATES: [&str; 5] = ["New", "Active", "Resolved", "Closed", "Removed"];
+
+fn ado_error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"$id": "1", "message": message, "typeKey": "RuleValidationException"})),
+    )
+        .into_response()
+}
+
+async fn checked(
+    fake: &Fake,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    patch: bool,
+) -> Result<(), Response> {
+    fake.gate(method, uri, headers, body).await?;
+    if !uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .any(|p| p == "api-version=7.1")
+    {
+        return Err(ado_error(
+            StatusCode::BAD_REQUEST,
+            "VS800075: The project must specify an api-version",
+        ));
+    }
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+    if patch && content_type != Some("application/json-patch+json") {
+        return Err(ado_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content type must be application/json-patch+json",
+        ));
+    }
+    Ok(())
+}
+
+fn item_json(item: &Value, host: &str) -> Value {
+    let id = item["id"].as_u64().unwrap();
+    let mut out = item.clone();
+    out["url"] = json!(format!("http://{host}{PROJECT}/_apis/wit/workItems/{id}"));
+    out["_links"] =
+        json!({"html": {"href": format!("http://{host}{PROJECT}/_workitems/edit/{id}")}});
+    out
+}
+
+/// `POST .../workitems/$Type` creates, `PATCH .../workitems/{id}` updates.
+async fn create(
+    State(fake): State<Arc<Fake>>,
+    Path(ty): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = checked(&fake, &method, &uri, &headers, &body, true).await {
+        return r;
+    }
+    let host = headers["host"].to_str().unwrap().to_owned();
+    let Some(ty) = ty
+        .strip_prefix('$')
+        .filter(|t| ["Epic", "Feature", "User Story"].contains(t))
+    else {
+        return ado_error(StatusCode::NOT_FOUND, "TF51535: work item type not found");
+    };
+    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&body) else {
+        return ado_error(
+            StatusCode::BAD_REQUEST,
+            "body must be a JSON Patch document",
+        );
+    };
+    let mut data = fake.data.lock().unwrap();
+    let id = data["items"].as_array().unwrap().len() as u64 + 1;
+    let mut item = json!({"id": id, "rev": 1, "fields": {"System.WorkItemType": ty, "System.State": "New"}, "relations": []});
+    for op in ops {
+        match (op["op"].as_str(), op["path"].as_str()) {
+            (Some("add"), Some(path)) if path.starts_with("/fields/") => {
+                item["fields"][&path[8..]] = op["value"].clone();
+            }
+            (Some("add"), Some("/relations/-")) => {
+                let url = op["value"]["url"].as_str().unwrap_or("");
+                let parent: u64 = url
+                    .rsplit('/')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+                if op["value"]["rel"] != "System.LinkTypes.Hierarchy-Reverse"
+                    || parent == 0
+                    || parent >= id
+                {
+                    return ado_error(StatusCode::BAD_REQUEST, "invalid relation");
+                }
+                item["relations"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(op["value"].clone());
+            }
+            _ => return ado_error(StatusCode::BAD_REQUEST, "unsupported operation"),
+        }
+    }
+    let title = item["fields"]["System.Title"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    if title.is_empty() || title.contains("reject") {
+        return ado_error(
+            StatusCode::BAD_REQUEST,
+            "TF401320: Rule Error for field Title",
+        );
+    }
+    data["items"].as_array_mut().unwrap().push(item.clone());
+    axum::Json(item_json(&item, &host)).into_response()
+}
+
+async fn update(
+    State(fake): State<Arc<Fake>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = checked(&fake, &method, &uri, &headers, &body, true).await {
+        return r;
+    }
+    let host = headers["host"].to_str().unwrap().to_owned();
+    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&body) else {
+        return ado_error(
+            StatusCode::BAD_REQUEST,
+            "body must be a JSON Patch document",
+        );
+    };
+    let mut data = fake.data.lock().unwrap();
+    let Some(item) = data["items"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| i["id"].as_u64().map(|n| n.to_string()) == Some(id.clone()))
+    else {
+        return ado_error(StatusCode::NOT_FOUND, "TF401232: Work item does not exist");
+    };
+    for op in ops {
+        if op["op"] != "add" || op["path"] != "/fields/System.State" {
+            return ado_error(StatusCode::BAD_REQUEST, "unsupported operation");
+        }
+        if !op["value"].as_str().is_some_and(|s| STATES.contains(&s)) {
+            return ado_error(
+                StatusCode::BAD_REQUEST,
+                "TF401320: Rule Error for field State",
+            );
+        }
+        item["fields"]["System.State"] = op["value"].clone();
+        item["rev"] = json!(item["rev"].as_u64().unwrap() + 1);
+    }
+    axum::Json(item_json(item, &host)).into_response()
+}
+
+async fn wiql(
+    State(fake): State<Arc<Fake>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = checked(&fake, &method, &uri, &headers, &body, false).await {
+        return r;
+    }
+    let query: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if !query["query"]
+        .as_str()
+        .is_some_and(|q| q.starts_with("SELECT [System.Id] FROM WorkItems"))
+    {
+        return ado_error(StatusCode::BAD_REQUEST, "VS402337: bad WIQL");
+    }
+    let data = fake.data.lock().unwrap();
+    let refs: Vec<Value> = data["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| json!({"id": i["id"]}))
+        .collect();
+    axum::Json(json!({"queryType": "flat", "workItems": refs})).into_response()
+}
+
+async fn batch(
+    State(fake): State<Arc<Fake>>,
+    Query(q): Query<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = checked(&fake, &method, &uri, &headers, &body, false).await {
+        return r;
+    }
+    assert_eq!(q.get("$expand").map(String::as_str), Some("relations"));
+    let host = headers["host"].to_str().unwrap().to_owned();
+    let ids: Vec<String> = q["ids"].split(',').map(str::to_owned).collect();
+    let data = fake.data.lock().unwrap();
+    let value: Vec<Value> = data["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| ids.contains(&i["id"].to_string()))
+        .map(|i| item_json(i, &host))
+        .collect();
+    axum::Json(json!({"count": value.len(), "value": value})).into_response()
+}
+
+fn credentials(pat: &str) -> Credentials {
+    Credentials::basic("", Secret::new(pat))
+}
+
+async fn devops() -> (String, Arc<Fake>) {
+    let fake = Fake::new(
+        format!("Basic {}", base64(format!(":{TOKEN}").as_bytes())),
+        "Basic",
+        json!({"items": []}),
+    );
+    let router = Router::new()
+        .route(
+            &format!("{PROJECT}/_apis/wit/workitems/{{id}}"),
+            post(create).patch(update),
+        )
+        .route(&format!("{PROJECT}/_apis/wit/workitems"), get(batch))
+        .route(&format!("{PROJECT}/_apis/wit/wiql"), post(wiql))
+        .with_state(fake.clone());
+    (format!("{}{PROJECT}", common::serve(router).await), fake)
+}
+
+fn adapter(base: &str, c: Credentials, o: HttpOptions) -> AzureDevOpsProvider {
+    AzureDevOpsProvider::new(base, c, o).unwrap()
+}
+
+fn story(id: &str, name: &str) -> StorySpec {
+    StorySpec {
+        source_id: id.into(),
+        name: name.into(),
+        description: None,
+    }
+}
+
+#[tokio::test]
+async fn creates_a_hierarchy_lists_it_and_pushes_state() {
+    let (base, fake) = devops().await;
+    let ado = adapter(
+        &base,
+        credentials(TOKEN),
+        common::options(Arc::new(ManualClock::new(0))),
+    );
+    let epics = vec![EpicSpec {
+        source_id: "ard-1".into(),
+        name: "Checkout".into(),
+        description: Some("<p>Pay</p>".into()),
+        features: vec![
+            FeatureSpec {
+                source_id: "ard-2".into(),
+                name: "Cart".into(),
+                description: None,
+                stories: vec![story("ard-3", "Add item"), story("ard-4", "Remove item")],
+            },
+            FeatureSpec {
+                source_id: "ard-5".into(),
+                name: "reject me".into(),
+                description: None,
+                stories: vec![story("ard-6", "Orphan")],
+            },
+        ],
+    }];
+    let made = ado.create_hierarchy(&epics).await;
+    let summary: Vec<_> = made
+        .iter()
+        .map(|m| (m.source_id.as_str(), m.kind, m.id, m.error.is_some()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("ard-1", "epic", Some(1), false),
+            ("ard-2", "feature", Some(2), false),
+            ("ard-3", "user_story", Some(3), false),
+            ("ard-4", "user_story", Some(4), false),
+            ("ard-5", "feature", None, true),
+            ("ard-6", "user_story", None, true),
+        ]
+    );
+    assert!(
+        made[0]
+            .url
+            .as_deref()
+            .unwrap()
+            .ends_with("/acme/web/_workitems/edit/1")
+    );
+    assert!(
+        made[0]
+            .api_url
+            .as_deref()
+            .unwrap()
+            .ends_with("/acme/web/_apis/wit/workItems/1")
+    );
+    assert!(matches!(
+        made[4].error,
+        Some(ProviderError::Rejected { status: 400, .. })
+    ));
+    // The orphan story was never sent: 5 creates for 6 items.
+    let creates: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == Method::POST)
+        .collect();
+    assert_eq!(creates.len(), 5);
+    assert_eq!(creates[0].path, "/acme/web/_apis/wit/workitems/$Epic");
+    assert_eq!(
+        creates[2].path,
+        "/acme/web/_apis/wit/workitems/$User%20Story"
+    );
+    let story_ops = creates[2].json();
+    assert_eq!(
+        story_ops[1]["value"]["rel"],
+        "System.LinkTypes.Hierarchy-Reverse"
+    );
+    assert!(
+        story_ops[1]["value"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/workItems/2")
+    );
+
+    let listing = ado.list("*".into()).await.unwrap();
+    let got: Vec<_> = listing
+        .items
+        .iter()
+        .map(|t| {
+            (
+                t.external_id.as_str(),
+                t.content.kind.as_str(),
+                t.content.parent.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("1", "epic", None),
+            ("2", "feature", Some("1")),
+            ("3", "user_story", Some("2")),
+            ("4", "user_story", Some("2"))
+        ]
+    );
+
+    let receipt = ado
+        .push(common::push(
+            "user_story",
+            "3",
+            Status::Completed,
+            Value::Null,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(receipt.remote, json!({"System.State": "Closed"}));
+    let receipt = ado
+        .push(common::push(
+            "user_story",
+            "3",
+            Status::InProgress,
+            json!({"System.State": "Resolved"}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(receipt.remote, json!({"System.State": "Resolved"}));
+    let listing = ado.list("*".into()).await.unwrap();
+    assert_eq!(listing.items[2].content.status, Some(Status::Completed));
+
+    let err = ado
+        .push(common::push(
+            "user_story",
+            "99",
+            Status::Completed,
+            Value::Null,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Rejected { status: 404, .. }),
+        "{err:?}"
+    );
+    let err = ado
+        .push(common::push(
+            "user_story",
+            "3",
+            Status::Completed,
+            json!({"System.State": "Finished"}),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Rejected { status: 400, message, .. } if message.contains("TF401320")),
+        "{err:?}"
+    );
+    let err = ado
+        .push(common::push(
+            "user_story",
+            "x/3",
+            Status::Completed,
+            Value::Null,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Rejected { status: 0, .. }));
+}
+
+#[tokio::test]
+async fn shared_behaviour() {
+    let (base, fake) = devops().await;
+    let ado = adapter(
+        &base,
+        credentials(TOKEN),
+        common::options(Arc::new(ManualClock::new(0))),
+    );
+    let made = ado
+        .create_hierarchy(&[EpicSpec {
+            source_id: "e".into(),
+            name: "Epic".into(),
+            description: None,
+            features: vec![],
+        }])
+        .await;
+    assert_eq!(made[0].id, Some(1));
+    let make = move |c: Credentials, o: HttpOptions| -> Box<dyn Adapter> {
+        Box::new(adapter(&base, c, o))
+    };
+    // Azure DevOps has no idempotency key (the State patch is idempotent by itself).
+    common::behaviour_suite(
+        &fake,
+        &make,
+        &credentials,
+        common::push("epic", "1", Status::InProgress, Value::Null),
+        false,
+    )
+    .await;
+}

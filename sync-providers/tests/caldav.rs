@@ -1,0 +1,269 @@
+//! CalDAV against a real server: Radicale from PyPI on a free loopback port, with a temporary
+//! storage folder, started through scripts/radicale.sh (the helper `make demo` uses too).
+//! The result is read back with the `caldav` Python client library.
+//!
+//! The virtualenv comes from `RADICALE_VENV` (set by `make test-providers`); without it the
+//! test creates `target/radicale-venv` itself. If Radicale cannot be installed or started the
+//! test fails: it is never skipped.
+
+// A fake's early answer is a whole HTTP response; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::CountingRefresher;
+use serde_json::{Value, json};
+use sync_core::transition::{ProviderKind, StatusMapping};
+use sync_core::{ManualClock, ProviderClient, ProviderError, Secret, Status};
+use sync_providers::{CalDavProvider, Credentials};
+
+const USER: &str = "alice";
+const PASSWORD: &str = "pw-SECRET-71c2d9e0";
+const CALENDAR: &str = "tasks";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn venv() -> PathBuf {
+    std::env::var_os("RADICALE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/radicale-venv"))
+}
+
+/// A running Radicale; stopped on drop.
+struct Radicale {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Radicale {
+    fn script(&self, action: &str) -> std::process::Output {
+        Command::new("bash")
+            .arg(root().join("scripts/radicale.sh"))
+            .arg(action)
+            .env("RADICALE_VENV", venv())
+            .env("RADICALE_DIR", self.dir.path())
+            .env("RADICALE_PORT", self.port.to_string())
+            .env("RADICALE_USER", USER)
+            .env("RADICALE_PASSWORD", PASSWORD)
+            .env("RADICALE_CALENDAR", CALENDAR)
+            .output()
+            .expect("bash runs")
+    }
+
+    fn start() -> Radicale {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let radicale = Radicale {
+            dir: tempfile::tempdir().unwrap(),
+            port,
+        };
+        let out = radicale.script("start");
+        assert!(
+            out.status.success(),
+            "could not start Radicale (needs python3 and PyPI): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        radicale
+    }
+
+    fn home(&self) -> String {
+        format!("http://127.0.0.1:{}/{USER}/", self.port)
+    }
+
+    /// What the `caldav` client library reads for `uid`.
+    fn read_with_client(&self, uid: &str) -> Value {
+        let out = Command::new(venv().join("bin/python"))
+            .arg(root().join("sync-providers/tests/caldav_check.py"))
+            .arg(format!("{}{CALENDAR}/", self.home()))
+            .args([USER, PASSWORD, uid])
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "caldav client failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for Radicale {
+    fn drop(&mut self) {
+        self.script("stop");
+    }
+}
+
+fn adapter(
+    radicale: &Radicale,
+    password: &str,
+    refresher: Option<Arc<CountingRefresher>>,
+) -> CalDavProvider {
+    let mut credentials = Credentials::basic(USER, Secret::new(password));
+    if let Some(refresher) = refresher {
+        credentials = credentials.with_refresher(refresher);
+    }
+    let options = common::options(Arc::new(ManualClock::new(1_769_821_713_000)));
+    CalDavProvider::new(
+        &radicale.home(),
+        credentials,
+        sync_providers::HttpOptions {
+            timeout: std::time::Duration::from_secs(10),
+            ..options
+        },
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completes_a_vtodo_on_a_real_caldav_server() {
+    let radicale = Radicale::start();
+    let caldav = adapter(&radicale, PASSWORD, None);
+
+    let listing = caldav.list(CALENDAR.into()).await.unwrap();
+    assert!(listing.complete);
+    let mut ids: Vec<_> = listing
+        .items
+        .iter()
+        .map(|t| (t.external_id.clone(), t.content.status))
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![
+            ("tasks/demo-1.ics".to_owned(), Some(Status::Pending)),
+            ("tasks/demo-2.ics".to_owned(), Some(Status::Pending)),
+            ("tasks/demo-3.ics".to_owned(), Some(Status::Pending)),
+        ]
+    );
+
+    let mapping = StatusMapping::new(ProviderKind::CalDav);
+    let done = mapping.to_provider(Status::Completed, &Value::Null, 1_769_821_713_000);
+    let receipt = caldav
+        .push(common::push(
+            "task",
+            "tasks/demo-1.ics",
+            Status::Completed,
+            done.payload,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        receipt.remote,
+        json!({"STATUS": "COMPLETED", "COMPLETED": "20260131T010833Z", "PERCENT-COMPLETE": 100})
+    );
+
+    // A CalDAV client that is not ours sees the completed VTODO, its other properties intact.
+    let seen = radicale.read_with_client("demo-1");
+    assert_eq!(seen["status"], "COMPLETED");
+    assert_eq!(seen["completed"], "20260131T010833Z");
+    assert_eq!(seen["percent"], 100);
+    assert_eq!(seen["note"], "kept as is");
+    assert_eq!(seen["summary"], "Write the quarterly report");
+    let listing = caldav.list(CALENDAR.into()).await.unwrap();
+    let one = listing
+        .items
+        .iter()
+        .find(|t| t.external_id == "tasks/demo-1.ics")
+        .unwrap();
+    assert_eq!(one.content.status, Some(Status::Completed));
+
+    // Reopen: COMPLETED removed, back to NEEDS-ACTION.
+    let reopen = mapping.to_provider(Status::Pending, &receipt.remote, 1_769_821_714_000);
+    caldav
+        .push(common::push(
+            "task",
+            "tasks/demo-1.ics",
+            Status::Pending,
+            reopen.payload,
+        ))
+        .await
+        .unwrap();
+    let seen = radicale.read_with_client("demo-1");
+    assert_eq!(
+        (
+            seen["status"].as_str(),
+            seen["completed"].is_null(),
+            seen["percent"].as_i64()
+        ),
+        (Some("NEEDS-ACTION"), true, Some(0))
+    );
+
+    // A resource that is not there: 404, not retryable.
+    let err = caldav
+        .push(common::push(
+            "task",
+            "tasks/none.ics",
+            Status::Completed,
+            json!({"STATUS": "COMPLETED"}),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Rejected { status: 404, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_password_is_renewed_through_the_refresher_and_never_shown() {
+    let radicale = Radicale::start();
+    let stale = "pw-STALE-00aa11bb";
+
+    // No refresher: the real server's 401 is TokenExpired, and no form of the password shows.
+    let caldav = adapter(&radicale, stale, None);
+    let err = caldav.list(CALENDAR.into()).await.unwrap_err();
+    assert!(matches!(err, ProviderError::TokenExpired { .. }), "{err:?}");
+    for shown in [err.to_string(), format!("{err:?}"), format!("{caldav:?}")] {
+        assert!(
+            !shown.contains(stale) && !shown.contains(PASSWORD),
+            "{shown}"
+        );
+    }
+
+    // With the host callback handing out the right password: one renewal, then success.
+    let refresher = Arc::new(Fixed(PASSWORD, AtomicUsize::new(0)));
+    let caldav = CalDavProvider::new(
+        &radicale.home(),
+        Credentials::basic(USER, Secret::new(stale)).with_refresher(refresher.clone()),
+        sync_providers::HttpOptions::default(),
+    )
+    .unwrap();
+    let mapping = StatusMapping::new(ProviderKind::CalDav);
+    let done = mapping.to_provider(Status::Completed, &Value::Null, 1_769_821_713_000);
+    caldav
+        .push(common::push(
+            "task",
+            "tasks/demo-2.ics",
+            Status::Completed,
+            done.payload,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(radicale.read_with_client("demo-2")["status"], "COMPLETED");
+    assert!(!format!("{caldav:?}").contains(PASSWORD));
+    assert_eq!(refresher.1.load(Ordering::SeqCst), 1, "one renewal");
+}
+
+/// A refresher that returns one fixed password (what a vault read would), counting calls.
+#[derive(Debug)]
+struct Fixed(&'static str, AtomicUsize);
+
+#[async_trait::async_trait]
+impl sync_core::TokenRefresher for Fixed {
+    async fn refresh(&self, provider: String) -> Result<Secret, ProviderError> {
+        assert_eq!(provider, "caldav");
+        self.1.fetch_add(1, Ordering::SeqCst);
+        Ok(Secret::new(self.0))
+    }
+}

@@ -1,0 +1,286 @@
+//! Microsoft To Do against a loopback Graph that follows the documented `todoTask` shapes:
+//! `value` + `@odata.nextLink` paging, `PATCH` of `status` / `completedDateTime`, Graph's error
+//! envelope, `401` + `WWW-Authenticate` on an expired token.
+
+// A fake's early answer is a whole HTTP response; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use common::Adapter;
+use common::{Fake, TOKEN};
+use serde_json::{Value, json};
+use sync_core::transition::{ProviderKind, StatusMapping};
+use sync_core::{ManualClock, ProviderClient, Secret, Status};
+use sync_providers::{Credentials, HttpOptions, MsTodoProvider};
+
+const PAGE: usize = 2;
+const STATUSES: [&str; 5] = [
+    "notStarted",
+    "inProgress",
+    "completed",
+    "waitingOnOthers",
+    "deferred",
+];
+
+fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+async fn list_tasks(
+    State(fake): State<Arc<Fake>>,
+    Path(list): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = fake.gate(&method, &uri, &headers, &body).await {
+        return response;
+    }
+    let data = fake.data.lock().unwrap().clone();
+    let Some(tasks) = data.get(&list).and_then(Value::as_array) else {
+        return graph_error(StatusCode::NOT_FOUND, "ErrorItemNotFound", "list not found");
+    };
+    let skip: usize = query.get("$skip").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let page: Vec<Value> = tasks.iter().skip(skip).take(PAGE).cloned().collect();
+    let mut body = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#todoTasks", "value": page});
+    if skip + PAGE < tasks.len() {
+        let host = headers.get("host").unwrap().to_str().unwrap();
+        body["@odata.nextLink"] = json!(format!(
+            "http://{host}/v1.0/me/todo/lists/{list}/tasks?$skip={}",
+            skip + PAGE
+        ));
+    }
+    axum::Json(body).into_response()
+}
+
+async fn patch_task(
+    State(fake): State<Arc<Fake>>,
+    Path((list, task)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = fake.gate(&method, &uri, &headers, &body).await {
+        return response;
+    }
+    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/json") {
+        return graph_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "json only",
+        );
+    }
+    let Ok(Value::Object(patch)) = serde_json::from_slice::<Value>(&body) else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "invalidRequest",
+            "body must be an object",
+        );
+    };
+    for (key, value) in &patch {
+        let ok = match key.as_str() {
+            "status" => value.as_str().is_some_and(|s| STATUSES.contains(&s)),
+            "completedDateTime" => {
+                value.is_null()
+                    || (value.get("dateTime").is_some_and(Value::is_string)
+                        && value.get("timeZone").is_some_and(Value::is_string))
+            }
+            _ => false,
+        };
+        if !ok {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "invalidRequest",
+                &format!("bad property {key}"),
+            );
+        }
+    }
+    let mut data = fake.data.lock().unwrap();
+    let found = data
+        .get_mut(&list)
+        .and_then(Value::as_array_mut)
+        .and_then(|tasks| tasks.iter_mut().find(|t| t["id"] == json!(task)));
+    let Some(found) = found else {
+        return graph_error(StatusCode::NOT_FOUND, "ErrorItemNotFound", "task not found");
+    };
+    for (key, value) in patch {
+        found[key] = value;
+    }
+    axum::Json(found.clone()).into_response()
+}
+
+fn task(id: &str, title: &str, status: &str) -> Value {
+    json!({"@odata.etag": "W/\"x\"", "id": id, "title": title, "status": status,
+           "importance": "normal", "completedDateTime": null})
+}
+
+async fn graph() -> (String, Arc<Fake>) {
+    let data = json!({"L1": [
+        task("t1", "Buy milk", "notStarted"),
+        task("t2", "Write report", "inProgress"),
+        task("t3", "File taxes", "completed"),
+        task("t4", "Call Bob", "waitingOnOthers"),
+        task("t5", "Plan trip", "deferred"),
+    ]});
+    let fake = Fake::new(format!("Bearer {TOKEN}"), "Bearer", data);
+    let router = Router::new()
+        .route("/v1.0/me/todo/lists/{list}/tasks", get(list_tasks))
+        .route(
+            "/v1.0/me/todo/lists/{list}/tasks/{task}",
+            axum::routing::patch(patch_task),
+        )
+        .with_state(fake.clone());
+    (format!("{}/v1.0", common::serve(router).await), fake)
+}
+
+fn adapter(base: &str, credentials: Credentials, options: HttpOptions) -> MsTodoProvider {
+    MsTodoProvider::new(base, credentials, options).unwrap()
+}
+
+#[tokio::test]
+async fn lists_every_page_and_maps_statuses() {
+    let (base, fake) = graph().await;
+    let clock = Arc::new(ManualClock::new(0));
+    let todo = adapter(
+        &base,
+        Credentials::bearer(Secret::new(TOKEN)),
+        common::options(clock),
+    );
+    let listing = todo.list("L1".into()).await.unwrap();
+    assert!(listing.complete);
+    assert_eq!(listing.source, "mstodo");
+    let got: Vec<_> = listing
+        .items
+        .iter()
+        .map(|t| (t.external_id.as_str(), t.content.status))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("L1/t1", Some(Status::Pending)),
+            ("L1/t2", Some(Status::InProgress)),
+            ("L1/t3", Some(Status::Completed)),
+            ("L1/t4", Some(Status::Blocked)),
+            ("L1/t5", Some(Status::Cancelled)),
+        ]
+    );
+    let pages: Vec<_> = fake.seen().iter().map(|s| s.query.clone()).collect();
+    assert_eq!(pages, vec!["", "$skip=2", "$skip=4"]);
+    assert!(
+        fake.seen()
+            .iter()
+            .all(|s| s.header("authorization") == Some(&format!("Bearer {TOKEN}")))
+    );
+
+    let err = todo.list("nope".into()).await.unwrap_err();
+    assert!(
+        matches!(err, sync_core::ProviderError::Rejected { status: 404, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn completing_and_reopening_set_and_clear_completed_date_time() {
+    let (base, fake) = graph().await;
+    let clock = Arc::new(ManualClock::new(0));
+    let todo = adapter(
+        &base,
+        Credentials::bearer(Secret::new(TOKEN)),
+        common::options(clock),
+    );
+    let mapping = StatusMapping::new(ProviderKind::MsTodo);
+
+    let done = mapping.to_provider(Status::Completed, &Value::Null, 1_769_821_713_123);
+    let receipt = todo
+        .push(common::push(
+            "task",
+            "L1/t1",
+            Status::Completed,
+            done.payload,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(receipt.remote["status"], "completed");
+    assert_eq!(
+        receipt.remote["completedDateTime"]["dateTime"],
+        "2026-01-31T01:08:33.123Z"
+    );
+    let sent = fake.seen().pop().unwrap();
+    assert_eq!(sent.method, Method::PATCH);
+    assert_eq!(sent.path, "/v1.0/me/todo/lists/L1/tasks/t1");
+    assert_eq!(sent.header("idempotency-key"), Some("idem-L1/t1-completed"));
+
+    let reopen = mapping.to_provider(Status::Pending, &receipt.remote, 2);
+    let receipt = todo
+        .push(common::push(
+            "task",
+            "L1/t1",
+            Status::Pending,
+            reopen.payload,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        receipt.remote,
+        json!({"status": "notStarted", "completedDateTime": null})
+    );
+    let listing = todo.list("L1".into()).await.unwrap();
+    assert_eq!(listing.items[0].content.status, Some(Status::Pending));
+
+    let err = todo
+        .push(common::push(
+            "task",
+            "no-slash",
+            Status::Completed,
+            json!({}),
+        ))
+        .await
+        .unwrap_err();
+    assert!(!err.is_retryable());
+    let err = todo
+        .push(common::push(
+            "task",
+            "L1/t9",
+            Status::Completed,
+            json!({"status": "completed"}),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, sync_core::ProviderError::Rejected { status: 404, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn shared_behaviour() {
+    let (base, fake) = graph().await;
+    let make = move |c: Credentials, o: HttpOptions| -> Box<dyn Adapter> {
+        Box::new(adapter(&base, c, o))
+    };
+    let payload = json!({"status": "inProgress", "completedDateTime": null});
+    common::behaviour_suite(
+        &fake,
+        &make,
+        &|secret| Credentials::bearer(Secret::new(secret)),
+        common::push("task", "L1/t2", Status::InProgress, payload),
+        true,
+    )
+    .await;
+}

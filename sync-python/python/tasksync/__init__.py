@@ -1,0 +1,123 @@
+"""tasksync: task synchronization with a Rust core.
+
+Preview a sync (read-only), show the plan, execute it (atomic; refused if the scope moved on),
+plus sessions, status transitions and retry policies. Every error is a
+:class:`TasksyncError` subclass whose ``code`` names the core's error kind.
+
+Blocking methods release the GIL; each has an ``*_async`` coroutine twin. Stores, providers,
+clocks and event sinks may be plain Python objects (sync or ``async def`` methods). The core's
+``tracing`` events go to the ``logging`` logger ``tasksync``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasksync._native import (
+    MAX_ID_BYTES,
+    MAX_TITLE_BYTES,
+    Backoff,
+    Breaker,
+    CancelledError,
+    CollectingSink,
+    ConflictError,
+    ExecuteReport,
+    InternalError,
+    InvalidInputError,
+    InvalidStateError,
+    InvalidTransitionError,
+    ManualClock,
+    MemorySessionStore,
+    MemoryStore,
+    NotConfirmedError,
+    NotFoundError,
+    Plan,
+    Policy,
+    Provider,
+    ProviderError,
+    RateLimiter,
+    ServerTime,
+    Session,
+    SessionEngine,
+    SessionState,
+    SqliteStore,
+    StalePlanError,
+    StatusMapping,
+    StoreError,
+    SyncEngine,
+    SystemClock,
+    TasksyncError,
+    TokenRefresher,
+    TransitionRules,
+    VerifyReport,
+    classify,
+    error_codes,
+    hub_id,
+    is_terminal,
+    iso8601,
+    run_session_store_conformance,
+    run_store_conformance,
+    server_time,
+    statuses,
+)
+
+__all__ = [
+    "MAX_ID_BYTES",
+    "MAX_TITLE_BYTES",
+    "Backoff",
+    "Breaker",
+    "CancelledError",
+    "CollectingSink",
+    "ConflictError",
+    "ExecuteReport",
+    "InternalError",
+    "InvalidInputError",
+    "InvalidStateError",
+    "InvalidTransitionError",
+    "ManualClock",
+    "MemorySessionStore",
+    "MemoryStore",
+    "NotConfirmedError",
+    "NotFoundError",
+    "Plan",
+    "Policy",
+    "Provider",
+    "ProviderError",
+    "RateLimiter",
+    "ServerTime",
+    "Session",
+    "SessionEngine",
+    "SessionState",
+    "SqliteStore",
+    "StalePlanError",
+    "StatusMapping",
+    "StoreError",
+    "SyncEngine",
+    "SystemClock",
+    "TasksyncError",
+    "TokenRefresher",
+    "TransitionRules",
+    "VerifyReport",
+    "classify",
+    "error_codes",
+    "hub_id",
+    "is_terminal",
+    "iso8601",
+    "provider_error",
+    "run_session_store_conformance",
+    "run_store_conformance",
+    "server_time",
+    "statuses",
+]
+
+
+def provider_error(class_: str, provider: str, **fields: Any) -> ProviderError:
+    """A ``ProviderError`` a host provider raises to report a classified failure.
+
+    ``class_`` is ``timeout``, ``rate_limited``, ``unavailable``, ``token_expired`` or
+    ``rejected``; ``fields`` are that class's fields (``message``, ``status``,
+    ``retry_after_ms``), as in the core's ``ProviderError``.
+    """
+    err = ProviderError(f"provider `{provider}`: {class_}")
+    err.provider_error = {"class": class_, "provider": provider, **fields}
+    return err

@@ -1,0 +1,85 @@
+//! Logging: the core's `tracing` events, routed to Python's `logging` (logger `tasksync`).
+//!
+//! Invariant: an event is formatted only if the `tasksync` logger is enabled for its level, and
+//! a failure to log is dropped (logging must never fail an operation). The core never puts a
+//! secret in an event, so nothing here filters.
+
+use std::fmt::Write as _;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::prelude::*;
+
+static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+struct PythonLogging;
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    rest: String,
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else {
+            let _ = write!(self.rest, " {}={value:?}", field.name());
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            let _ = write!(self.rest, " {}={value}", field.name());
+        }
+    }
+}
+
+fn python_level(level: &Level) -> i32 {
+    match *level {
+        Level::ERROR => 40,
+        Level::WARN => 30,
+        Level::INFO => 20,
+        Level::DEBUG => 10,
+        Level::TRACE => 5,
+    }
+}
+
+impl<S: Subscriber> Layer<S> for PythonLogging {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let level = python_level(event.metadata().level());
+        let _ = Python::attach(|py| -> PyResult<()> {
+            let logger = LOGGER.get_or_try_init(py, || {
+                Ok::<_, PyErr>(
+                    py.import("logging")?
+                        .call_method1("getLogger", ("tasksync",))?
+                        .unbind(),
+                )
+            })?;
+            let logger = logger.bind(py);
+            if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
+                return Ok(());
+            }
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            let target = event.metadata().target();
+            let message = format!("{}{} [{target}]", fields.message, fields.rest);
+            logger.call_method1("log", (level, message))?;
+            Ok(())
+        });
+    }
+}
+
+/// Installs the layer as the process's tracing subscriber (once; a host that installed its
+/// own subscriber first keeps it).
+pub(crate) fn install() {
+    let _ = tracing_subscriber::registry()
+        .with(PythonLogging)
+        .try_init();
+}

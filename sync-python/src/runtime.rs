@@ -1,0 +1,124 @@
+//! Running core futures from Python, and awaiting Python from core futures.
+//!
+//! What it owns: the two ways a binding call runs (blocking with the GIL released, or as an
+//! asyncio awaitable on the shared tokio runtime), the panic fence around both, and
+//! [`call_host`], through which every host-implemented part (store, provider, clock...) is
+//! called, whether its method is a plain function or an `async def`.
+//!
+//! Invariants:
+//! - No panic crosses into Python: both paths catch it and raise `InternalError`.
+//! - The GIL is never held while a core future waits: blocking calls run under `py.detach`,
+//!   host callbacks take the GIL only for the call itself.
+//! - Blocking calls nest: a host callback may call the engine again (our executor does not
+//!   refuse re-entry the way `futures::executor::block_on` does).
+//! - An `async def` host method is awaited on the caller's event loop when the call came from
+//!   an `*_async` method, and on the package's private loop thread (`tasksync._hostloop`)
+//!   when it came from a blocking call, so a blocking call never waits on a loop it blocks.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+
+use futures::FutureExt;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use pyo3_async_runtimes::TaskLocals;
+
+use crate::error;
+
+tokio::task_local! {
+    /// The asyncio loop of the `*_async` call a future runs for.
+    static HOST_LOCALS: TaskLocals;
+}
+
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls a future to completion on this thread, parking between polls. Re-entrant.
+pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
+}
+
+/// Runs a core future to completion with the GIL released; core errors and panics become
+/// exceptions.
+pub(crate) fn run_blocking<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: Future<Output = Result<T, sync_core::Error>> + Send,
+    T: Send,
+{
+    let out = py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(|| block_on(fut))));
+    match out {
+        Ok(result) => result.map_err(error::to_py),
+        Err(panic) => Err(error::panic_to_py(panic)),
+    }
+}
+
+/// Runs a core future on the tokio runtime and returns an asyncio awaitable for its result,
+/// converted by `convert` (under the GIL) once it is ready.
+pub(crate) fn run_async<'py, T, F, C>(
+    py: Python<'py>,
+    fut: F,
+    convert: C,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, sync_core::Error>> + Send + 'static,
+    T: Send + 'static,
+    C: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+    let scoped = HOST_LOCALS.scope(locals.clone(), AssertUnwindSafe(fut).catch_unwind());
+    pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, async move {
+        match scoped.await {
+            Ok(Ok(value)) => Python::attach(|py| convert(py, value)),
+            Ok(Err(err)) => Err(error::to_py(err)),
+            Err(panic) => Err(error::panic_to_py(panic)),
+        }
+    })
+}
+
+/// Calls `method` on a host object with the arguments `args` builds (under the GIL), and
+/// awaits the result if the method is `async def`.
+pub(crate) async fn call_host<A>(
+    obj: &Py<PyAny>,
+    method: &'static str,
+    args: A,
+) -> PyResult<Py<PyAny>>
+where
+    A: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
+{
+    let pending = Python::attach(|py| -> PyResult<Result<Py<PyAny>, _>> {
+        let ret = obj.bind(py).call_method1(method, args(py)?)?;
+        if !ret.hasattr("__await__")? {
+            return Ok(Ok(ret.unbind()));
+        }
+        match HOST_LOCALS.try_with(Clone::clone) {
+            Ok(locals) => Ok(Err(pyo3_async_runtimes::into_future_with_locals(
+                &locals, ret,
+            )?)),
+            Err(_) => {
+                let hostloop = py.import("tasksync._hostloop")?;
+                Ok(Ok(hostloop.call_method1("run", (ret,))?.unbind()))
+            }
+        }
+    })?;
+    match pending {
+        Ok(value) => Ok(value),
+        Err(fut) => fut.await,
+    }
+}

@@ -1,0 +1,184 @@
+//! Task stores: the built-in ones, and a Python object as the store (mirrors
+//! `sync_core::store` and `sync_core::memory`, plus `sync_sqlite`).
+//!
+//! A host store implements `snapshot(scope)`, `scope_version(scope)`, `get(id)`,
+//! `find_identities(source, external_ids)` and `apply(changes)` (plain or `async def`), taking
+//! and returning the core's serde forms as dicts, and must keep the `TaskStore` contract (the
+//! conformance suite checks it). Raising `tasksync.ConflictError` means a failed version check;
+//! any other exception is a backend failure.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use sync_core::{
+    Applied, ChangeSet, Identity, MemoryStore, ScopeSnapshot, StoreError, Task, TaskStore,
+};
+use sync_sqlite::SqliteStore;
+
+use crate::convert::{from_py, to_py};
+use crate::error::store_error;
+use crate::runtime::{call_host, run_blocking};
+
+/// A Python object implementing the `TaskStore` methods.
+pub(crate) struct HostTaskStore {
+    obj: Py<PyAny>,
+}
+
+impl HostTaskStore {
+    async fn call<T, A>(&self, method: &'static str, args: A) -> Result<T, StoreError>
+    where
+        T: serde::de::DeserializeOwned,
+        A: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
+    {
+        let ret = call_host(&self.obj, method, args)
+            .await
+            .map_err(store_error)?;
+        Python::attach(|py| from_py::<T>(ret.bind(py), method)).map_err(store_error)
+    }
+}
+
+#[async_trait]
+impl TaskStore for HostTaskStore {
+    async fn snapshot(&self, scope: String) -> Result<ScopeSnapshot, StoreError> {
+        self.call("snapshot", |py| PyTuple::new(py, [scope])).await
+    }
+
+    async fn scope_version(&self, scope: String) -> Result<u64, StoreError> {
+        self.call("scope_version", |py| PyTuple::new(py, [scope]))
+            .await
+    }
+
+    async fn get(&self, id: String) -> Result<Option<Task>, StoreError> {
+        self.call("get", |py| PyTuple::new(py, [id])).await
+    }
+
+    async fn find_identities(
+        &self,
+        source: String,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<Identity>, StoreError> {
+        self.call("find_identities", |py| {
+            (source, external_ids).into_pyobject(py)
+        })
+        .await
+    }
+
+    async fn apply(&self, changes: ChangeSet) -> Result<Applied, StoreError> {
+        self.call("apply", |py| {
+            let changes = to_py(py, &changes)?;
+            PyTuple::new(py, [changes])
+        })
+        .await
+    }
+}
+
+/// The in-memory store (tests, examples).
+#[pyclass(name = "MemoryStore", module = "tasksync._native", frozen)]
+#[derive(Debug)]
+pub(crate) struct PyMemoryStore {
+    pub(crate) inner: Arc<MemoryStore>,
+}
+
+/// The embedded SQLite store (a file, or memory); also a session store.
+#[pyclass(name = "SqliteStore", module = "tasksync._native", frozen)]
+#[derive(Debug)]
+pub(crate) struct PySqliteStore {
+    pub(crate) inner: Arc<SqliteStore>,
+}
+
+/// The `TaskStore` reads every built-in store offers to Python (for inspection and tests).
+macro_rules! store_reads {
+    ($t:ty) => {
+        #[pymethods]
+        impl $t {
+            /// All tasks of a scope and its version: `{"version": int, "tasks": [...]}`.
+            fn snapshot(&self, py: Python<'_>, scope: String) -> PyResult<Py<PyAny>> {
+                let store = self.inner.clone();
+                let snap = run_blocking(py, async move { Ok(store.snapshot(scope).await?) })?;
+                to_py(py, &snap)
+            }
+
+            /// The scope's version (0 if never written).
+            fn scope_version(&self, py: Python<'_>, scope: String) -> PyResult<u64> {
+                let store = self.inner.clone();
+                run_blocking(py, async move { Ok(store.scope_version(scope).await?) })
+            }
+
+            /// One task by hub id, or `None`.
+            fn get(&self, py: Python<'_>, id: String) -> PyResult<Py<PyAny>> {
+                let store = self.inner.clone();
+                let task = run_blocking(py, async move { Ok(TaskStore::get(&*store, id).await?) })?;
+                to_py(py, &task)
+            }
+
+            fn __repr__(&self) -> String {
+                format!("{:?}", self.inner)
+            }
+        }
+    };
+}
+
+store_reads!(PyMemoryStore);
+store_reads!(PySqliteStore);
+
+#[pymethods]
+impl PyMemoryStore {
+    #[new]
+    fn new() -> Self {
+        PyMemoryStore {
+            inner: Arc::new(MemoryStore::new()),
+        }
+    }
+}
+
+#[pymethods]
+impl PySqliteStore {
+    /// Opens (creating and migrating) the database file at `path`; `":memory:"` for a fresh
+    /// in-memory database.
+    #[new]
+    fn new(py: Python<'_>, path: String) -> PyResult<Self> {
+        let store = py.detach(|| {
+            if path == ":memory:" {
+                SqliteStore::open_in_memory()
+            } else {
+                SqliteStore::open(&path)
+            }
+        });
+        let store = store.map_err(|e| crate::error::to_py(e.into()))?;
+        Ok(PySqliteStore {
+            inner: Arc::new(store),
+        })
+    }
+}
+
+/// The task store an engine argument names: a built-in store, or a host object.
+pub(crate) fn task_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn TaskStore>> {
+    if let Ok(s) = obj.cast::<PyMemoryStore>() {
+        return Ok(s.get().inner.clone());
+    }
+    if let Ok(s) = obj.cast::<PySqliteStore>() {
+        return Ok(s.get().inner.clone());
+    }
+    crate::host::require(
+        obj,
+        "task store",
+        &[
+            "snapshot",
+            "scope_version",
+            "get",
+            "find_identities",
+            "apply",
+        ],
+    )?;
+    Ok(Arc::new(HostTaskStore {
+        obj: obj.clone().unbind(),
+    }))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyMemoryStore>()?;
+    m.add_class::<PySqliteStore>()?;
+    Ok(())
+}
