@@ -12,9 +12,9 @@ export CARGO_TERM_COLOR ?= never
 .PHONY: demo test lint fmt check-fmt clippy unit bench bench-core toolchain services clean
 
 ## The main job, end to end, on the embedded SQLite store.
-demo: toolchain
+demo: toolchain radicale-venv
 	$(CARGO) build -p sync-cli
-	bash examples/demo.sh target/debug/tasksync
+	RADICALE_VENV=$(RADICALE_VENV) bash examples/demo.sh target/debug/tasksync
 
 TEST_TARGETS := unit
 BENCH_TARGETS := bench-core

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the embedded SQLite store: preview, execute, an empty second
 # preview, a file edit seen as a field-level update, an unconfirmed and a stale execute refused,
-# then a status change delivered through the outbound queue with one failure retried.
-# Usage: examples/demo.sh path/to/tasksync
+# then a status change delivered through the outbound queue with one failure retried, a task
+# completed in the hub flowing through the queue to a real CalDAV server (Radicale on loopback,
+# read back with the `caldav` client library), and the sync history.
+# Usage: examples/demo.sh path/to/tasksync   (RADICALE_VENV: Radicale's virtualenv, created if
+# missing; default target/radicale-venv)
 set -euo pipefail
 bin=$(realpath "${1:-target/debug/tasksync}")
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,8 +66,34 @@ mkdir -p outbox
 ts worker --provider files=journal:outbox/pushes.db --until-idle --metrics | grep -v '^#' | grep -E 'claimed|worker done|jobs_total'
 ts jobs list
 
-step "13. Sync history: every preview and execute is a recorded run (newest first)"
+step "13. A real CalDAV server (Radicale on loopback) holds the story as a VTODO, created with the caldav client library"
+export RADICALE_VENV="${RADICALE_VENV:-$root/target/radicale-venv}" RADICALE_DIR="$work/radicale"
+export RADICALE_PORT RADICALE_USER=demo RADICALE_PASSWORD="demo-$RANDOM$RANDOM" RADICALE_SEED=0
+# The worker and the client read the password from the environment, never from argv.
+export TASKSYNC_CALDAV_PASSWORD="$RADICALE_PASSWORD"
+bash "$root/scripts/radicale.sh" venv
+RADICALE_PORT=$("$RADICALE_VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+trap 'bash "$root/scripts/radicale.sh" stop' EXIT
+bash "$root/scripts/radicale.sh" start
+calendar="http://127.0.0.1:$RADICALE_PORT/demo/tasks/"
+caldav() { "$RADICALE_VENV/bin/python" "$root/examples/caldav_client.py" "$@"; }
+caldav seed "$calendar" demo story-2-3-status-sync "Two-Way Status Sync"
+
+step "14. Complete the story in the hub; the calendar mirrors the folder's tasks (VTODO <external id>.ics), so a job is queued for it"
+ts status --source files --task story-2-3-status-sync --to completed --actor demo \
+  --target calendar=cal_dav@files
+
+step "15. A worker delivers it to the CalDAV server (GET, then PUT with If-Match); the caldav client reads the VTODO back"
+ts worker --provider "calendar=caldav:$calendar" --caldav-user demo --until-idle
+ts jobs list --target calendar
+caldav show "$calendar" demo story-2-3-status-sync | tee caldav.json
+grep -q '"status": "COMPLETED"' caldav.json && grep -q '"percent": 100' caldav.json \
+  && grep -q '"completed": "[0-9]\{8\}T[0-9]\{6\}Z"' caldav.json \
+  || { echo "the VTODO is not completed on the CalDAV server" >&2; exit 1; }
+echo "(the CalDAV server has STATUS:COMPLETED, COMPLETED and PERCENT-COMPLETE:100)"
+
+step "16. Sync history: every preview and execute is a recorded run (newest first)"
 ts history list --limit 10
 last=$(ts history list --limit 1 --json | sed -n 's/^ *"id": "\(run-[^"]*\)".*/\1/p' | head -n 1)
-step "14. The last run, with its counters and items"
+step "17. The last run, with its counters and items"
 ts history show "$last" --items-limit 10

@@ -11,3 +11,6 @@ radicale-venv:
 
 test-providers: radicale-venv
 	RADICALE_VENV=$(RADICALE_VENV) $(CARGO) test -p sync-providers --all-features
+
+# sync-cli's CalDAV end-to-end test (in `unit`) and `make demo` use the same virtualenv.
+unit: radicale-venv

@@ -91,7 +91,14 @@ CONF
 
 stop() {
     if [ -f "$DIR/pid" ]; then
-        kill "$(cat "$DIR/pid")" 2>/dev/null || true
+        local pid
+        pid="$(cat "$DIR/pid")"
+        kill "$pid" 2>/dev/null || true
+        # Wait (up to 5 s) until it has exited, so the port and the storage are free afterwards.
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
         rm -f "$DIR/pid"
     fi
 }

@@ -9,6 +9,16 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Cancels a run between its steps (the JS wrapper cancels it when an `AbortSignal` aborts). */
+export declare class CancelToken {
+  /** A token not cancelled yet. */
+  constructor()
+  /** Cancels every run holding this token. */
+  cancel(): void
+  /** Whether `cancel` was called. */
+  get cancelled(): boolean
+}
+
 /** A source of time for the engines. */
 export declare class Clock {
   /** The system's wall clock. */
@@ -23,6 +33,55 @@ export declare class Clock {
   advance(deltaMs: number): void
   /** Sets a manual clock. */
   set(atMs: number): void
+}
+
+/** Sync history and the audit log, with the recorder every engine of this process shares. */
+export declare class History {
+  /** An in-memory history. */
+  static memory(): History
+  /**
+   * The SQLite history at `path` (`:memory:` for a private one; the same file as a
+   * `Store.sqlite` is fine: it has its own connection and tables).
+   */
+  static sqlite(path: string): History
+  /** A history store implemented by a JS object, reached through `dispatch`. */
+  static host(dispatch: (method: string, argsJson: string) => Promise<string>): History
+  /** Runs, newest first (JSON `RunQuery`); resolves a `Page<Run, Cursor>` JSON. */
+  runs(query: string): Promise<string>
+  /** One run (JSON `Run`, or `null`). */
+  run(id: string): Promise<string>
+  /** A run's items in order (JSON `ItemQuery`); resolves a `Page<Item, u64>` JSON. */
+  items(query: string): Promise<string>
+  /** Audit entries, newest first (JSON `AuditQuery`); resolves a `Page<AuditEntry, Cursor>`. */
+  audit(query: string): Promise<string>
+  /** The recorder's counters: `{queued, dropped, written, lost}`. */
+  stats(): string
+  /**
+   * Stops recording, writes what is queued and resolves when the pump has ended. Later
+   * records are dropped (counted in `stats`); queries keep working.
+   */
+  close(): Promise<undefined>
+}
+
+/** The jobs of a store, for operators: list, show, dead letters, requeue, discard, sync status. */
+export declare class Jobs {
+  /** The jobs of `store` (which must keep jobs); manual actions are audited into `history`. */
+  constructor(store: Store, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null, history?: History | undefined | null)
+  /** Jobs matching a JSON `JobQuery`, ordered by creation; resolves `Job[]` JSON. */
+  list(query: string): Promise<string>
+  /** One job; `not_found` when there is none. */
+  show(id: string): Promise<string>
+  /** Dead jobs, oldest first, a page at a time. */
+  deadLetters(after: string | undefined | null, limit: number): Promise<string>
+  /**
+   * Requeues a dead job (fresh attempt budget, due now), audited under `actor` (JSON
+   * `Actor`); a job that is not dead is `invalid_state` and nothing changes.
+   */
+  requeue(id: string, actorJson?: string | undefined | null): Promise<string>
+  /** Discards a dead job, audited under `actor`. */
+  discard(id: string, actorJson?: string | undefined | null): Promise<string>
+  /** A task's sync status per target: JSON `{target: status}`. */
+  syncStatus(taskId: string): Promise<string>
 }
 
 /** A previewed sync plan. */
@@ -70,35 +129,53 @@ export declare class SessionEngine {
   /** An engine on `store`'s sessions, with an optional clock and event callback. */
   constructor(store: Store, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null)
   /** Creates a session over cycles (JSON `[{id, name}]`); resolves the `Session` JSON. */
-  create(id: string, cycles: string): Promise<string>
+  create(id: string, cycles: string): string | Promise<string>
   /** Starts a created session. */
-  start(id: string): Promise<string>
+  start(id: string): string | Promise<string>
   /** Switches to the cycle `to` (by id), or to the next one (wrapping) when omitted. */
-  switch(id: string, to?: string | undefined | null): Promise<string>
+  switch(id: string, to?: string | undefined | null): string | Promise<string>
   /** Pauses a running session. */
-  pause(id: string): Promise<string>
+  pause(id: string): string | Promise<string>
   /** Resumes a paused session. */
-  resume(id: string): Promise<string>
+  resume(id: string): string | Promise<string>
   /** Completes a session. */
-  complete(id: string): Promise<string>
+  complete(id: string): string | Promise<string>
   /** The stored session record. */
-  get(id: string): Promise<string>
+  get(id: string): string | Promise<string>
   /** The session's view now (`SessionState`). */
-  state(id: string): Promise<string>
+  state(id: string): string | Promise<string>
   /** Deletes a session; resolves its last `SessionState`. */
-  delete(id: string): Promise<string>
+  delete(id: string): string | Promise<string>
   /** The engine clock's time (`ServerTime` JSON), for clients computing their offset. */
   serverTime(): Promise<string>
 }
 
-/** Where the hub keeps tasks and sessions. */
+/** Changes task statuses and enqueues their sync jobs atomically (the outbox). */
+export declare class StatusService {
+  /** A service on `store`; `options` is JSON `{rules?, targets?: [{name, kind, maxAttempts?}]}`. */
+  constructor(store: Store, options?: string | undefined | null, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null, history?: History | undefined | null)
+  /**
+   * Moves task `taskId` to status `to` on behalf of `actor`, with its effects and jobs, in
+   * one change set; resolves the `StatusChangeReport` JSON. A refused change is
+   * `invalid_transition` and writes nothing.
+   */
+  changeStatus(taskId: string, to: string, actor?: string | undefined | null): Promise<string>
+}
+
+/**
+ * Where the hub keeps tasks and sessions (and, for SQLite, memory and job-keeping JS stores,
+ * the outbound queue's jobs).
+ */
 export declare class Store {
   /** An in-memory store (tasks and sessions), for tests and examples. */
   static memory(): Store
   /** The SQLite store at `path` (created if missing; `:memory:` for a private in-memory one). */
   static sqlite(path: string): Store
-  /** A store implemented by a JS object, reached through `dispatch` (built by the wrapper). */
-  static host(dispatch: (method: string, argsJson: string) => Promise<string>): Store
+  /**
+   * A store implemented by a JS object, reached through `dispatch` (built by the wrapper);
+   * with `keepsJobs` it also implements the job store methods.
+   */
+  static host(dispatch: (method: string, argsJson: string) => Promise<string>, keepsJobs?: boolean | undefined | null): Store
   /** All tasks of a scope and its version, as JSON (`ScopeSnapshot`). */
   snapshot(scope: string): Promise<string>
   /** Applies a change set (JSON `ChangeSet`) atomically; resolves the `Applied` JSON. */
@@ -108,21 +185,40 @@ export declare class Store {
 /** The sync engine. */
 export declare class SyncEngine {
   /**
-   * An engine on `store`, with an optional clock (default: system) and an optional event
-   * callback receiving each event as JSON.
+   * An engine on `store`, with an optional clock (default: system), an optional event
+   * callback receiving each event as JSON, and an optional history recording its runs.
    */
-  constructor(store: Store, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null)
+  constructor(store: Store, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null, history?: History | undefined | null)
   /**
    * Computes the plan of syncing a listing (JSON `Listing`) into `scope` under a policy
-   * (JSON `Policy`, default when omitted). Read-only.
+   * (JSON `Policy`, default when omitted). Read-only. `context` (JSON `RunContext`) and
+   * `cancel` go to the run's history.
    */
-  preview(scope: string, listing: string, policyJson?: string | undefined | null): Promise<Plan>
-  /** Applies exactly `plan`, atomically; resolves the `ExecuteReport` JSON. */
-  execute(plan: Plan, confirmed: boolean): Promise<string>
+  preview(scope: string, listing: string, policyJson?: string | undefined | null, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<Plan>
+  /**
+   * Applies exactly `plan`, atomically; resolves the `ExecuteReport` JSON. `context` and
+   * `cancel` as for `preview` (a cancelled execute writes nothing).
+   */
+  execute(plan: Plan, confirmed: boolean, context?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<string>
   /** Whether syncing the listing would write anything. */
   checkSyncNeeded(scope: string, listing: string, policyJson?: string | undefined | null): Promise<boolean>
   /** Compares the scope with the listing regardless of policy; resolves `VerifyReport` JSON. */
   verify(scope: string, listing: string): Promise<string>
+}
+
+/** A queue worker: claims due jobs, calls their providers, records the outcomes. */
+export declare class Worker {
+  /**
+   * A worker on `store`'s jobs calling `providers` (by name), configured by JSON
+   * `WorkerConfig` (defaults for what is omitted).
+   */
+  constructor(store: Store, providers: Array<Provider>, config?: string | undefined | null, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null)
+  /** Claims one batch, runs it and resolves the `TickReport` JSON. */
+  runOnce(): Promise<string>
+  /** When there may be work next (ms since the epoch), or `null` when the queue is idle. */
+  nextWake(): Promise<number | undefined | null>
+  /** The worker's metrics in the Prometheus text format. */
+  metricsText(): string
 }
 
 /** Test-only: panics inside the binding, so tests can prove a panic surfaces as an error. */
@@ -137,8 +233,14 @@ export declare function __panicInPromiseForTests(): Promise<boolean>
  */
 export declare function backoffDelayMs(backoff: string, attempt: number, seed: number): number
 
+/** The names of the history store conformance cases. */
+export declare function historyStoreConformanceCases(): Array<string>
+
 /** The hub id of the task with this identity (a stable 128-bit hash). */
 export declare function hubId(source: string, externalId: string): string
+
+/** The names of the job store (outbound queue) conformance cases. */
+export declare function jobStoreConformanceCases(): Array<string>
 
 /** The hub status a provider payload (JSON) maps back to, or null when it does not map. */
 export declare function mapStatusFromProvider(kind: string, payload: string): string | null
@@ -154,6 +256,18 @@ export declare function mapStatusToProvider(kind: string, to: string, current: s
  * (JSON `Task[]`), as JSON `StatusChange[]`; refused changes fail with `invalid_transition`.
  */
 export declare function planTransition(task: string, to: string, related: string, rulesJson?: string | undefined | null): string
+
+/**
+ * Runs one history store case on `history`'s store (fresh); resolves null on success, else
+ * the failure.
+ */
+export declare function runHistoryStoreConformance(name: string, history: History): Promise<string | undefined | null>
+
+/**
+ * Runs one job store case on `store` (fresh, keeping jobs); resolves null on success, else
+ * the failure.
+ */
+export declare function runJobStoreConformance(name: string, store: Store): Promise<string | undefined | null>
 
 /** Runs one session store case on `store` (fresh); resolves null on success, else the failure. */
 export declare function runSessionStoreConformance(name: string, store: Store): Promise<string | undefined | null>

@@ -112,10 +112,16 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
     let store = open(&cli.db)?;
     // Every preview and execute is recorded in the file's sync history, flushed before exit.
     let (engine, recording) = crate::history::attach(&cli.db, SyncEngine::new(store.clone()));
-    crate::history::drive(recording, dispatch(cli, store, engine)).await
+    let recorder = recording.as_ref().map(crate::history::Recording::recorder);
+    crate::history::drive(recording, dispatch(cli, store, engine, recorder)).await
 }
 
-async fn dispatch(cli: Cli, store: Arc<SqliteStore>, engine: SyncEngine) -> Result<(), CliError> {
+async fn dispatch(
+    cli: Cli,
+    store: Arc<SqliteStore>,
+    engine: SyncEngine,
+    recorder: Option<sync_core::history::HistoryRecorder>,
+) -> Result<(), CliError> {
     match cli.command {
         Command::Preview {
             source,
@@ -187,9 +193,9 @@ async fn dispatch(cli: Cli, store: Arc<SqliteStore>, engine: SyncEngine) -> Resu
             render::tasks(&scope, snapshot);
         }
         Command::Session { command } => session(store, command).await?,
-        Command::Status(args) => crate::queue::status(store, args).await?,
+        Command::Status(args) => crate::queue::status(store, recorder, args).await?,
         Command::Worker(args) => crate::queue::worker(store, args).await?,
-        Command::Jobs { command } => crate::queue::jobs(store, command).await?,
+        Command::Jobs { command } => crate::queue::jobs(store, recorder, command).await?,
         Command::History { command } => crate::history::run(&cli.db, command).await?,
     }
     Ok(())

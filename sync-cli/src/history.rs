@@ -10,8 +10,8 @@ use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::render::{cut_to as cut, table};
 use clap::Subcommand;
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 use sync_core::history::{
     Actor, AuditEntry, AuditQuery, Cursor, DEFAULT_LIMIT, HistoryStore, ItemQuery, RecorderConfig,
@@ -168,6 +168,13 @@ pub(crate) struct Recording {
     pump: HistoryPump,
 }
 
+impl Recording {
+    /// Another handle on the recorder (for audit entries of queue commands).
+    pub(crate) fn recorder(&self) -> HistoryRecorder {
+        self.recorder.clone()
+    }
+}
+
 /// Gives the engine a recorder into the SQLite history of `db`, if it opens.
 pub(crate) fn attach(db: &Path, engine: SyncEngine) -> (SyncEngine, Option<Recording>) {
     match SqliteHistoryStore::open(db) {
@@ -207,22 +214,6 @@ pub(crate) fn options() -> RunOptions {
         source_id: None,
         target_id: None,
     })
-}
-
-fn table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(header.iter().copied());
-    table
-}
-
-fn cut(s: &str, n: usize) -> String {
-    match s.char_indices().nth(n) {
-        Some((at, _)) => format!("{}…", &s[..at]),
-        None => s.to_owned(),
-    }
 }
 
 fn cursor(text: Option<String>) -> Result<Option<Cursor>, CliError> {

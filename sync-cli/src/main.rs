@@ -6,6 +6,7 @@
 //! 5 refused by the current state (`invalid_state`, `invalid_transition`).
 
 mod args;
+mod caldav;
 mod commands;
 mod history;
 mod journal;
@@ -23,7 +24,18 @@ fn main() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    if let Err(err) = futures::executor::block_on(commands::run(cli)) {
+    // A current-thread tokio runtime: the HTTP providers (reqwest) need its I/O and timers.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(err) = runtime.block_on(commands::run(cli)) {
         eprintln!("error: {err}");
         let code = match &err {
             commands::CliError::Core(e) => match e.kind() {

@@ -6,24 +6,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use sync_core::history::HistoryRecorder;
 use sync_core::retry::{
-    DeadPolicy, JobQuery, JobState, JobStore, StatusService, Target, Worker, WorkerConfig,
+    DeadLetters, DeadPolicy, JobQuery, JobState, JobStore, StatusService, Target, Worker,
+    WorkerConfig,
 };
 use sync_core::transition::{ProviderKind, StatusMapping};
-use sync_core::{Clock, NullSink, Status, SystemClock, Task};
+use sync_core::{Clock, NullSink, ProviderClient, Secret, Status, SystemClock, Task};
 use sync_sqlite::SqliteStore;
 
 use crate::commands::CliError;
 use crate::journal::Journal;
 use crate::render;
 
-/// `--target NAME=MAPPING`: tasks whose source is NAME sync their status to it, mapped as
+/// `--target NAME=MAPPING[@SOURCE]`: tasks whose source is NAME (or SOURCE, when given: a mirror
+/// of that source, addressed by the task's external id) sync their status to it, mapped as
 /// MAPPING (`ms_todo`, `connect_wise_ticket`, `connect_wise_project_task`, `process_step`,
-/// `cal_dav`).
+/// `cal_dav`, `azure_devops`).
 #[derive(Debug, Args)]
 pub(crate) struct TargetArgs {
-    /// A target: `NAME=MAPPING`, e.g. `files=process_step` (repeatable).
-    #[arg(long = "target", value_name = "NAME=MAPPING")]
+    /// A target: `NAME=MAPPING[@SOURCE]`, e.g. `files=process_step` or `calendar=cal_dav@files`
+    /// (repeatable).
+    #[arg(long = "target", value_name = "NAME=MAPPING[@SOURCE]")]
     targets: Vec<String>,
 }
 
@@ -32,14 +36,25 @@ impl TargetArgs {
         self.targets
             .iter()
             .map(|t| {
-                let (name, kind) = t.split_once('=').ok_or_else(|| {
-                    CliError::Usage(format!("--target `{t}`: expected NAME=MAPPING"))
-                })?;
+                let usage =
+                    || CliError::Usage(format!("--target `{t}`: expected NAME=MAPPING[@SOURCE]"));
+                let (name, rest) = t.split_once('=').ok_or_else(usage)?;
+                let (kind, source) = match rest.split_once('@') {
+                    Some((kind, source)) => (kind, Some(source)),
+                    None => (rest, None),
+                };
+                if name.is_empty() || source.is_some_and(str::is_empty) {
+                    return Err(usage());
+                }
                 let kind: ProviderKind =
                     serde_json::from_value(serde_json::json!(kind)).map_err(|_| {
                         CliError::Usage(format!("--target `{t}`: unknown mapping `{kind}`"))
                     })?;
-                Ok(Target::new(name, StatusMapping::new(kind)))
+                let target = Target::new(name, StatusMapping::new(kind));
+                Ok(match source {
+                    Some(source) => target.mirroring(source),
+                    None => target,
+                })
             })
             .collect()
     }
@@ -71,9 +86,19 @@ fn parse_status(s: &str) -> Result<Status, String> {
 /// Run a worker that delivers queued status changes.
 #[derive(Debug, Args)]
 pub(crate) struct WorkerArgs {
-    /// A provider: `NAME=journal:PATH` delivers NAME's jobs into an SQLite journal file.
-    #[arg(long = "provider", value_name = "NAME=journal:PATH", required = true)]
+    /// A provider: `NAME=journal:PATH` delivers NAME's jobs into an SQLite journal file;
+    /// `NAME=caldav:URL` to the VTODOs of a CalDAV calendar collection (resource
+    /// `<external id>.ics`; account from --caldav-user and TASKSYNC_CALDAV_PASSWORD).
+    #[arg(
+        long = "provider",
+        value_name = "NAME=journal:PATH|NAME=caldav:URL",
+        required = true
+    )]
     providers: Vec<String>,
+    /// The CalDAV account of `caldav:` providers (the password is read from the environment
+    /// variable TASKSYNC_CALDAV_PASSWORD, never from the command line).
+    #[arg(long)]
+    caldav_user: Option<String>,
     /// Process one batch and exit.
     #[arg(long, conflicts_with = "until_idle")]
     once: bool,
@@ -142,8 +167,15 @@ fn parse_state(s: &str) -> Result<JobState, String> {
     JobState::parse(s).ok_or_else(|| format!("unknown job state `{s}`"))
 }
 
-pub(crate) async fn status(store: Arc<SqliteStore>, args: StatusArgs) -> Result<(), CliError> {
+pub(crate) async fn status(
+    store: Arc<SqliteStore>,
+    history: Option<HistoryRecorder>,
+    args: StatusArgs,
+) -> Result<(), CliError> {
     let mut service = StatusService::new(store, Arc::new(SystemClock), Arc::new(NullSink));
+    if let Some(history) = history {
+        service = service.with_history(history);
+    }
     for target in args.targets.parse()? {
         service = service.with_target(target);
     }
@@ -187,10 +219,7 @@ pub(crate) async fn worker(store: Arc<SqliteStore>, args: WorkerArgs) -> Result<
     let clock = Arc::new(SystemClock);
     let mut worker = Worker::new(store, clock.clone(), Arc::new(NullSink), config)?;
     for spec in &args.providers {
-        let (name, path) = spec.split_once("=journal:").ok_or_else(|| {
-            CliError::Usage(format!("--provider `{spec}`: expected NAME=journal:PATH"))
-        })?;
-        worker = worker.with_provider(Arc::new(Journal::new(name.into(), PathBuf::from(path))));
+        worker = worker.with_provider(provider(spec, args.caldav_user.as_deref())?);
     }
     let mut total = sync_core::retry::TickReport::default();
     loop {
@@ -214,11 +243,11 @@ pub(crate) async fn worker(store: Arc<SqliteStore>, args: WorkerArgs) -> Result<
             if args.until_idle {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(200));
+            tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         };
         let wait = (due - clock.now_ms()).clamp(1, 1_000);
-        std::thread::sleep(Duration::from_millis(wait as u64));
+        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
     }
     println!(
         "worker done: {} claimed, {} succeeded, {} dead",
@@ -230,8 +259,45 @@ pub(crate) async fn worker(store: Arc<SqliteStore>, args: WorkerArgs) -> Result<
     Ok(())
 }
 
-pub(crate) async fn jobs(store: Arc<SqliteStore>, command: JobsCommand) -> Result<(), CliError> {
-    let now = SystemClock.now_ms();
+/// The provider of one `--provider` spec.
+fn provider(spec: &str, caldav_user: Option<&str>) -> Result<Arc<dyn ProviderClient>, CliError> {
+    let usage = || {
+        CliError::Usage(format!(
+            "--provider `{spec}`: expected NAME=journal:PATH or NAME=caldav:URL"
+        ))
+    };
+    let (name, rest) = spec.split_once('=').ok_or_else(usage)?;
+    if name.is_empty() {
+        return Err(usage());
+    }
+    if let Some(path) = rest.strip_prefix("journal:") {
+        return Ok(Arc::new(Journal::new(name.into(), PathBuf::from(path))));
+    }
+    if let Some(url) = rest.strip_prefix("caldav:") {
+        let password = std::env::var(crate::caldav::PASSWORD_ENV)
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(Secret::new);
+        return Ok(Arc::new(crate::caldav::Collection::new(
+            name,
+            url,
+            caldav_user,
+            password,
+        )?));
+    }
+    Err(usage())
+}
+
+pub(crate) async fn jobs(
+    store: Arc<SqliteStore>,
+    history: Option<HistoryRecorder>,
+    command: JobsCommand,
+) -> Result<(), CliError> {
+    let mut dead = DeadLetters::new(store.clone(), Arc::new(SystemClock), Arc::new(NullSink));
+    if let Some(history) = history {
+        dead = dead.with_history(history);
+    }
+    let actor = crate::history::options().context.actor;
     match command {
         JobsCommand::List {
             state,
@@ -262,33 +328,23 @@ pub(crate) async fn jobs(store: Arc<SqliteStore>, command: JobsCommand) -> Resul
             );
         }
         JobsCommand::Show { id } => {
-            let job = store
-                .job(id.clone())
-                .await
-                .map_err(sync_core::Error::from)?
-                .ok_or_else(|| sync_core::Error::NotFound(format!("job `{id}`")))?;
+            let job = dead.inspect(&id).await?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&job).expect("a job serializes")
             );
         }
         JobsCommand::Retry { id } => {
-            let job = store
-                .requeue(id, now)
-                .await
-                .map_err(sync_core::Error::from)?;
+            let job = dead.retry(&id, actor).await?;
             println!(
                 "job {} is {} ({} attempts left)",
                 job.id,
                 job.state.as_str(),
-                job.max_attempts
+                job.max_attempts - job.attempts
             );
         }
         JobsCommand::Discard { id } => {
-            let job = store
-                .discard(id, now)
-                .await
-                .map_err(sync_core::Error::from)?;
+            let job = dead.discard(&id, actor).await?;
             println!("job {} is {}", job.id, job.state.as_str());
         }
     }

@@ -7,13 +7,19 @@ use sync_core::{ExecuteReport, Plan, ScopeSnapshot, SessionState, SkipReason, Ve
 const CELL: usize = 48;
 
 fn cut(s: &str) -> String {
-    match s.char_indices().nth(CELL) {
+    cut_to(s, CELL)
+}
+
+/// `s` cut to `n` characters, with an ellipsis when it was longer.
+pub(crate) fn cut_to(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
         Some((at, _)) => format!("{}…", &s[..at]),
         None => s.to_owned(),
     }
 }
 
-fn table(header: &[&str]) -> Table {
+/// An empty table with a header, in the tool's style.
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -24,14 +30,8 @@ fn table(header: &[&str]) -> Table {
 
 fn skip_reason(reason: &SkipReason) -> String {
     match reason {
-        SkipReason::NotWritable { status } => format!("status `{status}` is not writable"),
-        SkipReason::Protected { status } => format!("status `{status}` is protected"),
-        SkipReason::DuplicateInListing => "listed more than once".into(),
-        SkipReason::OwnedByOtherScope { scope } => format!("already synced into scope `{scope}`"),
-        SkipReason::IncompleteListing => "listing incomplete: not deleting".into(),
-        SkipReason::MassDeletion { deletes, limit } => {
-            format!("{deletes} deletions exceed the limit of {limit}; pass --force-deletes")
-        }
+        SkipReason::MassDeletion { .. } => format!("{reason}; pass --force-deletes"),
+        other => other.to_string(),
     }
 }
 

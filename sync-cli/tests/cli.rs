@@ -1,55 +1,23 @@
 //! The `tasksync` binary end to end on a copy of `examples/tasks`: JSON plans, execute,
 //! confirmation, stale plans and exit codes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
+use common::Hub;
+
+/// A hub beside a copy of `examples/tasks`.
+struct Fixture(Hub);
+
+impl std::ops::Deref for Fixture {
+    type Target = Hub;
+    fn deref(&self) -> &Hub {
+        &self.0
     }
-}
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
 }
 
 impl Fixture {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tasks"),
-            &root.join("tasks"),
-        );
-        Fixture { _dir: dir, root }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tasksync"))
-            .current_dir(&self.root)
-            .env("TASKSYNC_DB", self.root.join("hub.db"))
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        Fixture(Hub::with_examples())
     }
 
     fn preview_json(&self) -> serde_json::Value {

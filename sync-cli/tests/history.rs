@@ -1,64 +1,23 @@
 //! `tasksync history` end to end: every preview and execute is recorded in the database file's
 //! history (runs, items, counters, audit), and listed, filtered, paginated and shown.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-use serde_json::Value;
+use common::Hub;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
+/// A hub beside a copy of `examples/tasks`.
+struct Fixture(Hub);
+
+impl std::ops::Deref for Fixture {
+    type Target = Hub;
+    fn deref(&self) -> &Hub {
+        &self.0
     }
-}
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
 }
 
 impl Fixture {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tasks"),
-            &root.join("tasks"),
-        );
-        Fixture { _dir: dir, root }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tasksync"))
-            .current_dir(&self.root)
-            .env("TASKSYNC_DB", self.root.join("hub.db"))
-            .env("USER", "ana")
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut args = args.to_vec();
-        args.push("--json");
-        serde_json::from_str(&self.ok(&args)).unwrap()
+        Fixture(Hub::with_examples())
     }
 
     fn code(&self, args: &[&str]) -> i32 {

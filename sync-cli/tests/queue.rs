@@ -1,65 +1,20 @@
 //! The queue through the binary: a status change is queued, a failing delivery is retried, dead
 //! letters are listed, requeued and refused when they are not dead.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-struct Hub {
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl Hub {
-    fn new() -> Hub {
-        let hub = Hub {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let tasks = hub.dir.path().join("tasks");
-        std::fs::create_dir(&tasks).unwrap();
-        std::fs::write(tasks.join("plan.md"), "# Plan\n\n- **Status**: Pending\n").unwrap();
-        hub.ok(&[
-            "execute",
-            "--from",
-            tasks.to_str().unwrap(),
-            "--scope",
-            "p",
-            "--yes",
-        ]);
-        hub
-    }
+use common::Hub;
 
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("hub.db")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tasksync"))
-            .arg("--db")
-            .arg(self.db())
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn fails(&self, code: i32, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8(out.stderr).unwrap()
-    }
+/// A hub holding one pending task, `plan`, synced from a folder.
+fn hub() -> Hub {
+    let hub = Hub::empty();
+    let tasks = hub.root.join("tasks");
+    std::fs::create_dir(&tasks).unwrap();
+    std::fs::write(tasks.join("plan.md"), "# Plan\n\n- **Status**: Pending\n").unwrap();
+    hub.ok(&["execute", "--from", "tasks", "--scope", "p", "--yes"]);
+    hub
 }
 
 fn journal_calls(path: &Path) -> i64 {
@@ -70,8 +25,8 @@ fn journal_calls(path: &Path) -> i64 {
 
 #[test]
 fn a_status_change_is_delivered_after_a_retry() {
-    let hub = Hub::new();
-    let outbox = hub.dir.path().join("outbox");
+    let hub = hub();
+    let outbox = hub.root.join("outbox");
     let journal = outbox.join("pushes.db");
     let provider = format!("files=journal:{}", journal.display());
 
@@ -139,8 +94,8 @@ fn a_status_change_is_delivered_after_a_retry() {
 
 #[test]
 fn dead_letters_are_listed_retried_and_discarded() {
-    let hub = Hub::new();
-    let journal = hub.dir.path().join("pushes.db");
+    let hub = hub();
+    let journal = hub.root.join("pushes.db");
     hub.ok(&[
         "status",
         "--source",
@@ -170,6 +125,8 @@ fn dead_letters_are_listed_retried_and_discarded() {
 
     let out = hub.ok(&["jobs", "retry", &id]);
     assert!(out.contains("pending"), "{out}");
+    let audit = hub.ok(&["history", "audit", "--entity", &id, "--json"]);
+    assert!(audit.contains("job_retried"), "{audit}");
     let err = hub.fails(5, &["jobs", "discard", &id]);
     assert!(
         err.contains("not dead") || err.contains("it is pending"),

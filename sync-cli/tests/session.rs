@@ -1,50 +1,12 @@
 //! `tasksync session ...` end to end: a session driven through the binary on a SQLite file.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-struct Db {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Db {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hub.db");
-        Db { _dir: dir, path }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tasksync"))
-            .env("TASKSYNC_DB", &self.path)
-            .arg("session")
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs a command that must fail with `code`; returns its stderr.
-    fn fails(&self, code: i32, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(out.status.code(), Some(code), "{args:?}");
-        String::from_utf8(out.stderr).unwrap()
-    }
-}
+use common::Hub;
 
 #[test]
 fn a_session_through_the_binary() {
-    let db = Db::new();
+    let db = Hub::empty().prefixed(&["session"]);
     let out = db.ok(&["create", "--id", "s1", "--cycles", "plan,build,review"]);
     assert!(out.contains("Session `s1`: created (version 1)"), "{out}");
     assert!(out.contains("review"), "{out}");

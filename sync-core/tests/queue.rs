@@ -628,3 +628,110 @@ fn chaos_every_job_ends_terminal_with_the_right_attempts() {
         );
     }
 }
+
+/// Status changes and manual dead-letter actions are audited (who, when, from, to).
+#[test]
+fn status_changes_and_manual_actions_are_audited() {
+    use sync_core::history::{
+        Actor, AuditAction, AuditQuery, HistoryRecorder, HistoryStore, MemoryHistoryStore,
+        RecorderConfig,
+    };
+    use sync_core::retry::DeadLetters;
+
+    let script = HashMap::from([("a".to_string(), vec![Err(rejected(404))])]);
+    let r = rig(
+        Scripted {
+            script: Mutex::new(script),
+            ..Scripted::default()
+        },
+        &["a"],
+    );
+    let history = Arc::new(MemoryHistoryStore::new());
+    let (recorder, pump) = HistoryRecorder::new(history.clone(), RecorderConfig::default());
+    let service = StatusService::new(r.store.clone(), r.clock.clone(), r.events.clone())
+        .with_target(Target::new(
+            "todo",
+            StatusMapping::new(ProviderKind::MsTodo),
+        ))
+        .with_history(recorder.clone());
+    let job = block_on(service.change_status(&id("a"), Status::Completed, Some("ana")))
+        .unwrap()
+        .jobs
+        .remove(0);
+    r.drain();
+    let dead = DeadLetters::new(r.store.clone(), r.clock.clone(), r.events.clone())
+        .with_history(recorder.clone());
+    assert_eq!(block_on(dead.list(None, 10)).unwrap().len(), 1);
+    assert_eq!(block_on(dead.inspect(&job.id)).unwrap().undo, job.undo);
+    let retried = block_on(dead.retry(&job.id, Actor::user("bob"))).unwrap();
+    assert_eq!(retried.state, JobState::Pending);
+    let err = block_on(dead.discard(&job.id, Actor::user("bob"))).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::InvalidState,
+        "only dead jobs can be discarded"
+    );
+    let missing = block_on(dead.retry("nope", Actor::user("bob"))).unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+    drop((service, dead));
+    recorder.close();
+    block_on(pump.run());
+
+    let task_audit = block_on(history.audit(AuditQuery {
+        entity_id: Some(id("a")),
+        ..AuditQuery::default()
+    }))
+    .unwrap()
+    .items;
+    assert_eq!(task_audit.len(), 1);
+    let entry = &task_audit[0];
+    assert_eq!(entry.action, AuditAction::StatusChanged);
+    assert_eq!(
+        (entry.from.as_deref(), entry.to.as_deref()),
+        (Some("pending"), Some("completed"))
+    );
+    assert_eq!(entry.actor.user.as_deref(), Some("ana"));
+    assert_eq!(entry.at, 1_000_000);
+    let job_audit = block_on(history.audit(AuditQuery {
+        entity_id: Some(job.id.clone()),
+        ..AuditQuery::default()
+    }))
+    .unwrap()
+    .items;
+    let actions: Vec<AuditAction> = job_audit.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        vec![AuditAction::JobRetried],
+        "a refused discard is not audited"
+    );
+    assert_eq!(job_audit[0].actor.user.as_deref(), Some("bob"));
+}
+
+/// A target can mirror another source: one job per target (fan-out), each routed by name.
+#[test]
+fn a_change_fans_out_to_every_target_that_receives_its_source() {
+    let r = rig(Scripted::default(), &["a"]);
+    let service = StatusService::new(r.store.clone(), r.clock.clone(), r.events.clone())
+        .with_target(Target::new(
+            "todo",
+            StatusMapping::new(ProviderKind::MsTodo),
+        ))
+        .with_target(
+            Target::new("calendar", StatusMapping::new(ProviderKind::CalDav)).mirroring("todo"),
+        )
+        .with_target(
+            Target::new("other", StatusMapping::new(ProviderKind::CalDav)).mirroring("files"),
+        );
+    let report = block_on(service.change_status(&id("a"), Status::Completed, None)).unwrap();
+    let mut targets: Vec<&str> = report.jobs.iter().map(|j| j.target.as_str()).collect();
+    targets.sort();
+    assert_eq!(targets, vec!["calendar", "todo"]);
+    let caldav = report.jobs.iter().find(|j| j.target == "calendar").unwrap();
+    assert_eq!(caldav.payload["STATUS"], "COMPLETED");
+    assert_ne!(
+        caldav.id,
+        report.jobs.iter().find(|j| j.target == "todo").unwrap().id
+    );
+    let statuses = block_on(r.store.sync_status(id("a"))).unwrap();
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+}

@@ -174,8 +174,8 @@ proptest! {
 
     /// Mapping a status out and reading it back gives the status (draft reads back as pending).
     #[test]
-    fn mappings_round_trip(kind in 0usize..5, status in 0usize..6, now in 0i64..4_102_444_800_000) {
-        let kinds = [ProviderKind::MsTodo, ProviderKind::ConnectWiseTicket, ProviderKind::ConnectWiseProjectTask, ProviderKind::ProcessStep, ProviderKind::CalDav];
+    fn mappings_round_trip(kind in 0usize..6, status in 0usize..6, now in 0i64..4_102_444_800_000) {
+        let kinds = [ProviderKind::MsTodo, ProviderKind::ConnectWiseTicket, ProviderKind::ConnectWiseProjectTask, ProviderKind::ProcessStep, ProviderKind::CalDav, ProviderKind::AzureDevOps];
         let mapping = StatusMapping::new(kinds[kind]);
         let status = Status::ALL[status];
         let mapped = mapping.to_provider(status, &Value::Null, now);
@@ -188,6 +188,8 @@ proptest! {
             Status::Draft => Status::Pending,
             // CalDAV has no "blocked": it is NEEDS-ACTION, which reads back as pending.
             Status::Blocked if kinds[kind] == ProviderKind::CalDav => Status::Pending,
+            // Azure DevOps has no "blocked" state either: it is Active, read back as in progress.
+            Status::Blocked if kinds[kind] == ProviderKind::AzureDevOps => Status::InProgress,
             s => s,
         };
         prop_assert_eq!(back, want);
@@ -280,4 +282,46 @@ fn process_steps_and_caldav_carry_their_timestamps() {
         json!({"STATUS": "NEEDS-ACTION", "COMPLETED": null, "PERCENT-COMPLETE": 0})
     );
     assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+}
+
+#[test]
+fn azure_devops_maps_system_state_both_ways_with_undo() {
+    let ado = StatusMapping::new(ProviderKind::AzureDevOps);
+    let current = json!({"System.State": "Active"});
+    let closed = ado.to_provider(Status::Completed, &current, 0);
+    assert_eq!(closed.payload, json!({"System.State": "Closed"}));
+    assert_eq!(closed.undo.payload, json!({"System.State": "Active"}));
+    let undo_unknown = ado.to_provider(Status::Cancelled, &Value::Null, 0);
+    assert_eq!(undo_unknown.payload, json!({"System.State": "Removed"}));
+    assert_eq!(undo_unknown.undo.payload, json!({"System.State": null}));
+    for (status, state) in [
+        (Status::Draft, "New"),
+        (Status::Pending, "New"),
+        (Status::InProgress, "Active"),
+        (Status::Blocked, "Active"),
+    ] {
+        assert_eq!(
+            ado.to_provider(status, &Value::Null, 0).payload["System.State"],
+            state
+        );
+    }
+    for (state, status) in [
+        ("New", Status::Pending),
+        ("Active", Status::InProgress),
+        ("Resolved", Status::Completed),
+        ("Closed", Status::Completed),
+        ("closed", Status::Completed),
+        ("Removed", Status::Cancelled),
+    ] {
+        assert_eq!(
+            ado.from_provider(&json!({"System.State": state})),
+            Some(status),
+            "{state}"
+        );
+    }
+    assert_eq!(ado.from_provider(&json!({"System.State": "Custom"})), None);
+    assert_eq!(
+        serde_json::to_value(ProviderKind::AzureDevOps).unwrap(),
+        json!("azure_devops")
+    );
 }

@@ -80,12 +80,24 @@ function rateLimiter({ windowMs = 60_000, max = 1_000 } = {}) {
 
 const wrap = (fn) => (req, res, next) => Promise.resolve(fn(req, res)).catch(next)
 
+/** Who made a request, for run contexts and audit entries (never credentials). */
+function actorOf(req, user) {
+  const actor = {}
+  if (user) actor.user = user
+  if (req.ip) actor.ip = req.ip
+  const agent = req.get('user-agent')
+  if (agent) actor.user_agent = agent.slice(0, 256)
+  return actor
+}
+
 /**
- * The router. Options: `engine` (SyncEngine), `sessions` (SessionEngine), `events`
+ * The router. Options: `engine` (SyncEngine), `sessions` (SessionEngine), `statusService`
+ * (StatusService: task status changes), `jobs` (Jobs: jobs and dead letters), `history`
+ * (History: runs and audit), `worker` (Worker: its queue metrics join /metrics), `events`
  * (EventStream, for SSE and metrics), `metrics` (a Metrics, or false), `rateLimit`
  * ({windowMs, max} or false), `bodyLimit` (default '50mb').
  */
-function createRouter({ engine, sessions, events, metrics = new Metrics(), rateLimit = {}, bodyLimit = '50mb' } = {}) {
+function createRouter({ engine, sessions, statusService, jobs, history, worker, events, metrics = new Metrics(), rateLimit = {}, bodyLimit = '50mb' } = {}) {
   const router = express.Router()
   const sseClients = new Set()
 
@@ -100,7 +112,8 @@ function createRouter({ engine, sessions, events, metrics = new Metrics(), rateL
     })
     router.get('/metrics', (req, res) => {
       metrics.sseClients = sseClients.size
-      res.type('text/plain; version=0.0.4').send(metrics.render())
+      // The queue's own series (tasksync_jobs_*) come from the core's registry, as rendered.
+      res.type('text/plain; version=0.0.4').send(metrics.render() + (worker ? worker.metricsText() : ''))
     })
   }
   if (rateLimit !== false) router.use(rateLimiter(rateLimit))
@@ -109,7 +122,8 @@ function createRouter({ engine, sessions, events, metrics = new Metrics(), rateL
   if (engine) {
     router.post('/sync/preview', wrap(async (req, res) => {
       const { scope, listing, policy } = schemas.previewBody.parse(req.body)
-      res.json({ plan: (await engine.preview(scope, listing, policy)).toJSON() })
+      const plan = await engine.preview(scope, listing, policy, { context: { actor: actorOf(req) } })
+      res.json({ plan: plan.toJSON() })
     }))
     router.post('/sync/check', wrap(async (req, res) => {
       const { scope, listing, policy } = schemas.previewBody.parse(req.body)
@@ -117,7 +131,7 @@ function createRouter({ engine, sessions, events, metrics = new Metrics(), rateL
     }))
     router.post('/sync/execute', wrap(async (req, res) => {
       const { confirmed } = schemas.executeBody.parse(req.body)
-      res.json(await engine.execute(Plan.from(req.body.plan), { confirmed }))
+      res.json(await engine.execute(Plan.from(req.body.plan), { confirmed, context: { actor: actorOf(req) } }))
     }))
   }
 
@@ -144,6 +158,54 @@ function createRouter({ engine, sessions, events, metrics = new Metrics(), rateL
       }))
     }
     router.get('/time', wrap(async (req, res) => res.json(await sessions.serverTime())))
+  }
+
+  const idOf = (req) => schemas.idParams.parse(req.params).id
+
+  if (statusService) {
+    router.post('/tasks/:id/status', wrap(async (req, res) => {
+      const id = idOf(req)
+      const { to, actor } = schemas.statusChangeBody.parse(req.body ?? {})
+      res.json(await statusService.changeStatus(id, to, { actor }))
+    }))
+  }
+
+  if (jobs) {
+    router.get('/tasks/:id/sync-status', wrap(async (req, res) => res.json(await jobs.syncStatus(idOf(req)))))
+    router.get('/jobs', wrap(async (req, res) => {
+      const { state, target, task_id: taskId, after, limit } = schemas.jobsQuery.parse(req.query)
+      const items = await jobs.list({ state, target, taskId, after, limit })
+      res.json({ items, next: items.length === limit ? items[items.length - 1].id : null })
+    }))
+    router.get('/jobs/:id', wrap(async (req, res) => res.json(await jobs.show(idOf(req)))))
+    router.get('/dead-letters', wrap(async (req, res) => {
+      const { after, limit } = schemas.deadLettersQuery.parse(req.query)
+      const items = await jobs.deadLetters({ after, limit })
+      res.json({ items, next: items.length === limit ? items[items.length - 1].id : null })
+    }))
+    for (const [path, op] of [['retry', 'requeue'], ['discard', 'discard']]) {
+      router.post(`/jobs/:id/${path}`, wrap(async (req, res) => {
+        const id = idOf(req)
+        const { actor } = schemas.actionBody.parse(req.body ?? {})
+        res.json(await jobs[op](id, { actor: actorOf(req, actor) }))
+      }))
+    }
+  }
+
+  if (history) {
+    router.get('/history/runs', wrap(async (req, res) => res.json(await history.runs(schemas.runsQuery.parse(req.query)))))
+    router.get('/history/runs/:id', wrap(async (req, res) => {
+      const id = idOf(req)
+      const { items_after: after, items_limit: limit } = schemas.runQuery.parse(req.query)
+      const run = await history.run(id)
+      if (!run) throw new HttpError(404, 'not_found', `not found: run \`${id.slice(0, 200)}\``)
+      const items = await history.items(id, { after, limit })
+      res.json({ run, items: items.items, next: items.next })
+    }))
+    router.get('/history/audit', wrap(async (req, res) => {
+      const { entity_id: entityId, entity_type: entityType, cursor, limit } = schemas.auditQuery.parse(req.query)
+      res.json(await history.audit({ entityId, entityType, cursor, limit }))
+    }))
   }
 
   if (events) {

@@ -1,5 +1,5 @@
 import type { Router } from 'express'
-import type { SyncEngine, SessionEngine, EventStream } from '../js/index'
+import type { SyncEngine, SessionEngine, EventStream, StatusService, Jobs, History, Worker } from '../js/index'
 
 export declare class Metrics {
   constructor(prefix?: string)
@@ -11,6 +11,10 @@ export declare class Metrics {
 export interface RouterOptions {
   engine?: SyncEngine
   sessions?: SessionEngine
+  statusService?: StatusService
+  jobs?: Jobs
+  history?: History
+  worker?: Worker
   events?: EventStream
   metrics?: Metrics | false
   rateLimit?: { windowMs?: number; max?: number } | false

@@ -49,4 +49,41 @@ const createSessionBody = z.object({
 const switchBody = z.object({ to: id.optional() }).strict()
 const sessionParams = z.object({ id })
 
-module.exports = { previewBody, executeBody, createSessionBody, switchBody, sessionParams }
+const idParams = z.object({ id })
+const statusChangeBody = z.object({ to: status, actor: z.string().trim().min(1).max(256).optional() }).strict()
+const limit = z.coerce.number().int().min(1).max(1000)
+const jobState = z.enum(['pending', 'running', 'succeeded', 'dead', 'superseded', 'discarded'])
+const jobsQuery = z.object({
+  state: jobState.optional(),
+  target: id.optional(),
+  task_id: id.optional(),
+  after: id.optional(),
+  limit: limit.default(100),
+}).strict()
+const deadLettersQuery = z.object({ after: id.optional(), limit: limit.default(100) }).strict()
+const actionBody = z.object({ actor: z.string().trim().min(1).max(256).optional() }).strict()
+const millis = z.coerce.number().int()
+const runsQuery = z.object({
+  status: z.enum(['pending', 'in_progress', 'completed', 'failed', 'cancelled']).optional(),
+  kind: z.enum(['preview', 'execute']).optional(),
+  scope: id.optional(),
+  since: millis.optional(),
+  until: millis.optional(),
+  cursor: z.string().max(2048).optional(),
+  limit: limit.default(50),
+}).strict()
+const runQuery = z.object({
+  items_after: z.coerce.number().int().min(0).optional(),
+  items_limit: limit.default(100),
+}).strict()
+const auditQuery = z.object({
+  entity_id: id.optional(),
+  entity_type: id.optional(),
+  cursor: z.string().max(2048).optional(),
+  limit: limit.default(50),
+}).strict()
+
+module.exports = {
+  previewBody, executeBody, createSessionBody, switchBody, sessionParams,
+  idParams, statusChangeBody, jobsQuery, deadLettersQuery, actionBody, runsQuery, runQuery, auditQuery,
+}

@@ -7,6 +7,7 @@ const native = require('../index.js')
 const errors = require('./errors.cjs')
 const { dispatcher } = require('./host.cjs')
 const { EventStream } = require('./events.cjs')
+const { History, tokenFor, context: runContext } = require('./history.cjs')
 
 const { call, InvalidInputError } = errors
 
@@ -77,10 +78,14 @@ class Store {
    * get(id), findIdentities(source, externalIds), apply(changes), and for sessions
    * getSession(id), insertSession(session), updateSession(session, expectedVersion),
    * deleteSession(id, expectedVersion). Throw an error with code 'conflict' for version conflicts.
+   * With `{ keepsJobs: true }` it is also the outbound queue's job store: claim(owner, now,
+   * leaseMs, limit), finish(owner, now, results), job(id), jobs(query), requeue(id, now),
+   * discard(id, now), nextDue(), syncStatus(taskId), and `apply` must write `changes.jobs` in
+   * the same atomic step. Without it, a change set carrying jobs is refused before `apply`.
    */
-  static fromObject(object) {
+  static fromObject(object, { keepsJobs = false } = {}) {
     if (!object || typeof object !== 'object') throw new InvalidInputError('invalid input: store must be an object')
-    return new Store(native.Store.host(dispatcher(object, 'store')))
+    return new Store(native.Store.host(dispatcher(object, 'store'), keepsJobs === true))
   }
   /** All tasks of a scope and its version. */
   snapshot(scope) { return call(async () => JSON.parse(await this._native.snapshot(str('scope', scope)))) }
@@ -112,19 +117,39 @@ class Plan {
 
 /** Preview, execute, check and verify syncs on a store. */
 class SyncEngine {
-  constructor(store, { clock, events } = {}) {
+  constructor(store, { clock, events, history } = {}) {
     if (!(store instanceof Store)) throw new InvalidInputError('invalid input: store must be a Store')
+    if (history !== undefined && history !== null && !(history instanceof History)) {
+      throw new InvalidInputError('invalid input: history must be a History')
+    }
     this.store = store
     this.events = events instanceof EventStream ? events : undefined
-    this._native = new native.SyncEngine(store._native, nativeClock(clock), sink(events))
+    this.history = history ?? undefined
+    this._native = new native.SyncEngine(store._native, nativeClock(clock), sink(events), history?._native)
   }
-  /** What syncing `listing` into `scope` would do (read-only). */
-  preview(scope, listing, policy) {
-    return call(async () => new Plan(await this._native.preview(str('scope', scope), json('listing', listing), optionalJson('policy', policy))))
+  /**
+   * What syncing `listing` into `scope` would do (read-only). `context` (`{actor, sourceId,
+   * targetId}`) is recorded with the run; `signal` (AbortSignal) cancels it (CancelledError).
+   */
+  preview(scope, listing, policy, { context, signal } = {}) {
+    return call(async () => {
+      const args = [str('scope', scope), json('listing', listing), optionalJson('policy', policy), runContext(context)]
+      const { token, release } = tokenFor(signal)
+      try {
+        return new Plan(await this._native.preview(...args, token))
+      } finally { release() }
+    })
   }
   /** Applies exactly `plan` (a Plan or its JSON), atomically; needs `{ confirmed: true }`. */
-  execute(plan, { confirmed = false } = {}) {
-    return call(async () => JSON.parse(await this._native.execute(Plan.from(plan)._native, confirmed === true)))
+  execute(plan, { confirmed = false, context, signal } = {}) {
+    return call(async () => {
+      const nativePlan = Plan.from(plan)._native
+      const ctx = runContext(context)
+      const { token, release } = tokenFor(signal)
+      try {
+        return JSON.parse(await this._native.execute(nativePlan, confirmed === true, ctx, token))
+      } finally { release() }
+    })
   }
   /** Whether syncing would write anything. */
   checkSyncNeeded(scope, listing, policy) {
@@ -202,7 +227,13 @@ const retry = {
   backoffDelayMs: (backoff, attempt, seed = 0) => sync(() => native.backoffDelayMs(json('backoff', backoff), attempt, seed)),
 }
 
+const { StatusService, Worker, Jobs } = require('./queue.cjs')({ json, str, nativeClock, sink, EventStream, Store, Provider, History })
+
 const conformance = {
+  historyStoreCases: () => native.historyStoreConformanceCases(),
+  runHistoryStoreCase: (name, history) => call(() => native.runHistoryStoreConformance(name, history._native)),
+  jobStoreCases: () => native.jobStoreConformanceCases(),
+  runJobStoreCase: (name, store) => call(() => native.runJobStoreConformance(name, store._native)),
   taskStoreCases: () => native.taskStoreConformanceCases(),
   sessionStoreCases: () => native.sessionStoreConformanceCases(),
   /** Runs one case on a fresh store; resolves null or the failure message. */
@@ -213,6 +244,7 @@ const conformance = {
 module.exports = {
   ...errors,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
+  History, StatusService, Worker, Jobs,
   transition, retry, conformance, model,
   /** @internal test-only: panics inside the addon. */
   __panicForTests: (inPromise) => (inPromise ? call(() => native.__panicInPromiseForTests()) : sync(() => native.__panicForTests())),

@@ -112,7 +112,7 @@ export type TaskWrite =
   | { op: 'insert'; task: Task }
   | { op: 'update'; task: Task; expected_version: number }
   | { op: 'delete'; id: string; scope: string; expected_version: number }
-export interface ChangeSet { guards: ScopeGuard[]; tasks: TaskWrite[] }
+export interface ChangeSet { guards: ScopeGuard[]; tasks: TaskWrite[]; jobs?: Job[] }
 export interface Applied { scope_versions: Array<[string, number]> }
 
 export type SessionStatus = 'created' | 'running' | 'paused' | 'completed'
@@ -156,9 +156,89 @@ export interface SessionState {
 
 export interface ServerTime { now_ms: Millis }
 
+export type RunStatus = 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled'
+export type RunKind = 'preview' | 'execute'
+export type ItemOutcome = 'created' | 'updated' | 'deleted' | 'failed' | 'skipped'
+export interface Counters { created: number; updated: number; deleted: number; failed: number; skipped: number }
+export interface Actor { user?: string; ip?: string; user_agent?: string }
+export interface RunContext { actor?: Actor; sourceId?: string; targetId?: string }
+export interface Run {
+  id: string
+  kind: RunKind
+  scope: string
+  source: string
+  status: RunStatus
+  overwrite: boolean
+  context: { actor: Actor; source_id?: string; target_id?: string }
+  started_at: Millis
+  ended_at: Millis | null
+  duration_ms: number | null
+  total_items: number
+  totals: Counters
+  by_type: Record<string, Counters>
+  deletions: number
+  error: string | null
+}
+export interface Item {
+  seq: number
+  external_id: string
+  name: string
+  kind: string
+  outcome: ItemOutcome
+  target_id?: string | null
+  target_url?: string | null
+  error?: string | null
+}
+export interface AuditEntry {
+  id: string
+  at: Millis
+  action: string
+  entity_type: string
+  entity_id: string
+  actor: Actor
+  from?: string
+  to?: string
+  details: unknown
+}
+/** A page; `next` continues it (a cursor string for runs and audit, an item position for items). */
+export interface Page<T, C> { items: T[]; next: C | null }
+
+export type JobState = 'pending' | 'running' | 'succeeded' | 'dead' | 'superseded' | 'discarded'
+export type SyncStatus = 'pending' | 'syncing' | 'synced' | 'failed'
+export interface Job {
+  id: string
+  task_id: string
+  target: string
+  external_id: string
+  kind: string
+  from: Status
+  to: Status
+  payload: unknown
+  undo: unknown
+  state: JobState
+  attempts: number
+  max_attempts: number
+  run_at: Millis
+  lease_owner: string | null
+  lease_until: Millis | null
+  last_error: string | null
+  result: unknown
+  actor: string | null
+  created_at: Millis
+  updated_at: Millis
+}
+export interface StatusChange { task_id: string; from: Status; to: Status; cause?: string | null; [key: string]: unknown }
+export interface StatusChangeReport { changes: StatusChange[]; jobs: Job[] }
+export interface TickReport { claimed: number; succeeded: number; retried: number; deferred: number; dead: number; lease_lost: number }
+
 export type Event =
   | { type: 'sync_executed'; scope: string; source: string; created: number; updated: number; deleted: number; scope_version: number; at: Millis }
   | { type: 'session_changed'; session: SessionState; operation: string; at: Millis }
+  | { type: 'status_changed'; change: StatusChange; actor: string | null; at: Millis }
+  | { type: 'job_changed'; [key: string]: unknown }
+  | { type: 'run_started'; run_id: string; kind: RunKind; scope: string; source: string; total_items: number; at: Millis }
+  | { type: 'run_item'; run_id: string; seq: number; external_id: string; kind: string; outcome: ItemOutcome; error: string | null; at: Millis }
+  | { type: 'run_finished'; run_id: string; status: RunStatus; totals: Counters; duration_ms: number; error: string | null; at: Millis }
 
 export declare class TasksyncError extends Error {
   constructor(message: string, code?: string, options?: ErrorOptions)
@@ -207,10 +287,32 @@ export interface HostStore {
   deleteSession?(id: string, expectedVersion: number): Promise<void> | void
 }
 
+/** A JS store that also keeps the outbound queue's jobs (`apply` writes `changes.jobs` atomically). Throw `code: 'not_found'` or `code: 'not_dead'` (with `state`) from requeue/discard. */
+export interface HostQueueStore extends HostStore {
+  claim(owner: string, now: Millis, leaseMs: number, limit: number): Promise<Job[]> | Job[]
+  finish(owner: string, now: Millis, results: Array<{ result: 'succeeded' | 'retry' | 'defer' | 'dead'; id: string; [key: string]: unknown }>): Promise<boolean[]> | boolean[]
+  job(id: string): Promise<Job | null> | Job | null
+  jobs(query: { state?: JobState | null; target?: string | null; task_id?: string | null; after?: string | null; limit: number }): Promise<Job[]> | Job[]
+  requeue(id: string, now: Millis): Promise<Job> | Job
+  discard(id: string, now: Millis): Promise<Job> | Job
+  nextDue(): Promise<Millis | null> | Millis | null
+  syncStatus(taskId: string): Promise<Array<[string, SyncStatus]>> | Array<[string, SyncStatus]>
+}
+
+/** A JS history store (see sync_core::history::HistoryStore). */
+export interface HostHistoryStore {
+  write(batch: { runs: Run[]; items: Array<{ run_id: string; items: Item[] }>; audit: AuditEntry[] }): Promise<void> | void
+  run(id: string): Promise<Run | null> | Run | null
+  runs(query: Record<string, unknown>): Promise<{ items: Run[]; next: { at: Millis; id: string } | null }>
+  items(query: { run_id: string; after?: number | null; limit: number }): Promise<{ items: Item[]; next: number | null }>
+  audit(query: Record<string, unknown>): Promise<{ items: AuditEntry[]; next: { at: Millis; id: string } | null }>
+}
+
 export declare class Store {
   static sqlite(path: string): Store
   static memory(): Store
   static fromObject(object: HostStore): Store
+  static fromObject(object: HostQueueStore, options: { keepsJobs: true }): Store
   snapshot(scope: string): Promise<ScopeSnapshot>
   apply(changes: ChangeSet): Promise<Applied>
 }
@@ -238,12 +340,28 @@ export interface EngineOptions {
   events?: EventStream | ((event: Event) => void)
 }
 
+export declare class History {
+  static memory(): History
+  static sqlite(path: string): History
+  static fromObject(object: HostHistoryStore): History
+  runs(query?: { status?: RunStatus; kind?: RunKind; scope?: string; since?: Millis; until?: Millis; cursor?: string | null; limit?: number }): Promise<Page<Run, string>>
+  run(id: string): Promise<Run | null>
+  items(runId: string, options?: { after?: number | null; limit?: number }): Promise<Page<Item, number>>
+  audit(query?: { entityType?: string; entityId?: string; cursor?: string | null; limit?: number }): Promise<Page<AuditEntry, string>>
+  stats(): { queued: number; dropped: number; written: number; lost: number }
+  flush(options?: { intervalMs?: number }): Promise<void>
+  close(): Promise<void>
+}
+
+export interface RunOptions { context?: RunContext; signal?: AbortSignal }
+
 export declare class SyncEngine {
-  constructor(store: Store, options?: EngineOptions)
+  constructor(store: Store, options?: EngineOptions & { history?: History })
   readonly store: Store
   readonly events: EventStream | undefined
-  preview(scope: string, listing: Listing, policy?: Policy): Promise<Plan>
-  execute(plan: Plan | PlanJson | string, options: { confirmed: boolean }): Promise<ExecuteReport>
+  readonly history: History | undefined
+  preview(scope: string, listing: Listing, policy?: Policy, options?: RunOptions): Promise<Plan>
+  execute(plan: Plan | PlanJson | string, options: { confirmed: boolean } & RunOptions): Promise<ExecuteReport>
   checkSyncNeeded(scope: string, listing: Listing, policy?: Policy): Promise<boolean>
   verify(scope: string, listing: Listing): Promise<VerifyReport>
 }
@@ -292,6 +410,45 @@ export declare class Provider {
   refreshToken(): Promise<boolean>
 }
 
+export type ProviderKind = 'ms_todo' | 'connect_wise_ticket' | 'connect_wise_project_task' | 'process_step' | 'cal_dav' | 'azure_devops'
+export interface TargetSpec { name: string; kind: ProviderKind; maxAttempts?: number }
+
+export declare class StatusService {
+  constructor(store: Store, options?: EngineOptions & { targets?: TargetSpec[]; rules?: unknown; history?: History })
+  readonly events: EventStream | undefined
+  changeStatus(taskId: string, to: Status, options?: { actor?: string }): Promise<StatusChangeReport>
+}
+
+export interface WorkerConfig {
+  id?: string
+  lease_ms?: number
+  batch?: number
+  concurrency?: number
+  backoff?: Backoff
+  breaker?: { failure_threshold?: number; open_ms?: number }
+  limiter?: { per_second?: number; burst?: number } | null
+  dead_policy?: 'keep_flagged' | 'revert_status'
+}
+
+export declare class Worker {
+  constructor(store: Store, options?: EngineOptions & { providers?: Provider[]; config?: WorkerConfig })
+  readonly events: EventStream | undefined
+  runOnce(): Promise<TickReport>
+  nextWake(): Promise<Millis | null>
+  metricsText(): string
+  run(options?: { signal?: AbortSignal; idleMs?: number; onTick?: (report: TickReport) => void; onError?: (err: unknown) => void }): Promise<void>
+}
+
+export declare class Jobs {
+  constructor(store: Store, options?: EngineOptions & { history?: History })
+  list(query?: { state?: JobState; target?: string; taskId?: string; after?: string; limit?: number }): Promise<Job[]>
+  show(id: string): Promise<Job>
+  deadLetters(options?: { after?: string | null; limit?: number }): Promise<Job[]>
+  requeue(id: string, options?: { actor?: Actor }): Promise<Job>
+  discard(id: string, options?: { actor?: Actor }): Promise<Job>
+  syncStatus(taskId: string): Promise<Record<string, SyncStatus>>
+}
+
 export declare const transition: {
   allowed(from: Status, to: Status, rules?: unknown): boolean
   plan(task: Task, to: Status, related?: Task[], rules?: unknown): Array<{ task_id: string; from: Status; to: Status; [key: string]: unknown }>
@@ -310,6 +467,10 @@ export declare const model: {
 }
 
 export declare const conformance: {
+  historyStoreCases(): string[]
+  runHistoryStoreCase(name: string, history: History): Promise<string | null>
+  jobStoreCases(): string[]
+  runJobStoreCase(name: string, store: Store): Promise<string | null>
   taskStoreCases(): string[]
   sessionStoreCases(): string[]
   runTaskStoreCase(name: string, store: Store): Promise<string | null>
@@ -319,6 +480,7 @@ export declare const conformance: {
 declare const tasksync: {
   Clock: typeof Clock; Store: typeof Store; Plan: typeof Plan; SyncEngine: typeof SyncEngine
   SessionEngine: typeof SessionEngine; Provider: typeof Provider; EventStream: typeof EventStream
+  History: typeof History; StatusService: typeof StatusService; Worker: typeof Worker; Jobs: typeof Jobs
   TasksyncError: typeof TasksyncError; StalePlanError: typeof StalePlanError
   InvalidInputError: typeof InvalidInputError; NotFoundError: typeof NotFoundError
   InvalidStateError: typeof InvalidStateError; ConflictError: typeof ConflictError

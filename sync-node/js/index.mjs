@@ -9,6 +9,7 @@ export const {
   InvalidStateError, InvalidTransitionError, NotFoundError, StoreError, ProviderError,
   PanicError, CancelledError, errorClassFor,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
+  History, StatusService, Worker, Jobs,
   transition, retry, conformance, model,
 } = tasksync
 export default tasksync

@@ -47,6 +47,8 @@ impl sync_core::Clock for JsClock {
 pub struct Clock {
     pub(crate) inner: Arc<dyn sync_core::Clock>,
     manual: Option<Arc<sync_core::ManualClock>>,
+    /// Whether it calls a JS function (then it must never be read on the JS thread).
+    pub(crate) host: bool,
 }
 
 impl std::fmt::Debug for Clock {
@@ -76,6 +78,7 @@ impl Clock {
         Clock {
             inner: Arc::new(SystemClock),
             manual: None,
+            host: false,
         }
     }
 
@@ -86,6 +89,7 @@ impl Clock {
         Clock {
             inner: manual.clone(),
             manual: Some(manual),
+            host: false,
         }
     }
 
@@ -100,6 +104,7 @@ impl Clock {
         Ok(Clock {
             inner: Arc::new(JsClock(tsfn)),
             manual: None,
+            host: true,
         })
     }
 

@@ -59,3 +59,55 @@ pub fn run_session_store_conformance<'env>(
     let sessions = store.sessions.clone();
     env.spawn_future(guard(async move { Ok(case(sessions).await.err()) }))
 }
+
+/// The names of the job store (outbound queue) conformance cases.
+#[napi]
+pub fn job_store_conformance_cases() -> Vec<String> {
+    sync_core::retry::conformance::CASES
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect()
+}
+
+/// Runs one job store case on `store` (fresh, keeping jobs); resolves null on success, else
+/// the failure.
+#[napi]
+pub fn run_job_store_conformance<'env>(
+    env: &'env Env,
+    name: String,
+    store: &Store,
+) -> napi::Result<PromiseRaw<'env, Option<String>>> {
+    let case = sync_core::retry::conformance::CASES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| invalid(format!("no job store case `{name}`")))?
+        .1;
+    let queue = store.queue()?;
+    env.spawn_future(guard(async move { Ok(case(queue).await.err()) }))
+}
+
+/// The names of the history store conformance cases.
+#[napi]
+pub fn history_store_conformance_cases() -> Vec<String> {
+    sync_core::history::conformance::CASES
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect()
+}
+
+/// Runs one history store case on `history`'s store (fresh); resolves null on success, else
+/// the failure.
+#[napi]
+pub fn run_history_store_conformance<'env>(
+    env: &'env Env,
+    name: String,
+    history: &crate::history::History,
+) -> napi::Result<PromiseRaw<'env, Option<String>>> {
+    let case = sync_core::history::conformance::CASES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| invalid(format!("no history store case `{name}`")))?
+        .1;
+    let store = history.store.clone();
+    env.spawn_future(guard(async move { Ok(case(store).await.err()) }))
+}

@@ -1,20 +1,24 @@
 //! The sync engine: `SyncEngine` on a `Store`, with preview, execute, check-sync-needed and
-//! verify, each resolving a Promise from a tokio thread.
+//! verify, each resolving a Promise from a tokio thread. With a `History`, previews and
+//! executes are recorded as runs (with the caller's run context) and can be cancelled through
+//! a `CancelToken`.
 //!
-//! Invariant: arguments are parsed (listing, policy) before any store call, so bad input
-//! changes nothing and is reported as `invalid_input`.
+//! Invariant: arguments are parsed (listing, policy, run context) before any store call, so
+//! bad input changes nothing and is reported as `invalid_input`.
 
 use std::sync::Arc;
 
 use napi::Env;
 use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi_derive::napi;
-use sync_core::{Listing, Policy};
+use sync_core::history::RunContext;
+use sync_core::{Listing, Policy, RunOptions};
 
 use crate::clock::Clock;
 use crate::diff::Plan;
 use crate::error::{core, guard, parse, to_json};
 use crate::event::JsSink;
+use crate::history::{CancelToken, History};
 use crate::store::Store;
 
 /// The sync engine.
@@ -22,6 +26,17 @@ use crate::store::Store;
 #[derive(Debug)]
 pub struct SyncEngine {
     inner: sync_core::SyncEngine,
+}
+
+fn run_options(context: Option<String>, cancel: Option<&CancelToken>) -> napi::Result<RunOptions> {
+    let mut options = RunOptions::new();
+    if let Some(context) = context {
+        options = options.context(parse::<RunContext>("run context", &context)?);
+    }
+    if let Some(cancel) = cancel {
+        options = options.cancel(cancel.inner.clone());
+    }
+    Ok(options)
 }
 
 fn policy(json: Option<String>) -> napi::Result<Policy> {
@@ -33,15 +48,19 @@ fn policy(json: Option<String>) -> napi::Result<Policy> {
 
 #[napi]
 impl SyncEngine {
-    /// An engine on `store`, with an optional clock (default: system) and an optional event
-    /// callback receiving each event as JSON.
+    /// An engine on `store`, with an optional clock (default: system), an optional event
+    /// callback receiving each event as JSON, and an optional history recording its runs.
     #[napi(constructor)]
     pub fn new(
         store: &Store,
         clock: Option<&Clock>,
         on_event: Option<Function<'_, String, ()>>,
+        history: Option<&History>,
     ) -> napi::Result<Self> {
         let mut inner = sync_core::SyncEngine::new(store.tasks.clone());
+        if let Some(history) = history {
+            inner = inner.with_history(history.recorder.clone());
+        }
         if let Some(clock) = clock {
             inner = inner.with_clock(clock.inner.clone());
         }
@@ -52,7 +71,8 @@ impl SyncEngine {
     }
 
     /// Computes the plan of syncing a listing (JSON `Listing`) into `scope` under a policy
-    /// (JSON `Policy`, default when omitted). Read-only.
+    /// (JSON `Policy`, default when omitted). Read-only. `context` (JSON `RunContext`) and
+    /// `cancel` go to the run's history.
     #[napi]
     pub fn preview<'env>(
         &self,
@@ -60,13 +80,16 @@ impl SyncEngine {
         scope: String,
         listing: String,
         policy_json: Option<String>,
+        context: Option<String>,
+        cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Plan>> {
         let listing: Listing = parse("listing", &listing)?;
         let policy = policy(policy_json)?;
+        let options = run_options(context, cancel)?;
         let engine = self.inner.clone();
         env.spawn_future(guard(async move {
             let plan = engine
-                .preview(&scope, &listing, &policy)
+                .preview_with(&scope, &listing, &policy, &options)
                 .await
                 .map_err(core)?;
             Ok(Plan {
@@ -75,18 +98,27 @@ impl SyncEngine {
         }))
     }
 
-    /// Applies exactly `plan`, atomically; resolves the `ExecuteReport` JSON.
+    /// Applies exactly `plan`, atomically; resolves the `ExecuteReport` JSON. `context` and
+    /// `cancel` as for `preview` (a cancelled execute writes nothing).
     #[napi]
     pub fn execute<'env>(
         &self,
         env: &'env Env,
         plan: &Plan,
         confirmed: bool,
+        context: Option<String>,
+        cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
+        let options = run_options(context, cancel)?;
         let plan = plan.inner.clone();
         let engine = self.inner.clone();
         env.spawn_future(guard(async move {
-            to_json(&engine.execute(&plan, confirmed).await.map_err(core)?)
+            to_json(
+                &engine
+                    .execute_with(&plan, confirmed, &options)
+                    .await
+                    .map_err(core)?,
+            )
         }))
     }
 

@@ -44,6 +44,9 @@ pub struct HostFailure {
     /// For `rate_limited`: how long to wait.
     #[serde(default, rename = "retryAfterMs")]
     pub retry_after_ms: Option<u64>,
+    /// For a job store's `not_dead`: the job's state.
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 impl HostFailure {
@@ -53,6 +56,7 @@ impl HostFailure {
             message: message.into(),
             status: None,
             retry_after_ms: None,
+            state: None,
         }
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! Invariants:
 //! - Nothing blocks the JS thread: every store, engine and host call runs as a future on the
-//!   napi tokio runtime and resolves a Promise.
+//!   napi tokio runtime and resolves a Promise, except session operations on the in-memory
+//!   store, which cannot block and run inline (see [`inline`]).
 //! - No panic crosses the boundary: every entry point runs under [`error::guard`] (async) or
 //!   [`error::guard_sync`], which turn a panic into an error with code `panic`.
 //! - Every core error reaches JS with its stable `ErrorKind::code` (see [`error`]).
@@ -19,9 +20,12 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod history;
 pub mod host;
+pub mod inline;
 pub mod model;
 pub mod provider;
+pub mod queue;
 pub mod retry;
 pub mod session;
 pub mod store;

@@ -15,6 +15,7 @@ use sync_core::{EventSink, NullSink};
 use crate::clock::Clock;
 use crate::error::{core, guard, parse, to_json};
 use crate::event::JsSink;
+use crate::inline::Now;
 use crate::store::Store;
 
 /// The session engine.
@@ -22,6 +23,8 @@ use crate::store::Store;
 pub struct SessionEngine {
     inner: sync_core::SessionEngine,
     clock: Arc<dyn sync_core::Clock>,
+    /// Whether operations may complete inline (memory store, no JS clock): see `inline.rs`.
+    inline: bool,
 }
 
 impl std::fmt::Debug for SessionEngine {
@@ -33,7 +36,9 @@ impl std::fmt::Debug for SessionEngine {
 macro_rules! op {
     ($self:ident, $env:ident, |$engine:ident| $call:expr) => {{
         let $engine = $self.inner.clone();
-        $env.spawn_future(guard(async move { to_json(&$call.await.map_err(core)?) }))
+        crate::inline::run($env, $self.inline, async move {
+            to_json(&$call.await.map_err(core)?)
+        })
     }};
 }
 
@@ -46,6 +51,7 @@ impl SessionEngine {
         clock: Option<&Clock>,
         on_event: Option<Function<'_, String, ()>>,
     ) -> napi::Result<Self> {
+        let clock_is_host = clock.is_some_and(|c| c.host);
         let clock: Arc<dyn sync_core::Clock> = match clock {
             Some(clock) => clock.inner.clone(),
             None => Arc::new(sync_core::SystemClock),
@@ -54,96 +60,77 @@ impl SessionEngine {
             Some(callback) => Arc::new(JsSink::new(callback)?),
             None => Arc::new(NullSink),
         };
+        let inline = store.inline && !clock_is_host;
         let inner = sync_core::SessionEngine::new(store.sessions.clone(), clock.clone(), events);
-        Ok(SessionEngine { inner, clock })
+        Ok(SessionEngine {
+            inner,
+            clock,
+            inline,
+        })
     }
 
     /// Creates a session over cycles (JSON `[{id, name}]`); resolves the `Session` JSON.
-    #[napi]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn create<'env>(
         &self,
         env: &'env Env,
         id: String,
         cycles: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Now<'env, String>> {
         let cycles: Vec<Cycle> = parse("cycles", &cycles)?;
         op!(self, env, |engine| engine.create(id, cycles))
     }
 
     /// Starts a created session.
-    #[napi]
-    pub fn start<'env>(
-        &self,
-        env: &'env Env,
-        id: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn start<'env>(&self, env: &'env Env, id: String) -> napi::Result<Now<'env, String>> {
         op!(self, env, |engine| engine.start(&id))
     }
 
     /// Switches to the cycle `to` (by id), or to the next one (wrapping) when omitted.
-    #[napi]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn switch<'env>(
         &self,
         env: &'env Env,
         id: String,
         to: Option<String>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Now<'env, String>> {
         op!(self, env, |engine| engine.switch(&id, to.as_deref()))
     }
 
     /// Pauses a running session.
-    #[napi]
-    pub fn pause<'env>(
-        &self,
-        env: &'env Env,
-        id: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn pause<'env>(&self, env: &'env Env, id: String) -> napi::Result<Now<'env, String>> {
         op!(self, env, |engine| engine.pause(&id))
     }
 
     /// Resumes a paused session.
-    #[napi]
-    pub fn resume<'env>(
-        &self,
-        env: &'env Env,
-        id: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn resume<'env>(&self, env: &'env Env, id: String) -> napi::Result<Now<'env, String>> {
         op!(self, env, |engine| engine.resume(&id))
     }
 
     /// Completes a session.
-    #[napi]
-    pub fn complete<'env>(
-        &self,
-        env: &'env Env,
-        id: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn complete<'env>(&self, env: &'env Env, id: String) -> napi::Result<Now<'env, String>> {
         op!(self, env, |engine| engine.complete(&id))
     }
 
     /// The stored session record.
-    #[napi]
-    pub fn get<'env>(&self, env: &'env Env, id: String) -> napi::Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn get<'env>(&self, env: &'env Env, id: String) -> napi::Result<Now<'env, String>> {
         op!(self, env, |engine| engine.get(&id))
     }
 
     /// The session's view now (`SessionState`).
-    #[napi]
-    pub fn state<'env>(
-        &self,
-        env: &'env Env,
-        id: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn state<'env>(&self, env: &'env Env, id: String) -> napi::Result<Now<'env, String>> {
         op!(self, env, |engine| engine.state(&id))
     }
 
     /// Deletes a session; resolves its last `SessionState`.
-    #[napi]
-    pub fn delete<'env>(
-        &self,
-        env: &'env Env,
-        id: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn delete<'env>(&self, env: &'env Env, id: String) -> napi::Result<Now<'env, String>> {
         op!(self, env, |engine| engine.delete(&id))
     }
 

@@ -5,6 +5,11 @@
 //! the engine reports a stale plan or retries a session race); anything else is
 //! `StoreError::Backend`. Results from JS are parsed into core types before the engine sees
 //! them: a store returning the wrong shape is a backend failure, never a panic.
+//!
+//! The outbox contract: a `ChangeSet` carries `jobs`. A JS store that does not keep jobs
+//! (`keepsJobs` false) never sees a change set with jobs: the binding refuses it, whole and
+//! before calling JS, so jobs are never silently dropped. A JS store that keeps jobs is a
+//! `QueueStore` (its job methods are in `queue.rs`).
 
 use std::sync::Arc;
 
@@ -12,6 +17,7 @@ use async_trait::async_trait;
 use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
+use sync_core::retry::QueueStore;
 use sync_core::session::{Session, SessionStore};
 use sync_core::{
     Applied, ChangeSet, Identity, MemorySessionStore, MemoryStore, ScopeSnapshot, StoreError, Task,
@@ -21,35 +27,40 @@ use sync_core::{
 use crate::error::{guard, parse, to_json};
 use crate::host::{DispatchFn, Host, HostFailure};
 
-fn store_error(failure: HostFailure) -> StoreError {
+pub(crate) fn store_error(failure: HostFailure) -> StoreError {
     match failure.code.as_str() {
         "conflict" => StoreError::Conflict(failure.message),
         _ => StoreError::Backend(failure.message),
     }
 }
 
-/// A JS object implementing `TaskStore`.
+/// A JS object implementing `TaskStore` (and `JobStore` when `keeps_jobs`, see `queue.rs`).
 #[derive(Debug)]
-pub struct JsTaskStore(pub Host);
+pub struct JsTaskStore {
+    /// The JS object.
+    pub host: Host,
+    /// Whether the object keeps jobs (implements the job store methods).
+    pub keeps_jobs: bool,
+}
 
 #[async_trait]
 impl TaskStore for JsTaskStore {
     async fn snapshot(&self, scope: String) -> Result<ScopeSnapshot, StoreError> {
-        self.0
+        self.host
             .call("snapshot", &(scope,))
             .await
             .map_err(store_error)
     }
 
     async fn scope_version(&self, scope: String) -> Result<u64, StoreError> {
-        self.0
+        self.host
             .call("scopeVersion", &(scope,))
             .await
             .map_err(store_error)
     }
 
     async fn get(&self, id: String) -> Result<Option<Task>, StoreError> {
-        self.0.call("get", &(id,)).await.map_err(store_error)
+        self.host.call("get", &(id,)).await.map_err(store_error)
     }
 
     async fn find_identities(
@@ -58,14 +69,25 @@ impl TaskStore for JsTaskStore {
         external_ids: Vec<String>,
     ) -> Result<Vec<Identity>, StoreError> {
         let args = (source, external_ids);
-        self.0
+        self.host
             .call("findIdentities", &args)
             .await
             .map_err(store_error)
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Applied, StoreError> {
-        self.0.call("apply", &(changes,)).await.map_err(store_error)
+        if !self.keeps_jobs && !changes.jobs.is_empty() {
+            return Err(StoreError::Backend(format!(
+                "this store keeps no jobs, so it refuses a change set carrying {} job(s) \
+                 (implement the job store methods and create it with keepsJobs, or use \
+                 Store.sqlite / Store.memory); nothing was written",
+                changes.jobs.len()
+            )));
+        }
+        self.host
+            .call("apply", &(changes,))
+            .await
+            .map_err(store_error)
     }
 }
 
@@ -109,11 +131,26 @@ impl SessionStore for JsSessionStore {
     }
 }
 
-/// Where the hub keeps tasks and sessions.
+/// Where the hub keeps tasks and sessions (and, for SQLite, memory and job-keeping JS stores,
+/// the outbound queue's jobs).
 #[napi]
 pub struct Store {
     pub(crate) tasks: Arc<dyn TaskStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) queue: Option<Arc<dyn QueueStore>>,
+    /// Whether its calls never block (the in-memory stores): see `inline.rs`.
+    pub(crate) inline: bool,
+}
+
+impl Store {
+    /// The job store, or `invalid_input` when this store keeps no jobs.
+    pub(crate) fn queue(&self) -> napi::Result<Arc<dyn QueueStore>> {
+        self.queue.clone().ok_or_else(|| {
+            crate::error::invalid(
+                "this store keeps no jobs (a JS store needs the job store methods and keepsJobs)",
+            )
+        })
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -131,9 +168,12 @@ impl Store {
     /// An in-memory store (tasks and sessions), for tests and examples.
     #[napi(factory)]
     pub fn memory() -> Store {
+        let tasks = Arc::new(MemoryStore::new());
         Store {
-            tasks: Arc::new(MemoryStore::new()),
+            tasks: tasks.clone(),
             sessions: Arc::new(MemorySessionStore::default()),
+            queue: Some(tasks),
+            inline: true,
         }
     }
 
@@ -150,21 +190,32 @@ impl Store {
             let store = Arc::new(store);
             Ok(Store {
                 tasks: store.clone(),
-                sessions: store,
+                sessions: store.clone(),
+                queue: Some(store),
+                inline: false,
             })
         })
     }
 
-    /// A store implemented by a JS object, reached through `dispatch` (built by the wrapper).
+    /// A store implemented by a JS object, reached through `dispatch` (built by the wrapper);
+    /// with `keepsJobs` it also implements the job store methods.
     #[napi(factory)]
     pub fn host(
         #[napi(ts_arg_type = "(method: string, argsJson: string) => Promise<string>")]
         dispatch: DispatchFn<'_>,
+        keeps_jobs: Option<bool>,
     ) -> napi::Result<Store> {
         let host = Host::new(dispatch, "store")?;
+        let keeps_jobs = keeps_jobs.unwrap_or(false);
+        let tasks = Arc::new(JsTaskStore {
+            host: host.clone(),
+            keeps_jobs,
+        });
         Ok(Store {
-            tasks: Arc::new(JsTaskStore(host.clone())),
+            tasks: tasks.clone(),
             sessions: Arc::new(JsSessionStore(host)),
+            queue: keeps_jobs.then_some(tasks as Arc<dyn QueueStore>),
+            inline: false,
         })
     }
 

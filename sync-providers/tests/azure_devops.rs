@@ -400,6 +400,35 @@ async fn creates_a_hierarchy_lists_it_and_pushes_state() {
     let listing = ado.list("*".into()).await.unwrap();
     assert_eq!(listing.items[2].content.status, Some(Status::Completed));
 
+    // What the queue sends: the core mapping's payload, and its undo restores the state.
+    let mapping =
+        sync_core::transition::StatusMapping::new(sync_core::transition::ProviderKind::AzureDevOps);
+    let mapped = mapping.to_provider(Status::Cancelled, &receipt.remote, 0);
+    let removed = ado
+        .push(common::push(
+            "user_story",
+            "4",
+            Status::Cancelled,
+            mapped.payload,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(removed.remote, json!({"System.State": "Removed"}));
+    assert_eq!(
+        mapping.from_provider(&removed.remote),
+        Some(Status::Cancelled)
+    );
+    let undone = ado
+        .push(common::push(
+            "user_story",
+            "4",
+            Status::Completed,
+            mapped.undo.payload,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(undone.remote, json!({"System.State": "Resolved"}));
+
     let err = ado
         .push(common::push(
             "user_story",

@@ -267,3 +267,143 @@ impl sync_core::TokenRefresher for Fixed {
         Ok(Secret::new(self.0))
     }
 }
+
+/// A loopback proxy in front of Radicale that plays a second CalDAV client: right after
+/// forwarding the adapter's `GET` of a resource it edits that resource on the real server
+/// (`meddles` times), so the adapter's `PUT` with the old `If-Match` ETag meets a real 412.
+struct Meddler {
+    upstream: String,
+    client: reqwest::Client,
+    meddles: AtomicUsize,
+    gets: AtomicUsize,
+    puts: std::sync::Mutex<Vec<u16>>,
+}
+
+async fn meddle(
+    axum::extract::State(proxy): axum::extract::State<Arc<Meddler>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let url = format!("{}{path}", proxy.upstream);
+    let mut request = proxy.client.request(method.clone(), &url);
+    for (name, value) in &headers {
+        if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+            request = request.header(name, value);
+        }
+    }
+    let reply = request.body(body).send().await.expect("Radicale answers");
+    let status = reply.status();
+    let reply_headers = reply.headers().clone();
+    let bytes = reply.bytes().await.expect("Radicale's body");
+    if method == axum::http::Method::GET && path.ends_with(".ics") {
+        proxy.gets.fetch_add(1, Ordering::SeqCst);
+        let left = proxy.meddles.load(Ordering::SeqCst);
+        if left > 0 {
+            proxy.meddles.store(left - 1, Ordering::SeqCst);
+            // The other client's edit: a new SUMMARY, written unconditionally.
+            let text = String::from_utf8_lossy(&bytes).replacen("SUMMARY:", "SUMMARY:Edited ", 1);
+            let put = proxy
+                .client
+                .put(&url)
+                .basic_auth(USER, Some(PASSWORD))
+                .header("content-type", "text/calendar; charset=utf-8")
+                .body(text)
+                .send()
+                .await
+                .expect("Radicale answers");
+            assert!(put.status().is_success(), "{}", put.status());
+        }
+    }
+    if method == axum::http::Method::PUT {
+        proxy.puts.lock().unwrap().push(status.as_u16());
+    }
+    let mut response = axum::response::Response::builder().status(status.as_u16());
+    for (name, value) in &reply_headers {
+        if !matches!(
+            name.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            response = response.header(name, value);
+        }
+    }
+    response.body(axum::body::Body::from(bytes)).unwrap()
+}
+
+async fn meddler(radicale: &Radicale, meddles: usize) -> (Arc<Meddler>, String) {
+    let proxy = Arc::new(Meddler {
+        upstream: format!("http://127.0.0.1:{}", radicale.port),
+        client: reqwest::Client::new(),
+        meddles: AtomicUsize::new(meddles),
+        gets: AtomicUsize::new(0),
+        puts: std::sync::Mutex::new(Vec::new()),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let home = format!("http://{}/{USER}/", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .fallback(meddle)
+        .with_state(proxy.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (proxy, home)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_etag_changed_between_get_and_put_is_reread_and_retried_on_the_real_server() {
+    let radicale = Radicale::start();
+    let mapping = StatusMapping::new(ProviderKind::CalDav);
+    let done = mapping.to_provider(Status::Completed, &Value::Null, 1_769_821_713_000);
+
+    // Another client edits demo-1 once between the adapter's GET and PUT: the PUT gets 412,
+    // the adapter re-reads, and its second PUT keeps the other client's edit.
+    let (proxy, home) = meddler(&radicale, 1).await;
+    let caldav = CalDavProvider::with_password(&home, USER, Secret::new(PASSWORD)).unwrap();
+    caldav
+        .push(common::push(
+            "task",
+            "tasks/demo-1.ics",
+            Status::Completed,
+            done.payload.clone(),
+        ))
+        .await
+        .unwrap();
+    let puts = proxy.puts.lock().unwrap().clone();
+    assert_eq!(puts.len(), 2, "{puts:?}");
+    assert_eq!(
+        puts[0], 412,
+        "the real server refused the stale ETag: {puts:?}"
+    );
+    assert!((200..300).contains(&puts[1]), "{puts:?}");
+    assert_eq!(proxy.gets.load(Ordering::SeqCst), 2, "one re-read");
+    let seen = radicale.read_with_client("demo-1");
+    assert_eq!(seen["status"], "COMPLETED");
+    assert_eq!(seen["percent"], 100);
+    assert_eq!(seen["summary"], "Edited Write the quarterly report");
+    assert_eq!(seen["note"], "kept as is");
+
+    // It keeps changing: after three tries the push is a retryable 412 for the queue, and
+    // nothing of ours was written.
+    let (proxy, home) = meddler(&radicale, 3).await;
+    let caldav = CalDavProvider::with_password(&home, USER, Secret::new(PASSWORD)).unwrap();
+    let err = caldav
+        .push(common::push(
+            "task",
+            "tasks/demo-2.ics",
+            Status::Completed,
+            done.payload,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Unavailable { status: 412, .. }),
+        "{err:?}"
+    );
+    assert_eq!(*proxy.puts.lock().unwrap(), vec![412, 412, 412]);
+    let seen = radicale.read_with_client("demo-2");
+    assert_eq!(seen["status"], "NEEDS-ACTION");
+    assert_eq!(
+        seen["summary"],
+        "Edited Edited Edited Review the pull request"
+    );
+}

@@ -11,6 +11,7 @@ use sync_core::{ExecuteReport, Listing, Plan, SyncEngine};
 
 use crate::convert::{from_json, from_py};
 use crate::diff::{PyPlan, PyVerifyReport, policy};
+use crate::history::{PyCancelToken, run_options};
 use crate::record::record;
 use crate::runtime::{run_async, run_blocking};
 
@@ -45,80 +46,104 @@ fn ok<T: Into<U>, U: pyo3::PyClass + Into<pyo3::PyClassInitializer<U>>>(
 impl PySyncEngine {
     /// `store`: a `MemoryStore`, a `SqliteStore` or a host object; `clock`: `None` (system),
     /// a `ManualClock` or a host object with `now_ms()`; `events`: `None`, a `CollectingSink`
-    /// or a host object with `emit(event)`.
+    /// or a host object with `emit(event)`; `history`: `None` or a `History` every preview
+    /// and execute is recorded into (best effort: history never fails a sync).
     #[new]
-    #[pyo3(signature = (store, clock = None, events = None))]
+    #[pyo3(signature = (store, clock = None, events = None, history = None))]
     fn new(
         store: &Bound<'_, PyAny>,
         clock: Option<&Bound<'_, PyAny>>,
         events: Option<&Bound<'_, PyAny>>,
+        history: Option<PyRef<'_, crate::history::PyHistory>>,
     ) -> PyResult<Self> {
-        let inner = SyncEngine::new(crate::store::task_store(store)?)
+        let mut inner = SyncEngine::new(crate::store::task_store(store)?)
             .with_clock(crate::clock::clock(clock)?)
             .with_events(crate::event::sink(events)?);
+        if let Some(history) = history {
+            inner = inner.with_history(history.recorder.clone());
+        }
         Ok(PySyncEngine { inner })
     }
 
-    /// Computes what syncing `listing` into `scope` would do. Read-only.
-    #[pyo3(signature = (scope, listing, policy = None))]
+    /// Computes what syncing `listing` into `scope` would do. Read-only. `context` (who runs
+    /// it: `{"actor": {"user", "ip", "user_agent"}, "source_id", "target_id"}`) and `cancel`
+    /// (a `CancelToken`) go with the recorded run.
+    #[pyo3(signature = (scope, listing, policy = None, *, context = None, cancel = None))]
     fn preview(
         &self,
         py: Python<'_>,
         scope: String,
         listing: &Bound<'_, PyAny>,
         policy: Option<&Bound<'_, PyAny>>,
+        context: Option<&Bound<'_, PyAny>>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
     ) -> PyResult<PyPlan> {
         let (listing, policy) = (self::listing(listing)?, self::policy(policy)?);
+        let options = run_options(context, cancel)?;
         let engine = &self.inner;
-        let plan = run_blocking(py, engine.preview(&scope, &listing, &policy))?;
+        let plan = run_blocking(py, engine.preview_with(&scope, &listing, &policy, &options))?;
         Ok(plan.into())
     }
 
     /// `preview` as a coroutine.
-    #[pyo3(signature = (scope, listing, policy = None))]
+    #[pyo3(signature = (scope, listing, policy = None, *, context = None, cancel = None))]
     fn preview_async<'py>(
         &self,
         py: Python<'py>,
         scope: String,
         listing: &Bound<'py, PyAny>,
         policy: Option<&Bound<'py, PyAny>>,
+        context: Option<&Bound<'py, PyAny>>,
+        cancel: Option<PyRef<'py, PyCancelToken>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (listing, policy) = (self::listing(listing)?, self::policy(policy)?);
+        let options = run_options(context, cancel)?;
         let engine = self.inner.clone();
-        let fut = async move { engine.preview(&scope, &listing, &policy).await };
+        let fut = async move {
+            engine
+                .preview_with(&scope, &listing, &policy, &options)
+                .await
+        };
         run_async(py, fut, ok::<_, PyPlan>)
     }
 
     /// Applies exactly `plan`, atomically; refuses unless `confirmed`, and raises
-    /// `StalePlanError` when the scope changed since the preview.
-    #[pyo3(signature = (plan, confirmed = false))]
+    /// `StalePlanError` when the scope changed since the preview, `CancelledError` when
+    /// `cancel` was cancelled before the write. `context` and `cancel` as for `preview`.
+    #[pyo3(signature = (plan, confirmed = false, *, context = None, cancel = None))]
     fn execute(
         &self,
         py: Python<'_>,
         plan: &Bound<'_, PyAny>,
         confirmed: bool,
+        context: Option<&Bound<'_, PyAny>>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
     ) -> PyResult<PyExecuteReport> {
+        let options = run_options(context, cancel)?;
         // A `Plan` is executed in place: a 100,000-task plan is not copied.
         let held = plan.cast::<PyPlan>().ok();
         let plan: Cow<'_, Plan> = match &held {
             Some(p) => Cow::Borrowed(&p.get().inner),
             None => Cow::Owned(crate::diff::plan(plan)?),
         };
-        let report = run_blocking(py, self.inner.execute(&plan, confirmed))?;
+        let report = run_blocking(py, self.inner.execute_with(&plan, confirmed, &options))?;
         Ok(report.into())
     }
 
     /// `execute` as a coroutine.
-    #[pyo3(signature = (plan, confirmed = false))]
+    #[pyo3(signature = (plan, confirmed = false, *, context = None, cancel = None))]
     fn execute_async<'py>(
         &self,
         py: Python<'py>,
         plan: &Bound<'py, PyAny>,
         confirmed: bool,
+        context: Option<&Bound<'py, PyAny>>,
+        cancel: Option<PyRef<'py, PyCancelToken>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let plan = crate::diff::plan(plan)?;
+        let options = run_options(context, cancel)?;
         let engine = self.inner.clone();
-        let fut = async move { engine.execute(&plan, confirmed).await };
+        let fut = async move { engine.execute_with(&plan, confirmed, &options).await };
         run_async(py, fut, ok::<_, PyExecuteReport>)
     }
 

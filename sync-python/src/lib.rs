@@ -2,7 +2,8 @@
 //!
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
 //! `sync-core`'s, file for file (`diff`, `engine`, `session`, `transition`, `retry`, `store`,
-//! `clock`, `event`, `provider`, `error`, `model`, `conformance`); `convert`, `record`,
+//! `clock`, `event`, `provider`, `error`, `model`, `conformance`; the queue binds in `queue`
+//! and `jobstore`, history in `history`); `convert`, `record`,
 //! `runtime`, `host` and `log` are the binding's plumbing. A new core module gets a new file
 //! here with a `register` function, called from [`_native`].
 //!
@@ -17,10 +18,13 @@ mod diff;
 mod engine;
 mod error;
 mod event;
+mod history;
 mod host;
+mod jobstore;
 mod log;
 mod model;
 mod provider;
+mod queue;
 mod record;
 mod retry;
 mod runtime;
@@ -50,6 +54,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     session::register(m)?;
     transition::register(m)?;
     retry::register(m)?;
+    jobstore::register(m)?;
+    history::register(m)?;
+    queue::register(m)?;
     provider::register(m)?;
     conformance::register(m)?;
     testing::register(m)?;

@@ -6,6 +6,11 @@
 //! and returning the core's serde forms as dicts, and must keep the `TaskStore` contract (the
 //! conformance suite checks it). Raising `tasksync.ConflictError` means a failed version check;
 //! any other exception is a backend failure.
+//!
+//! Outbox contract: a host store that also has the job store methods (see [`crate::jobstore`])
+//! receives a change set's `jobs` and must write them with the tasks, atomically. A host store
+//! without them keeps no jobs, so a change set carrying jobs is refused here, before the host
+//! sees it: jobs are never silently dropped.
 
 use std::sync::Arc;
 
@@ -23,11 +28,33 @@ use crate::runtime::{call_host, run_blocking};
 
 /// A Python object implementing the `TaskStore` methods.
 pub(crate) struct HostTaskStore {
-    obj: Py<PyAny>,
+    pub(crate) obj: Py<PyAny>,
+    /// The host object's type name (for error messages).
+    pub(crate) type_name: String,
+    /// Whether the host object also implements the job store (so it takes `jobs`).
+    pub(crate) keeps_jobs: bool,
 }
 
 impl HostTaskStore {
-    async fn call<T, A>(&self, method: &'static str, args: A) -> Result<T, StoreError>
+    /// A host object as a task store (and a job store when it has those methods).
+    pub(crate) fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+        crate::host::require(obj, "task store", TASK_METHODS)?;
+        let keeps_jobs = crate::jobstore::JOB_METHODS
+            .iter()
+            .all(|m| obj.getattr(*m).is_ok_and(|a| a.is_callable()));
+        let type_name = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        Ok(HostTaskStore {
+            obj: obj.clone().unbind(),
+            type_name,
+            keeps_jobs,
+        })
+    }
+
+    pub(crate) async fn call<T, A>(&self, method: &'static str, args: A) -> Result<T, StoreError>
     where
         T: serde::de::DeserializeOwned,
         A: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
@@ -66,6 +93,15 @@ impl TaskStore for HostTaskStore {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Applied, StoreError> {
+        if !self.keeps_jobs && !changes.jobs.is_empty() {
+            return Err(StoreError::Backend(format!(
+                "the host task store {} keeps no sync jobs, so it refuses a change set carrying \
+                 {} job(s); implement the job store methods ({}) or use a store that keeps jobs",
+                self.type_name,
+                changes.jobs.len(),
+                crate::jobstore::JOB_METHODS.join(", ")
+            )));
+        }
         self.call("apply", |py| {
             let changes = to_py(py, &changes)?;
             PyTuple::new(py, [changes])
@@ -161,21 +197,17 @@ pub(crate) fn task_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn TaskStore>>
     if let Ok(s) = obj.cast::<PySqliteStore>() {
         return Ok(s.get().inner.clone());
     }
-    crate::host::require(
-        obj,
-        "task store",
-        &[
-            "snapshot",
-            "scope_version",
-            "get",
-            "find_identities",
-            "apply",
-        ],
-    )?;
-    Ok(Arc::new(HostTaskStore {
-        obj: obj.clone().unbind(),
-    }))
+    Ok(Arc::new(HostTaskStore::new(obj)?))
 }
+
+/// The methods a host task store must have.
+pub(crate) const TASK_METHODS: &[&str] = &[
+    "snapshot",
+    "scope_version",
+    "get",
+    "find_identities",
+    "apply",
+];
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMemoryStore>()?;

@@ -21,7 +21,8 @@ class PyTaskStore:
     def __init__(self) -> None:
         self.tasks: dict[str, Task] = {}
         self.versions: dict[str, int] = {}
-        self.lock = threading.Lock()
+        # Re-entrant: the queue store below wraps `apply` in the same lock.
+        self.lock = threading.RLock()
         self.calls = 0
 
     def snapshot(self, scope: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from tasksync import _native
 
 STUB = Path(tasksync.__file__).parent / "_native.pyi"
 TREE = ast.parse(STUB.read_text())
-PRIVATE_STUB_NAMES = {"Json", "ListingArg", "PolicyArg", "_Record"}
+PRIVATE_STUB_NAMES = {"Json", "ListingArg", "PolicyArg", "RunContextArg", "_Record"}
 RECORD_METHODS = {"__getattr__", "__dir__", "to_dict", "to_json"}
 
 

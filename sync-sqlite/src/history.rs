@@ -79,25 +79,7 @@ impl SqliteHistoryStore {
     /// Opens (creating if needed) the database file at `path` on its own connection, in WAL
     /// mode, and migrates its schema (the same file a [`SqliteStore`](crate::SqliteStore) uses).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let path = path.as_ref();
-        let conn = Connection::open(path).map_err(|e| {
-            StoreError::Backend(format!(
-                "cannot open SQLite database {}: {e}",
-                path.display()
-            ))
-        })?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(to_store_error)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Backend(format!(
-                "cannot switch {} to WAL mode (journal_mode is `{mode}`)",
-                path.display()
-            )));
-        }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(to_store_error)?;
-        Self::init(conn)
+        Self::init(crate::open_wal(path.as_ref())?)
     }
 
     /// A fresh in-memory database of its own (gone when the store is dropped).

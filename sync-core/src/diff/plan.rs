@@ -181,6 +181,24 @@ pub enum SkipReason {
     },
 }
 
+impl std::fmt::Display for SkipReason {
+    /// A short human reason, as tools and history items show it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::NotWritable { status } => write!(f, "status `{status}` is not writable"),
+            SkipReason::Protected { status } => write!(f, "status `{status}` is protected"),
+            SkipReason::DuplicateInListing => f.write_str("listed more than once"),
+            SkipReason::OwnedByOtherScope { scope } => {
+                write!(f, "already synced into scope `{scope}`")
+            }
+            SkipReason::IncompleteListing => f.write_str("listing incomplete: not deleting"),
+            SkipReason::MassDeletion { deletes, limit } => {
+                write!(f, "{deletes} deletions exceed the limit of {limit}")
+            }
+        }
+    }
+}
+
 /// A change that was not planned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::diff::{Plan, SkipReason};
+use crate::diff::Plan;
 use crate::error::Error;
 use crate::event::{Event, EventSink};
 
@@ -253,7 +253,7 @@ impl<'a> RunTracker<'a> {
             self.item(outcome, task, error, at);
         }
         for s in &plan.skipped {
-            let why = skip_reason(&s.reason);
+            let why = s.reason.to_string();
             // A skipped change does not carry its item type.
             let task = Processed::new(&s.external_id, &s.title, "unknown", s.id.as_deref());
             self.item(ItemOutcome::Skipped, task, Some(&why), at);
@@ -339,18 +339,5 @@ impl<'a> RunTracker<'a> {
             error: self.run.error.clone(),
             at: now,
         });
-    }
-}
-
-fn skip_reason(reason: &SkipReason) -> String {
-    match reason {
-        SkipReason::NotWritable { status } => format!("status `{status}` is not writable"),
-        SkipReason::Protected { status } => format!("status `{status}` is protected"),
-        SkipReason::DuplicateInListing => "listed more than once".into(),
-        SkipReason::OwnedByOtherScope { scope } => format!("already synced into scope `{scope}`"),
-        SkipReason::IncompleteListing => "listing incomplete: not deleting".into(),
-        SkipReason::MassDeletion { deletes, limit } => {
-            format!("{deletes} deletions exceed the limit of {limit}")
-        }
     }
 }

@@ -17,6 +17,7 @@
 
 mod backoff;
 mod breaker;
+mod dead;
 mod job;
 mod limiter;
 mod metrics;
@@ -30,6 +31,7 @@ pub mod conformance;
 
 pub use backoff::{Backoff, Outcome, classify};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
+pub use dead::DeadLetters;
 pub use job::{Finish, Job, JobQuery, JobState, SyncStatus};
 pub use limiter::{RateLimiter, RateLimiterConfig};
 pub use metrics::Metrics;

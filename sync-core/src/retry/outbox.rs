@@ -10,8 +10,9 @@
 //! - A job's payload and undo payload come from the target's [`StatusMapping`], computed from
 //!   the task's `remote` field (the provider's last known state, in its own field names, when
 //!   the source put it there); its id (also its idempotency key) is unique per intent.
-//! - Events ([`Event::StatusChanged`], then [`Event::JobChanged`]) are emitted only after the
-//!   store accepted the set: an optimistic UI can show the new status at once.
+//! - Events ([`Event::StatusChanged`], then [`Event::JobChanged`]) and audit entries (with a
+//!   history attached) are emitted only after the store accepted the set: an optimistic UI can
+//!   show the new status at once.
 
 use std::sync::Arc;
 
@@ -22,15 +23,21 @@ use super::job::{Job, JobState};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink};
+use crate::history::{Actor, AuditEntry, HistoryRecorder};
 use crate::model::{Status, Task};
 use crate::store::{ChangeSet, TaskStore, TaskWrite};
 use crate::transition::{StatusChange, StatusMapping, TransitionRules};
 
-/// A provider that receives the status changes of the tasks that came from it.
+/// A provider that receives the status changes of the tasks that came from it (or, with
+/// `sources`, of tasks of other sources it mirrors: one job per target, fan-out).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
-    /// The provider name: tasks whose `source` equals it sync their status to it.
+    /// The provider name (the worker routes the target's jobs to the provider of this name).
     pub name: String,
+    /// The task sources whose status changes go to this target; empty means its own `name`.
+    /// The task's external id is used as the id in the target.
+    #[serde(default)]
+    pub sources: Vec<String>,
     /// How hub statuses look in it.
     pub mapping: StatusMapping,
     /// The attempt budget of its jobs.
@@ -42,8 +49,24 @@ impl Target {
     pub fn new(name: impl Into<String>, mapping: StatusMapping) -> Self {
         Target {
             name: name.into(),
+            sources: Vec::new(),
             mapping,
             max_attempts: super::Backoff::default().max_attempts,
+        }
+    }
+
+    /// Also receive the status changes of tasks from `source` (a mirror of that source).
+    pub fn mirroring(mut self, source: impl Into<String>) -> Self {
+        self.sources.push(source.into());
+        self
+    }
+
+    /// Whether tasks of `source` sync their status to this target.
+    pub fn receives(&self, source: &str) -> bool {
+        if self.sources.is_empty() {
+            self.name == source
+        } else {
+            self.sources.iter().any(|s| s == source)
         }
     }
 }
@@ -64,6 +87,7 @@ pub struct StatusService {
     events: Arc<dyn EventSink>,
     rules: TransitionRules,
     targets: Vec<Target>,
+    history: Option<HistoryRecorder>,
 }
 
 impl std::fmt::Debug for StatusService {
@@ -88,12 +112,19 @@ impl StatusService {
             events,
             rules: TransitionRules::default(),
             targets: Vec::new(),
+            history: None,
         }
     }
 
     /// Replaces the state machine.
     pub fn with_rules(mut self, rules: TransitionRules) -> Self {
         self.rules = rules;
+        self
+    }
+
+    /// Audits every status change (who, when, from, to) into this history.
+    pub fn with_history(mut self, history: HistoryRecorder) -> Self {
+        self.history = Some(history);
         self
     }
 
@@ -130,7 +161,7 @@ impl StatusService {
             next.status = change.to;
             next.version += 1;
             next.updated_at = now;
-            if let Some(target) = self.targets.iter().find(|t| t.name == next.source) {
+            for target in self.targets.iter().filter(|t| t.receives(&next.source)) {
                 set.jobs.push(job_for(target, &next, change, actor, now));
             }
             set.tasks.push(TaskWrite::Update {
@@ -141,6 +172,15 @@ impl StatusService {
         self.store.apply(set.clone()).await?;
         for change in &changes {
             tracing::info!(task = %change.task_id, from = %change.from.as_str(), to = %change.to.as_str(), "status changed");
+            if let Some(history) = &self.history {
+                let who = actor.map(Actor::user).unwrap_or_default();
+                let mut entry =
+                    AuditEntry::status_changed(&change.task_id, change.from, change.to, who, now);
+                if let Some(cause) = &change.cause {
+                    entry = entry.details(serde_json::json!({ "cause": cause }));
+                }
+                history.audit(entry);
+            }
             self.events.emit(Event::StatusChanged {
                 change: change.clone(),
                 actor: actor.map(str::to_owned),

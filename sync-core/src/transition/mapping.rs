@@ -24,6 +24,9 @@ pub enum ProviderKind {
     ProcessStep,
     /// CalDAV VTODO: `STATUS`, `COMPLETED`, `PERCENT-COMPLETE`.
     CalDav,
+    /// Azure DevOps work item: `System.State` (New, Active, Resolved, Closed, Removed).
+    #[serde(rename = "azure_devops", alias = "azure_dev_ops")]
+    AzureDevOps,
 }
 
 /// What restores the provider's previous state.
@@ -88,6 +91,17 @@ const CALDAV: Table = &[
     (Status::Draft, "NEEDS-ACTION"),
 ];
 
+// Outbound "Closed"; inbound "Resolved" (a story fixed, waiting to be closed) is done too.
+const AZURE_DEVOPS: Table = &[
+    (Status::Completed, "Closed"),
+    (Status::Completed, "Resolved"),
+    (Status::InProgress, "Active"),
+    (Status::Blocked, "Active"),
+    (Status::Cancelled, "Removed"),
+    (Status::Pending, "New"),
+    (Status::Draft, "New"),
+];
+
 /// A provider's status mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusMapping {
@@ -108,6 +122,7 @@ impl StatusMapping {
             ProviderKind::ConnectWiseProjectTask => CW_PROJECT_TASK,
             ProviderKind::ProcessStep => PROCESS_STEP,
             ProviderKind::CalDav => CALDAV,
+            ProviderKind::AzureDevOps => AZURE_DEVOPS,
         }
     }
 
@@ -161,6 +176,7 @@ impl StatusMapping {
                     "PERCENT-COMPLETE": percent,
                 })
             }
+            ProviderKind::AzureDevOps => json!({"System.State": word}),
         }
     }
 
@@ -188,6 +204,7 @@ impl StatusMapping {
                 "COMPLETED": field("COMPLETED"),
                 "PERCENT-COMPLETE": field("PERCENT-COMPLETE"),
             }),
+            ProviderKind::AzureDevOps => json!({"System.State": field("System.State")}),
         }
     }
 
@@ -210,6 +227,7 @@ impl StatusMapping {
                 .as_str()?,
             ProviderKind::ProcessStep => payload.get("status")?.as_str()?,
             ProviderKind::CalDav => payload.get("STATUS")?.as_str()?,
+            ProviderKind::AzureDevOps => payload.get("System.State")?.as_str()?,
         };
         let table = self.table();
         let exact = table.iter().find(|(_, w)| *w == word);

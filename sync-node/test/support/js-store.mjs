@@ -14,7 +14,7 @@ export class JsStore {
     this.calls = 0
   }
 
-  async #tick() {
+  async tick() {
     this.calls += 1
     // Yield to the event loop like a real async backend would.
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs))
@@ -22,24 +22,24 @@ export class JsStore {
   }
 
   async snapshot(scope) {
-    await this.#tick()
+    await this.tick()
     const tasks = [...this.tasks.values()].filter((t) => t.scope === scope).map(clone)
     return { version: this.scopes.get(scope) ?? 0, tasks }
   }
 
   async scopeVersion(scope) {
-    await this.#tick()
+    await this.tick()
     return this.scopes.get(scope) ?? 0
   }
 
   async get(id) {
-    await this.#tick()
+    await this.tick()
     const task = this.tasks.get(id)
     return task ? clone(task) : null
   }
 
   async findIdentities(source, externalIds) {
-    await this.#tick()
+    await this.tick()
     const wanted = new Set(externalIds)
     return [...this.tasks.values()]
       .filter((t) => t.source === source && wanted.has(t.external_id))
@@ -47,10 +47,15 @@ export class JsStore {
   }
 
   async apply(changes) {
-    await this.#tick()
+    await this.tick()
     if (changes.jobs && changes.jobs.length > 0) {
       throw new Error('this store has no job queue')
     }
+    return this.commit(changes)
+  }
+
+  // Validates and writes a change set's tasks in one synchronous step (so nothing interleaves).
+  commit(changes) {
     for (const g of changes.guards) {
       const actual = this.scopes.get(g.scope) ?? 0
       if (actual !== g.expected_version) {
@@ -93,26 +98,26 @@ export class JsStore {
   }
 
   async getSession(id) {
-    await this.#tick()
+    await this.tick()
     const s = this.sessions.get(id)
     return s ? clone(s) : null
   }
 
   async insertSession(session) {
-    await this.#tick()
+    await this.tick()
     if (this.sessions.has(session.id)) throw conflict(`session \`${session.id}\` already exists`)
     this.sessions.set(session.id, clone(session))
   }
 
   async updateSession(session, expectedVersion) {
-    await this.#tick()
+    await this.tick()
     const cur = this.sessions.get(session.id)
     if (!cur || cur.version !== expectedVersion) throw conflict(`session \`${session.id}\` moved`)
     this.sessions.set(session.id, clone(session))
   }
 
   async deleteSession(id, expectedVersion) {
-    await this.#tick()
+    await this.tick()
     const cur = this.sessions.get(id)
     if (!cur || cur.version !== expectedVersion) throw conflict(`session \`${id}\` moved`)
     this.sessions.delete(id)

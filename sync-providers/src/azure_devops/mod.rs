@@ -154,11 +154,13 @@ impl ProviderClient for AzureDevOpsProvider {
                 change.external_id
             )));
         }
+        // The payload is the core mapping's (`ProviderKind::AzureDevOps`); a job without one
+        // (an older queue entry) falls back to the same mapping of its status.
         let state = change
             .payload
             .get("System.State")
             .and_then(Value::as_str)
-            .unwrap_or_else(|| state_for(change.status));
+            .map_or_else(|| state_for(change.status), str::to_owned);
         let ops = json!([{"op": "add", "path": "/fields/System.State", "value": state}]);
         let url = self.api(&format!("workitems/{}", segment(&change.external_id)));
         let item = self.patch(Method::PATCH, url, &ops).await?;

@@ -1,0 +1,58 @@
+# uniffi binding (sync-ffi): builds the library and the workspace's own bindgen, generates
+# Kotlin, Swift and Python bindings into target/ffi/<language>, then
+#   test-ffi-python: the shared diff scenarios, the queue and error mapping through the Python
+#                    bindings (plain python3, no packages), with a Python store and provider;
+#   test-ffi-kotlin: the same on the JVM (kotlinc from npm `kotlin-compiler`, JNA and
+#                    kotlinx-coroutines from Debian, installed here when missing), with
+#                    `suspend` foreign traits;
+#   test-ffi-swift:  the Swift files are generated and carry the expected API (no Swift
+#                    compiler exists for this machine).
+# One cargo build for everything (same features as clippy and unit, so nothing is rebuilt
+# with another feature set); the bindgen binary is then called directly.
+
+FFI_TARGET ?= $(CURDIR)/target
+FFI_BUILD_FLAGS ?= --workspace --all-targets --all-features
+FFI_LIB = $(FFI_TARGET)/debug/libtasksync_ffi.so
+FFI_BINDGEN = $(FFI_TARGET)/debug/uniffi-bindgen
+FFI_OUT = $(FFI_TARGET)/ffi
+FFI_KOTLINC_DIR = $(FFI_TARGET)/ffi-kotlinc
+FFI_KOTLINC = $(FFI_KOTLINC_DIR)/node_modules/kotlin-compiler/bin/kotlinc
+FFI_KOTLIN_CP = /usr/share/java/jna.jar:/usr/share/java/kotlinx-coroutines-core.jar:/usr/share/java/atomicfu.jar
+FFI_DEBS = libjna-java libjna-jni libkotlinx-coroutines-java libkotlinx-atomicfu-java
+PYTHON ?= python3
+
+TEST_TARGETS += test-ffi
+
+.PHONY: test-ffi ffi-build ffi-bindings ffi-kotlin-toolchain test-ffi-python test-ffi-kotlin test-ffi-swift
+
+ffi-build:
+	CARGO_TARGET_DIR=$(FFI_TARGET) $(CARGO) build $(FFI_BUILD_FLAGS)
+
+## Kotlin, Swift and Python bindings from the built library, in target/ffi/<language>.
+ffi-bindings: ffi-build
+	rm -rf $(FFI_OUT)/python $(FFI_OUT)/kotlin $(FFI_OUT)/swift
+	for lang in python kotlin swift; do \
+	  $(FFI_BINDGEN) generate --library $(FFI_LIB) --language $$lang --out-dir $(FFI_OUT)/$$lang --no-format || exit 1; \
+	done
+	cp $(FFI_LIB) $(FFI_OUT)/python/
+
+ffi-kotlin-toolchain:
+	@dpkg -s $(FFI_DEBS) >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(FFI_DEBS); }
+	@test -x $(FFI_KOTLINC) || { mkdir -p $(FFI_KOTLINC_DIR) && \
+	  npm install --no-audit --no-fund --prefix $(FFI_KOTLINC_DIR) kotlin-compiler@2.4; }
+
+test-ffi: test-ffi-python test-ffi-kotlin test-ffi-swift
+
+test-ffi-python: ffi-bindings
+	PYTHONPATH=$(FFI_OUT)/python:sync-ffi/tests/python $(PYTHON) -m unittest discover -s sync-ffi/tests/python -v
+
+test-ffi-kotlin: ffi-bindings ffi-kotlin-toolchain
+	$(FFI_KOTLINC) -nowarn -cp $(FFI_KOTLIN_CP) $(FFI_OUT)/kotlin/uniffi/tasksync_ffi/tasksync_ffi.kt \
+	  sync-ffi/tests/kotlin/*.kt -include-runtime -d $(FFI_OUT)/ffi-test.jar
+	java -Djna.library.path=$(FFI_TARGET)/debug -cp $(FFI_OUT)/ffi-test.jar:$(FFI_KOTLIN_CP) \
+	  tasksync.test.FfiTestKt tests/scenarios/diff.json
+
+test-ffi-swift: ffi-bindings
+	bash sync-ffi/tests/check-swift.sh $(FFI_OUT)/swift

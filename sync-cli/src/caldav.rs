@@ -1,0 +1,128 @@
+//! The `caldav` worker provider: `--provider NAME=caldav:URL` delivers NAME's jobs to the
+//! VTODOs of one calendar collection on a CalDAV server, through `sync_providers`'
+//! [`CalDavProvider`].
+//!
+//! Addressing: a job's external id is the name of a resource in the collection; `.ics` is
+//! appended when it is missing (`story-2` is `URL/story-2.ics`). So a target that mirrors the
+//! folder source (`--target calendar=cal_dav@files`) updates the VTODO stored as
+//! `<file's external id>.ics`. Ids with a `/` are refused (they would leave the collection).
+//!
+//! The account is `--caldav-user` with the password from `TASKSYNC_CALDAV_PASSWORD`; the password
+//! lives only in the adapter's `Secret` (never printed: the adapter redacts it from every
+//! error). A 401 is final here (the CLI has no token refresher): the worker's refresh fails and
+//! the job goes to the dead letters.
+
+use async_trait::async_trait;
+use sync_core::{Listing, ProviderClient, ProviderError, PushReceipt, Secret, StatusPush};
+use sync_providers::CalDavProvider;
+
+use crate::commands::CliError;
+
+/// The environment variable holding the CalDAV password.
+pub(crate) const PASSWORD_ENV: &str = "TASKSYNC_CALDAV_PASSWORD";
+
+/// A [`CalDavProvider`] on one collection, under the target's name.
+#[derive(Debug)]
+pub(crate) struct Collection {
+    name: String,
+    calendar: String,
+    inner: CalDavProvider,
+}
+
+impl Collection {
+    /// `url` is the collection (`http://host/user/tasks/`); `user` and `password` its account.
+    pub(crate) fn new(
+        name: &str,
+        url: &str,
+        user: Option<&str>,
+        password: Option<Secret>,
+    ) -> Result<Self, CliError> {
+        let usage = |why: &str| CliError::Usage(format!("--provider {name}=caldav:{url}: {why}"));
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(usage("the URL must start with http:// or https://"));
+        }
+        let trimmed = url.trim_end_matches('/');
+        let (home, calendar) = trimmed
+            .rsplit_once('/')
+            .filter(|(home, calendar)| !calendar.is_empty() && home.len() > "https:/".len())
+            .ok_or_else(|| {
+                usage("expected a calendar collection URL, e.g. http://host/user/tasks/")
+            })?;
+        let user = user.ok_or_else(|| usage("--caldav-user is required"))?;
+        let password = password.ok_or_else(|| usage(&format!("set {PASSWORD_ENV}")))?;
+        let inner = CalDavProvider::with_password(&format!("{home}/"), user, password)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        Ok(Collection {
+            name: name.to_owned(),
+            calendar: calendar.to_owned(),
+            inner,
+        })
+    }
+
+    /// The adapter's `calendar/resource.ics` for a job's external id.
+    fn resource(&self, external_id: &str) -> Result<String, ProviderError> {
+        if external_id.is_empty() || external_id.contains('/') {
+            return Err(ProviderError::Rejected {
+                provider: self.name.clone(),
+                status: 400,
+                message: format!("external id `{external_id}` is not a resource name"),
+            });
+        }
+        let file = if external_id.ends_with(".ics") {
+            external_id.to_owned()
+        } else {
+            format!("{external_id}.ics")
+        };
+        Ok(format!("{}/{file}", self.calendar))
+    }
+}
+
+#[async_trait]
+impl ProviderClient for Collection {
+    fn name(&self) -> String {
+        // The worker routes a job to the provider named like its target.
+        self.name.clone()
+    }
+
+    async fn list(&self, _scope: String) -> Result<Listing, ProviderError> {
+        self.inner.list(self.calendar.clone()).await
+    }
+
+    async fn push(&self, mut change: StatusPush) -> Result<PushReceipt, ProviderError> {
+        change.external_id = self.resource(&change.external_id)?;
+        self.inner.push(change).await
+    }
+
+    async fn refresh_token(&self) -> Result<(), ProviderError> {
+        self.inner.refresh_token().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collection(url: &str) -> Result<Collection, CliError> {
+        Collection::new("cal", url, Some("u"), Some(Secret::new("pw-123456")))
+    }
+
+    #[test]
+    fn a_collection_url_is_split_into_home_and_calendar() {
+        let c = collection("http://127.0.0.1:5232/demo/tasks/").unwrap();
+        assert_eq!(c.calendar, "tasks");
+        assert_eq!(c.resource("story-2").unwrap(), "tasks/story-2.ics");
+        assert_eq!(c.resource("a.ics").unwrap(), "tasks/a.ics");
+        assert!(c.resource("../x").is_err());
+        assert_eq!(c.name(), "cal");
+    }
+
+    #[test]
+    fn bad_urls_and_missing_credentials_are_usage_errors() {
+        for url in ["ftp://h/u/t", "http://", "http://h/"] {
+            assert!(matches!(collection(url), Err(CliError::Usage(_))), "{url}");
+        }
+        let missing = Collection::new("cal", "http://h/u/t/", Some("u"), None).unwrap_err();
+        assert!(missing.to_string().contains(PASSWORD_ENV), "{missing}");
+        assert!(Collection::new("cal", "http://h/u/t/", None, Some(Secret::new("p"))).is_err());
+    }
+}

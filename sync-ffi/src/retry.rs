@@ -1,0 +1,429 @@
+//! The outbound queue: [`StatusService`] (change a status and enqueue its jobs in one write),
+//! [`Worker`] (`run_once` / `next_wake`, host-implemented providers), job operations and dead
+//! letters on [`HubStore`], and their records. The host drives the worker: call `run_once`,
+//! then sleep until `next_wake` (or a status change), as sync-cli's queue loop does.
+//!
+//! Invariant: the queue needs a store that keeps jobs; a host store gets a clear
+//! `InvalidInput` here, and a refused change set from the store adapter (never dropped jobs).
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, core_clock};
+use crate::error::TasksyncError;
+use crate::json;
+use crate::model::Status;
+use crate::provider::{ForeignProvider, Provider};
+use crate::store::HubStore;
+use crate::transition::{ProviderKind, StatusChange};
+
+/// A job's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum JobState {
+    /// Waiting to be sent (or retried).
+    Pending,
+    /// Leased by a worker.
+    Running,
+    /// Delivered.
+    Succeeded,
+    /// Out of attempts or rejected: a dead letter.
+    Dead,
+    /// A later change of the same task and target replaced it.
+    Superseded,
+    /// A dead letter someone discarded.
+    Discarded,
+}
+
+impl From<sync_core::JobState> for JobState {
+    fn from(s: sync_core::JobState) -> Self {
+        use sync_core::JobState as S;
+        match s {
+            S::Pending => JobState::Pending,
+            S::Running => JobState::Running,
+            S::Succeeded => JobState::Succeeded,
+            S::Dead => JobState::Dead,
+            S::Superseded => JobState::Superseded,
+            S::Discarded => JobState::Discarded,
+        }
+    }
+}
+
+impl From<JobState> for sync_core::JobState {
+    fn from(s: JobState) -> Self {
+        use sync_core::JobState as S;
+        match s {
+            JobState::Pending => S::Pending,
+            JobState::Running => S::Running,
+            JobState::Succeeded => S::Succeeded,
+            JobState::Dead => S::Dead,
+            JobState::Superseded => S::Superseded,
+            JobState::Discarded => S::Discarded,
+        }
+    }
+}
+
+/// A task's sync status towards one target (for UI indicators).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncStatus {
+    /// A change waits to be sent.
+    Pending,
+    /// Being sent.
+    Syncing,
+    /// The provider has the latest change.
+    Synced,
+    /// The latest change is a dead letter.
+    Failed,
+}
+
+/// One outbound status change for one target (the outbox record).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct QueuedJob {
+    /// Id, also the idempotency key.
+    pub id: String,
+    /// Hub id of the task.
+    pub task_id: String,
+    /// Target (provider) name.
+    pub target: String,
+    /// The task's id in the target.
+    pub external_id: String,
+    /// Task kind.
+    pub kind: String,
+    /// Status before.
+    pub from: Status,
+    /// Status after.
+    pub to: Status,
+    /// Provider payload (JSON text).
+    pub payload: String,
+    /// What restores the provider's previous state (JSON text).
+    pub undo: String,
+    /// State.
+    pub state: JobState,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Attempt budget.
+    pub max_attempts: u32,
+    /// When it is due (ms).
+    pub run_at: i64,
+    /// The worker holding its lease.
+    pub lease_owner: Option<String>,
+    /// Lease expiry (ms).
+    pub lease_until: Option<i64>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// The provider's receipt (JSON text).
+    pub result: Option<String>,
+    /// Who made the change.
+    pub actor: Option<String>,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Updated (ms).
+    pub updated_at: i64,
+}
+
+impl From<&sync_core::Job> for QueuedJob {
+    fn from(j: &sync_core::Job) -> Self {
+        QueuedJob {
+            id: j.id.clone(),
+            task_id: j.task_id.clone(),
+            target: j.target.clone(),
+            external_id: j.external_id.clone(),
+            kind: j.kind.clone(),
+            from: j.from.into(),
+            to: j.to.into(),
+            payload: json::text(&j.payload),
+            undo: json::text(&j.undo),
+            state: j.state.into(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: j.run_at,
+            lease_owner: j.lease_owner.clone(),
+            lease_until: j.lease_until,
+            last_error: j.last_error.clone(),
+            result: j.result.as_ref().map(json::text),
+            actor: j.actor.clone(),
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+        }
+    }
+}
+
+fn jobs_out(jobs: &[sync_core::Job]) -> Vec<QueuedJob> {
+    jobs.iter().map(Into::into).collect()
+}
+
+/// A page of jobs: filters are optional, `after` is the last id of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct JobQuery {
+    /// Only this state.
+    #[uniffi(default = None)]
+    pub state: Option<JobState>,
+    /// Only this target.
+    #[uniffi(default = None)]
+    pub target: Option<String>,
+    /// Only this task.
+    #[uniffi(default = None)]
+    pub task_id: Option<String>,
+    /// Page after this job id.
+    #[uniffi(default = None)]
+    pub after: Option<String>,
+    /// Page size (0: the store's default).
+    #[uniffi(default = 0)]
+    pub limit: u32,
+}
+
+/// A task's sync status towards one target.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TargetSyncStatus {
+    /// Target name.
+    pub target: String,
+    /// Status.
+    pub status: SyncStatus,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl HubStore {
+    /// Jobs matching `query`, oldest first.
+    pub async fn jobs(&self, query: JobQuery) -> Result<Vec<QueuedJob>, TasksyncError> {
+        let query = sync_core::retry::JobQuery {
+            state: query.state.map(Into::into),
+            target: query.target,
+            task_id: query.task_id,
+            after: query.after,
+            limit: query.limit as usize,
+        };
+        Ok(jobs_out(&self.job_store()?.jobs(query).await?))
+    }
+
+    /// Dead letters (jobs out of attempts or rejected), up to `limit` (0: default page).
+    pub async fn dead_letters(&self, limit: u32) -> Result<Vec<QueuedJob>, TasksyncError> {
+        let query = sync_core::retry::JobQuery {
+            state: Some(sync_core::JobState::Dead),
+            limit: limit as usize,
+            ..Default::default()
+        };
+        Ok(jobs_out(&self.job_store()?.jobs(query).await?))
+    }
+
+    /// One job.
+    pub async fn job(&self, id: String) -> Result<Option<QueuedJob>, TasksyncError> {
+        Ok(self.job_store()?.job(id).await?.as_ref().map(Into::into))
+    }
+
+    /// Puts a dead letter back in the queue, due now. `clock` (default: the system clock) says when "now" is; pass the worker's.
+    #[uniffi::method(default(clock = None))]
+    pub async fn requeue(
+        &self,
+        id: String,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<QueuedJob, TasksyncError> {
+        let now = core_clock(clock).now_ms();
+        let job = self.job_store()?.requeue(id, now).await;
+        Ok((&job.map_err(sync_core::Error::from)?).into())
+    }
+
+    /// Discards a dead letter (kept, marked discarded). `clock` (default: the system clock) says when "now" is; pass the worker's.
+    #[uniffi::method(default(clock = None))]
+    pub async fn discard(
+        &self,
+        id: String,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<QueuedJob, TasksyncError> {
+        let now = core_clock(clock).now_ms();
+        let job = self.job_store()?.discard(id, now).await;
+        Ok((&job.map_err(sync_core::Error::from)?).into())
+    }
+
+    /// A task's sync status towards each of its targets.
+    pub async fn sync_status(
+        &self,
+        task_id: String,
+    ) -> Result<Vec<TargetSyncStatus>, TasksyncError> {
+        let statuses = self.job_store()?.sync_status(task_id).await?;
+        Ok(statuses
+            .into_iter()
+            .map(|(target, status)| TargetSyncStatus {
+                target,
+                status: match status {
+                    sync_core::SyncStatus::Pending => SyncStatus::Pending,
+                    sync_core::SyncStatus::Syncing => SyncStatus::Syncing,
+                    sync_core::SyncStatus::Synced => SyncStatus::Synced,
+                    sync_core::SyncStatus::Failed => SyncStatus::Failed,
+                },
+            })
+            .collect())
+    }
+}
+
+/// A provider that receives the status changes of its tasks.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Target {
+    /// Provider name (the worker routes jobs by it).
+    pub name: String,
+    /// Which built-in status mapping shapes its payloads.
+    pub kind: ProviderKind,
+    /// Attempt budget of its jobs (`None`: the core's default).
+    #[uniffi(default = None)]
+    pub max_attempts: Option<u32>,
+}
+
+/// What a status change did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StatusChangeReport {
+    /// The requested change and its effects, in order.
+    pub changes: Vec<StatusChange>,
+    /// The jobs enqueued with it (same transaction).
+    pub jobs: Vec<QueuedJob>,
+}
+
+/// Changes task statuses and enqueues their sync jobs in the same write.
+#[derive(Debug, uniffi::Object)]
+pub struct StatusService(sync_core::StatusService);
+
+#[uniffi::export(async_runtime = "tokio")]
+impl StatusService {
+    /// A service on a job-keeping store, with the default state machine.
+    #[uniffi::constructor(default(clock = None))]
+    pub fn new(
+        store: Arc<HubStore>,
+        targets: Vec<Target>,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Self>, TasksyncError> {
+        store.job_store()?;
+        let mut service = sync_core::StatusService::new(
+            store.tasks.clone(),
+            core_clock(clock),
+            Arc::new(sync_core::NullSink),
+        );
+        for t in targets {
+            let mapping = sync_core::transition::StatusMapping::new(t.kind.into());
+            let mut target = sync_core::retry::Target::new(t.name, mapping);
+            if let Some(max) = t.max_attempts {
+                target.max_attempts = max;
+            }
+            service = service.with_target(target);
+        }
+        Ok(Arc::new(StatusService(service)))
+    }
+
+    /// Moves a task to `to` (with the machine's effects) and enqueues a job per target.
+    pub async fn change_status(
+        &self,
+        task_id: String,
+        to: Status,
+        actor: Option<String>,
+    ) -> Result<StatusChangeReport, TasksyncError> {
+        let report = self
+            .0
+            .change_status(&task_id, to.into(), actor.as_deref())
+            .await?;
+        Ok(StatusChangeReport {
+            changes: report.changes.iter().map(Into::into).collect(),
+            jobs: jobs_out(&report.jobs),
+        })
+    }
+}
+
+/// What happens to a task whose job died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeadPolicy {
+    /// Keep the new status; the task shows sync status `Failed`.
+    KeepFlagged,
+    /// Put the status back (unless it changed since).
+    RevertStatus,
+}
+
+/// How a worker runs (backoff, breaker and limiter keep the core's defaults).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WorkerConfig {
+    /// Lease owner id.
+    #[uniffi(default = "worker")]
+    pub id: String,
+    /// Lease length (ms).
+    #[uniffi(default = 30000)]
+    pub lease_ms: u64,
+    /// Jobs claimed per tick.
+    #[uniffi(default = 64)]
+    pub batch: u32,
+    /// Provider calls in flight.
+    #[uniffi(default = 16)]
+    pub concurrency: u32,
+    /// Dead-job policy.
+    pub dead_policy: DeadPolicy,
+}
+
+/// What one worker tick did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TickReport {
+    /// Jobs claimed.
+    pub claimed: u64,
+    /// Delivered.
+    pub succeeded: u64,
+    /// Failed, to be retried.
+    pub retried: u64,
+    /// Not attempted (breaker open, rate limited).
+    pub deferred: u64,
+    /// Dead-lettered.
+    pub dead: u64,
+    /// Lease lost before finishing.
+    pub lease_lost: u64,
+}
+
+/// Sends queued status changes to providers; the host calls `run_once` in its loop.
+#[derive(Debug, uniffi::Object)]
+pub struct Worker(sync_core::Worker);
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Worker {
+    /// A worker on a job-keeping store, sending to `providers` (routed by `name()`).
+    #[uniffi::constructor(default(clock = None))]
+    pub fn new(
+        store: Arc<HubStore>,
+        providers: Vec<Arc<dyn Provider>>,
+        config: WorkerConfig,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<Arc<Self>, TasksyncError> {
+        let core_config = sync_core::WorkerConfig {
+            id: config.id,
+            lease_ms: config.lease_ms,
+            batch: config.batch as usize,
+            concurrency: config.concurrency as usize,
+            dead_policy: match config.dead_policy {
+                DeadPolicy::KeepFlagged => sync_core::retry::DeadPolicy::KeepFlagged,
+                DeadPolicy::RevertStatus => sync_core::retry::DeadPolicy::RevertStatus,
+            },
+            ..Default::default()
+        };
+        let mut worker = sync_core::Worker::new(
+            store.job_store()?,
+            core_clock(clock),
+            Arc::new(sync_core::NullSink),
+            core_config,
+        )?;
+        for provider in providers {
+            worker = worker.with_provider(Arc::new(ForeignProvider(provider)));
+        }
+        Ok(Arc::new(Worker(worker)))
+    }
+
+    /// Claims due jobs, sends them, records the outcomes.
+    pub async fn run_once(&self) -> Result<TickReport, TasksyncError> {
+        let r = self.0.run_once().await?;
+        Ok(TickReport {
+            claimed: r.claimed as u64,
+            succeeded: r.succeeded as u64,
+            retried: r.retried as u64,
+            deferred: r.deferred as u64,
+            dead: r.dead as u64,
+            lease_lost: r.lease_lost as u64,
+        })
+    }
+
+    /// When the next job is due (ms), `None` when the queue is empty.
+    pub async fn next_wake(&self) -> Result<Option<i64>, TasksyncError> {
+        Ok(self.0.next_wake().await?)
+    }
+
+    /// The worker's metrics in the Prometheus text format.
+    pub fn metrics_prometheus(&self) -> String {
+        self.0.metrics().render_prometheus()
+    }
+}

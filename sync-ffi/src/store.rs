@@ -1,0 +1,314 @@
+//! Stores: the [`TaskStore`] foreign trait a host implements (Kotlin, Swift, Python, ...), its
+//! records, and the [`HubStore`] object the engine and the queue work on: the core's memory
+//! store, the SQLite store, or a host store.
+//!
+//! Invariant (the outbox contract): a host store keeps tasks only, so a change set that carries
+//! jobs is refused with a clear `Store` error before the host sees it, never silently dropped;
+//! the status service and the worker therefore need a built-in store (memory or SQLite), which
+//! writes a status and its jobs in one transaction.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sync_core::StoreError;
+
+use crate::error::TasksyncError;
+use crate::model::Task;
+
+/// A scope's tasks and version, read in one consistent snapshot.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ScopeSnapshot {
+    /// The scope's version (0 when it has never been written).
+    pub version: u64,
+    /// Its tasks.
+    pub tasks: Vec<Task>,
+}
+
+/// Where a source's task lives in the hub.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Identity {
+    /// The source's id.
+    pub external_id: String,
+    /// Hub id.
+    pub id: String,
+    /// The owning scope.
+    pub scope: String,
+}
+
+/// "Apply only if this scope is still at this version."
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ScopeGuard {
+    /// Scope.
+    pub scope: String,
+    /// The version it must still have.
+    pub expected_version: u64,
+}
+
+/// One task write of a change set.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum TaskWrite {
+    /// A new task (its id must not exist).
+    Insert {
+        /// The task.
+        task: Task,
+    },
+    /// Replace a task at this version.
+    Update {
+        /// The new task (version already bumped).
+        task: Task,
+        /// The version the stored task must have.
+        expected_version: u64,
+    },
+    /// Remove a task at this version.
+    Delete {
+        /// Hub id.
+        id: String,
+        /// Its scope.
+        scope: String,
+        /// The version the stored task must have.
+        expected_version: u64,
+    },
+}
+
+/// Writes a store applies atomically: all or nothing, guards checked first. Every scope it
+/// touches gets its version bumped by one.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ChangeSet {
+    /// Scope versions to check.
+    pub guards: Vec<ScopeGuard>,
+    /// Task writes.
+    pub tasks: Vec<TaskWrite>,
+}
+
+/// A scope's version after an apply.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ScopeVersion {
+    /// Scope.
+    pub scope: String,
+    /// Its new version.
+    pub version: u64,
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Applied {
+    /// The new version of every touched scope.
+    pub scope_versions: Vec<ScopeVersion>,
+}
+
+/// A task store implemented by the host. Raise `TasksyncError.Conflict` for a failed guard or
+/// version check (the engine reports it as a stale plan) and `TasksyncError.Store` for any
+/// other failure; `apply` must write all or nothing.
+#[uniffi::export(with_foreign)]
+#[async_trait]
+pub trait TaskStore: Send + Sync {
+    /// The scope's tasks and version, consistently.
+    async fn snapshot(&self, scope: String) -> Result<ScopeSnapshot, TasksyncError>;
+    /// The scope's version.
+    async fn scope_version(&self, scope: String) -> Result<u64, TasksyncError>;
+    /// One task by hub id.
+    async fn get(&self, id: String) -> Result<Option<Task>, TasksyncError>;
+    /// Where these external ids of `source` live, in any scope.
+    async fn find_identities(
+        &self,
+        source: String,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<Identity>, TasksyncError>;
+    /// Applies a change set atomically.
+    async fn apply(&self, changes: ChangeSet) -> Result<Applied, TasksyncError>;
+}
+
+/// A host error as the core's store error: conflicts stay conflicts (stale plans), the rest
+/// is a backend failure carrying the host's message.
+fn store_error(err: TasksyncError) -> StoreError {
+    match err {
+        TasksyncError::Conflict { detail } => StoreError::Conflict(detail),
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+fn bad_data(err: TasksyncError) -> StoreError {
+    StoreError::Backend(format!("the host store returned bad data: {err}"))
+}
+
+/// The core's `TaskStore` over a host's.
+struct Foreign(Arc<dyn TaskStore>);
+
+fn task_in(task: Task) -> Result<sync_core::Task, StoreError> {
+    task.try_into().map_err(bad_data)
+}
+
+#[async_trait]
+impl sync_core::TaskStore for Foreign {
+    async fn snapshot(&self, scope: String) -> Result<sync_core::ScopeSnapshot, StoreError> {
+        let snap = self.0.snapshot(scope).await.map_err(store_error)?;
+        Ok(sync_core::ScopeSnapshot {
+            version: snap.version,
+            tasks: snap
+                .tasks
+                .into_iter()
+                .map(task_in)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn scope_version(&self, scope: String) -> Result<u64, StoreError> {
+        self.0.scope_version(scope).await.map_err(store_error)
+    }
+
+    async fn get(&self, id: String) -> Result<Option<sync_core::Task>, StoreError> {
+        self.0
+            .get(id)
+            .await
+            .map_err(store_error)?
+            .map(task_in)
+            .transpose()
+    }
+
+    async fn find_identities(
+        &self,
+        source: String,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<sync_core::Identity>, StoreError> {
+        let found = self.0.find_identities(source, external_ids).await;
+        Ok(found
+            .map_err(store_error)?
+            .into_iter()
+            .map(|i| sync_core::Identity {
+                external_id: i.external_id,
+                id: i.id,
+                scope: i.scope,
+            })
+            .collect())
+    }
+
+    async fn apply(&self, changes: sync_core::ChangeSet) -> Result<sync_core::Applied, StoreError> {
+        if !changes.jobs.is_empty() {
+            return Err(StoreError::Backend(format!(
+                "this host store keeps no jobs, so it refuses a change set with {} outbound \
+                 job(s); use a built-in store (memory or SQLite) for status changes",
+                changes.jobs.len()
+            )));
+        }
+        let out = ChangeSet {
+            guards: changes
+                .guards
+                .into_iter()
+                .map(|g| ScopeGuard {
+                    scope: g.scope,
+                    expected_version: g.expected_version,
+                })
+                .collect(),
+            tasks: changes.tasks.iter().map(task_write_out).collect(),
+        };
+        let applied = self.0.apply(out).await.map_err(store_error)?;
+        Ok(sync_core::Applied {
+            scope_versions: applied
+                .scope_versions
+                .into_iter()
+                .map(|v| (v.scope, v.version))
+                .collect(),
+        })
+    }
+}
+
+fn task_write_out(write: &sync_core::TaskWrite) -> TaskWrite {
+    match write {
+        sync_core::TaskWrite::Insert { task } => TaskWrite::Insert { task: task.into() },
+        sync_core::TaskWrite::Update {
+            task,
+            expected_version,
+        } => TaskWrite::Update {
+            task: task.into(),
+            expected_version: *expected_version,
+        },
+        sync_core::TaskWrite::Delete {
+            id,
+            scope,
+            expected_version,
+        } => TaskWrite::Delete {
+            id: id.clone(),
+            scope: scope.clone(),
+            expected_version: *expected_version,
+        },
+    }
+}
+
+/// The store the engine, the status service and the worker work on.
+#[derive(uniffi::Object)]
+pub struct HubStore {
+    pub(crate) tasks: Arc<dyn sync_core::TaskStore>,
+    /// `None` for a host store (it keeps no jobs).
+    pub(crate) jobs: Option<Arc<dyn sync_core::JobStore>>,
+}
+
+impl std::fmt::Debug for HubStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubStore")
+            .field("keeps_jobs", &self.jobs.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HubStore {
+    /// The job store, or a clear error for a host store.
+    pub(crate) fn job_store(&self) -> Result<Arc<dyn sync_core::JobStore>, TasksyncError> {
+        self.jobs.clone().ok_or_else(|| {
+            TasksyncError::invalid(
+                "this store keeps no jobs (a host TaskStore): the outbound queue needs a \
+                 built-in store, HubStore.memory() or HubStore.sqlite(path)",
+            )
+        })
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl HubStore {
+    /// The core's in-memory store (tasks and jobs).
+    #[uniffi::constructor]
+    pub fn memory() -> Arc<Self> {
+        let store = Arc::new(sync_core::MemoryStore::new());
+        Arc::new(HubStore {
+            tasks: store.clone(),
+            jobs: Some(store),
+        })
+    }
+
+    /// The SQLite store at `path` (created when missing; tasks and jobs).
+    #[uniffi::constructor]
+    pub fn sqlite(path: String) -> Result<Arc<Self>, TasksyncError> {
+        let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
+        Ok(Arc::new(HubStore {
+            tasks: store.clone(),
+            jobs: Some(store),
+        }))
+    }
+
+    /// A host-implemented task store (it keeps no jobs: see the module doc).
+    #[uniffi::constructor]
+    pub fn foreign(store: Arc<dyn TaskStore>) -> Arc<Self> {
+        Arc::new(HubStore {
+            tasks: Arc::new(Foreign(store)),
+            jobs: None,
+        })
+    }
+
+    /// Whether this store keeps the outbound queue.
+    pub fn keeps_jobs(&self) -> bool {
+        self.jobs.is_some()
+    }
+
+    /// A scope's tasks and version.
+    pub async fn snapshot(&self, scope: String) -> Result<ScopeSnapshot, TasksyncError> {
+        let snap = self.tasks.snapshot(scope).await?;
+        Ok(ScopeSnapshot {
+            version: snap.version,
+            tasks: snap.tasks.iter().map(Into::into).collect(),
+        })
+    }
+
+    /// One task by hub id.
+    pub async fn get(&self, id: String) -> Result<Option<Task>, TasksyncError> {
+        Ok(self.tasks.get(id).await?.as_ref().map(Into::into))
+    }
+}

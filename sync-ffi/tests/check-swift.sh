@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Checks the generated Swift bindings (no Swift compiler runs on this machine): the three files
+# exist and the public API a Swift host uses is declared, including the async methods and the
+# foreign protocols.
+set -euo pipefail
+dir=${1:?usage: check-swift.sh <swift-out-dir>}
+for f in tasksync_ffi.swift tasksync_ffiFFI.h tasksync_ffiFFI.modulemap; do
+  test -s "$dir/$f" || { echo "missing $dir/$f" >&2; exit 1; }
+done
+swift="$dir/tasksync_ffi.swift"
+expect=(
+  'open class SyncEngine'
+  'open class HubStore'
+  'open class Worker'
+  'open class StatusService'
+  'public protocol TaskStore'
+  'public protocol Provider'
+  'public protocol Clock'
+  'public protocol TokenRefresher'
+  'enum TasksyncError: Swift.Error'
+  'enum ProviderError: Swift.Error'
+  'public struct Task: Equatable'
+  'public struct Listing'
+  'func previewFrom(provider: Provider, scope: String, policy: Policy) async throws'
+  'func execute(plan: Plan, confirmed: Bool) async throws  -> ExecuteReport'
+  'func apply(changes: ChangeSet) async throws  -> Applied'
+  'public func hubId(source: String, externalId: String) -> String'
+)
+missing=0
+for e in "${expect[@]}"; do
+  grep -qF -- "$e" "$swift" || { echo "Swift bindings lack: $e" >&2; missing=1; }
+done
+grep -q 'module tasksync_ffiFFI' "$dir/tasksync_ffiFFI.modulemap" || { echo "bad modulemap" >&2; missing=1; }
+exit $missing

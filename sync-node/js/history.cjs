@@ -1,0 +1,119 @@
+'use strict'
+// History: runs, items and the audit log (memory, SQLite or a JS history store), and the link
+// from an AbortSignal to the addon's CancelToken. Cursors travel as opaque strings
+// ("<at>:<id>") so an HTTP client can page with a query parameter.
+
+const native = require('../index.js')
+const errors = require('./errors.cjs')
+const { dispatcher } = require('./host.cjs')
+
+const { call, InvalidInputError } = errors
+
+function cursorIn(what, value) {
+  if (value === undefined || value === null || value === '') return undefined
+  if (typeof value === 'object') return value
+  const m = /^(-?\d+):(.+)$/s.exec(String(value))
+  if (!m) throw new InvalidInputError(`invalid input: ${what} must be a cursor from a previous page`)
+  return { at: Number(m[1]), id: m[2] }
+}
+
+const cursorOut = (c) => (c ? `${c.at}:${c.id}` : null)
+
+function limit(value, fallback = 50) {
+  if (value === undefined || value === null) return fallback
+  if (!Number.isInteger(value) || value < 1) throw new InvalidInputError('invalid input: limit must be a positive integer')
+  return value
+}
+
+/** Sync history and audit log; pass it to engines, the status service and `Jobs`. */
+class History {
+  constructor(nativeHistory) {
+    this._native = nativeHistory
+  }
+  static memory() { return new History(native.History.memory()) }
+  static sqlite(path) {
+    if (typeof path !== 'string') throw new InvalidInputError('invalid input: path must be a string')
+    try { return new History(native.History.sqlite(path)) } catch (e) { throw errors.fromNative(e) }
+  }
+  /** A history store implemented by a JS object: write(batch), run(id), runs(q), items(q), audit(q). */
+  static fromObject(object) {
+    if (!object || typeof object !== 'object') throw new InvalidInputError('invalid input: history store must be an object')
+    return new History(native.History.host(dispatcher(object, 'history store')))
+  }
+  /** Runs, newest first: `{status, kind, scope, since, until, cursor, limit}` → `{items, next}`. */
+  runs({ status, kind, scope, since, until, cursor, limit: n } = {}) {
+    return call(async () => {
+      const query = { status, kind, scope, since, until, after: cursorIn('cursor', cursor), limit: limit(n) }
+      const page = JSON.parse(await this._native.runs(JSON.stringify(query)))
+      return { items: page.items, next: cursorOut(page.next) }
+    })
+  }
+  /** One run, or null. */
+  run(id) {
+    return call(async () => {
+      if (typeof id !== 'string') throw new InvalidInputError('invalid input: run id must be a string')
+      return JSON.parse(await this._native.run(id))
+    })
+  }
+  /** A run's items in order: `{after, limit}` → `{items, next}` (next: a position). */
+  items(runId, { after, limit: n } = {}) {
+    return call(async () => {
+      if (typeof runId !== 'string') throw new InvalidInputError('invalid input: run id must be a string')
+      const query = { run_id: runId, after: after === undefined || after === null ? undefined : Number(after), limit: limit(n) }
+      if (query.after !== undefined && !Number.isInteger(query.after)) throw new InvalidInputError('invalid input: after must be an item position')
+      const page = JSON.parse(await this._native.items(JSON.stringify(query)))
+      return { items: page.items, next: page.next ?? null }
+    })
+  }
+  /** Audit entries, newest first: `{entityType, entityId, cursor, limit}` → `{items, next}`. */
+  audit({ entityType, entityId, cursor, limit: n } = {}) {
+    return call(async () => {
+      const query = { entity_type: entityType, entity_id: entityId, after: cursorIn('cursor', cursor), limit: limit(n) }
+      const page = JSON.parse(await this._native.audit(JSON.stringify(query)))
+      return { items: page.items, next: cursorOut(page.next) }
+    })
+  }
+  /** The recorder's counters `{queued, dropped, written, lost}`. */
+  stats() { return JSON.parse(this._native.stats()) }
+  /** Waits until everything recorded so far is written (or lost): polls the recorder's queue. */
+  async flush({ intervalMs = 5 } = {}) {
+    for (;;) {
+      const before = this.stats()
+      if (before.queued === 0) {
+        // An empty queue can still have a batch in flight: wait until the counters settle.
+        await new Promise((r) => setTimeout(r, intervalMs))
+        const after = this.stats()
+        if (after.queued === 0 && after.written === before.written && after.lost === before.lost) return
+      } else {
+        await new Promise((r) => setTimeout(r, intervalMs))
+      }
+    }
+  }
+  /** Stops recording and resolves once everything queued is written. */
+  close() { return call(() => this._native.close()) }
+}
+
+/** A native CancelToken cancelled when `signal` aborts (undefined without a signal). */
+function tokenFor(signal) {
+  if (signal === undefined || signal === null) return { token: undefined, release() {} }
+  if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+    throw new InvalidInputError('invalid input: signal must be an AbortSignal')
+  }
+  const token = new native.CancelToken()
+  if (signal.aborted) {
+    token.cancel()
+    return { token, release() {} }
+  }
+  const onAbort = () => token.cancel()
+  signal.addEventListener('abort', onAbort, { once: true })
+  return { token, release: () => signal.removeEventListener('abort', onAbort) }
+}
+
+function context(value) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'object') throw new InvalidInputError('invalid input: context must be an object')
+  const { actor, sourceId, targetId, source_id: s2, target_id: t2 } = value
+  return JSON.stringify({ actor: actor ?? {}, source_id: sourceId ?? s2, target_id: targetId ?? t2 })
+}
+
+module.exports = { History, tokenFor, context }

@@ -1,0 +1,226 @@
+//! History and audit: a `History` (memory, SQLite or a JS history store) whose recorder the
+//! engines, the status service and the dead letters write into, its pump running on the napi
+//! tokio runtime, its queries (cursor pagination), and `CancelToken` (the JS wrapper ties it to
+//! an `AbortSignal`).
+//!
+//! Invariants:
+//! - The pump is spawned when the `History` is created and ends only when `close` is called
+//!   (or the process exits); recording never waits for the store, so history never slows or
+//!   fails a sync (the core's contract).
+//! - Queries are validated (limits, time ranges) before the store is asked: bad input is
+//!   `invalid_input` and reads nothing.
+//! - A JS history store is reached like a JS task store: `write(batch)`, `run(id)`,
+//!   `runs(query)`, `items(query)`, `audit(query)`, each with the core's JSON shapes.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
+use napi_derive::napi;
+use sync_core::StoreError;
+use sync_core::history::{
+    AuditEntry, AuditQuery, Cursor, HistoryBatch, HistoryRecorder, HistoryStore, Item, ItemQuery,
+    MemoryHistoryStore, Page, RecorderConfig, Run, RunQuery,
+};
+
+use crate::error::{core, guard, guard_sync, parse, to_json};
+use crate::host::{DispatchFn, Host};
+use crate::store::store_error;
+
+/// A JS object implementing `HistoryStore`.
+#[derive(Debug)]
+pub struct JsHistoryStore(Host);
+
+#[async_trait]
+impl HistoryStore for JsHistoryStore {
+    async fn write(&self, batch: HistoryBatch) -> Result<(), StoreError> {
+        let () = self.0.call("write", &(batch,)).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn run(&self, id: String) -> Result<Option<Run>, StoreError> {
+        self.0.call("run", &(id,)).await.map_err(store_error)
+    }
+
+    async fn runs(&self, query: RunQuery) -> Result<Page<Run, Cursor>, StoreError> {
+        self.0.call("runs", &(query,)).await.map_err(store_error)
+    }
+
+    async fn items(&self, query: ItemQuery) -> Result<Page<Item, u64>, StoreError> {
+        self.0.call("items", &(query,)).await.map_err(store_error)
+    }
+
+    async fn audit(&self, query: AuditQuery) -> Result<Page<AuditEntry, Cursor>, StoreError> {
+        self.0.call("audit", &(query,)).await.map_err(store_error)
+    }
+}
+
+/// Sync history and the audit log, with the recorder every engine of this process shares.
+#[napi]
+pub struct History {
+    pub(crate) store: Arc<dyn HistoryStore>,
+    pub(crate) recorder: HistoryRecorder,
+    pump: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History").finish_non_exhaustive()
+    }
+}
+
+fn failure(err: StoreError) -> napi::Error {
+    core(err.into())
+}
+
+impl History {
+    fn start(store: Arc<dyn HistoryStore>) -> History {
+        let (recorder, pump) = HistoryRecorder::new(store.clone(), RecorderConfig::default());
+        let handle = napi::bindgen_prelude::spawn(pump.run());
+        History {
+            store,
+            recorder,
+            pump: Mutex::new(Some(handle)),
+        }
+    }
+}
+
+#[napi]
+impl History {
+    /// An in-memory history.
+    #[napi(factory)]
+    pub fn memory() -> History {
+        History::start(Arc::new(MemoryHistoryStore::new()))
+    }
+
+    /// The SQLite history at `path` (`:memory:` for a private one; the same file as a
+    /// `Store.sqlite` is fine: it has its own connection and tables).
+    #[napi(factory)]
+    pub fn sqlite(path: String) -> napi::Result<History> {
+        guard_sync(|| {
+            let store = if path == ":memory:" {
+                sync_sqlite::SqliteHistoryStore::open_in_memory()
+            } else {
+                sync_sqlite::SqliteHistoryStore::open(&path)
+            }
+            .map_err(failure)?;
+            Ok(History::start(Arc::new(store)))
+        })
+    }
+
+    /// A history store implemented by a JS object, reached through `dispatch`.
+    #[napi(factory)]
+    pub fn host(
+        #[napi(ts_arg_type = "(method: string, argsJson: string) => Promise<string>")]
+        dispatch: DispatchFn<'_>,
+    ) -> napi::Result<History> {
+        let host = Host::new(dispatch, "history store")?;
+        Ok(History::start(Arc::new(JsHistoryStore(host))))
+    }
+
+    /// Runs, newest first (JSON `RunQuery`); resolves a `Page<Run, Cursor>` JSON.
+    #[napi]
+    pub fn runs<'env>(
+        &self,
+        env: &'env Env,
+        query: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let query: RunQuery = parse("run query", &query)?;
+        query.validate().map_err(core)?;
+        let store = self.store.clone();
+        env.spawn_future(guard(async move {
+            to_json(&store.runs(query).await.map_err(failure)?)
+        }))
+    }
+
+    /// One run (JSON `Run`, or `null`).
+    #[napi]
+    pub fn run<'env>(&self, env: &'env Env, id: String) -> napi::Result<PromiseRaw<'env, String>> {
+        let store = self.store.clone();
+        env.spawn_future(guard(async move {
+            to_json(&store.run(id).await.map_err(failure)?)
+        }))
+    }
+
+    /// A run's items in order (JSON `ItemQuery`); resolves a `Page<Item, u64>` JSON.
+    #[napi]
+    pub fn items<'env>(
+        &self,
+        env: &'env Env,
+        query: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let query: ItemQuery = parse("item query", &query)?;
+        query.validate().map_err(core)?;
+        let store = self.store.clone();
+        env.spawn_future(guard(async move {
+            to_json(&store.items(query).await.map_err(failure)?)
+        }))
+    }
+
+    /// Audit entries, newest first (JSON `AuditQuery`); resolves a `Page<AuditEntry, Cursor>`.
+    #[napi]
+    pub fn audit<'env>(
+        &self,
+        env: &'env Env,
+        query: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let query: AuditQuery = parse("audit query", &query)?;
+        query.validate().map_err(core)?;
+        let store = self.store.clone();
+        env.spawn_future(guard(async move {
+            to_json(&store.audit(query).await.map_err(failure)?)
+        }))
+    }
+
+    /// The recorder's counters: `{queued, dropped, written, lost}`.
+    #[napi]
+    pub fn stats(&self) -> napi::Result<String> {
+        let s = self.recorder.stats();
+        to_json(&serde_json::json!({
+            "queued": s.queued, "dropped": s.dropped, "written": s.written, "lost": s.lost,
+        }))
+    }
+
+    /// Stops recording, writes what is queued and resolves when the pump has ended. Later
+    /// records are dropped (counted in `stats`); queries keep working.
+    #[napi]
+    pub fn close<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        self.recorder.close();
+        let handle = self.pump.lock().unwrap_or_else(|p| p.into_inner()).take();
+        env.spawn_future(guard(async move {
+            if let Some(handle) = handle {
+                let _ = handle.await;
+            }
+            Ok(())
+        }))
+    }
+}
+
+/// Cancels a run between its steps (the JS wrapper cancels it when an `AbortSignal` aborts).
+#[napi]
+#[derive(Debug, Default)]
+pub struct CancelToken {
+    pub(crate) inner: sync_core::history::CancelToken,
+}
+
+#[napi]
+impl CancelToken {
+    /// A token not cancelled yet.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        CancelToken::default()
+    }
+
+    /// Cancels every run holding this token.
+    #[napi]
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    /// Whether `cancel` was called.
+    #[napi(getter)]
+    pub fn cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+}

@@ -1,0 +1,196 @@
+// The outbound queue through the binding: status changes enqueue jobs atomically (the outbox),
+// a worker pushes them to JS providers, dead letters can be listed, requeued and discarded,
+// and the core's job store conformance suite passes on a pure-JS queue store.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  Store, StatusService, Worker, Jobs, Provider, History, EventStream, Clock, conformance, model,
+  InvalidTransitionError, InvalidInputError, InvalidStateError, NotFoundError, StoreError,
+} from '../js/index.mjs'
+import { JsStore } from './support/js-store.mjs'
+import { JsQueueStore } from './support/js-queue-store.mjs'
+
+for (const name of conformance.jobStoreCases()) {
+  test(`job store conformance on a JS queue store: ${name}`, async () => {
+    assert.equal(await conformance.runJobStoreCase(name, Store.fromObject(new JsQueueStore(), { keepsJobs: true })), null)
+  })
+}
+
+test('job store conformance refuses a store that keeps no jobs', async () => {
+  await assert.rejects(conformance.runJobStoreCase('enqueue_then_claim', Store.fromObject(new JsStore())), InvalidInputError)
+})
+
+async function seeded(store, statuses = { a: 'pending' }) {
+  const tasks = Object.entries(statuses).map(([id, status]) => {
+    const task = model.taskFromDesired('s', 'todo', { external_id: id, kind: 'task', title: `Task ${id}`, status }, 100)
+    return { op: 'insert', task }
+  })
+  await store.apply({ guards: [], tasks })
+  return (await store.snapshot('s')).tasks
+}
+
+const stores = {
+  sqlite: () => Store.sqlite(':memory:'),
+  memory: () => Store.memory(),
+  js: () => Store.fromObject(new JsQueueStore(), { keepsJobs: true }),
+}
+
+for (const [kind, make] of Object.entries(stores)) {
+  test(`status change, job, worker push and sync status on the ${kind} store`, async () => {
+    const store = make()
+    const [task] = await seeded(store)
+    const events = new EventStream()
+    const seen = []
+    events.on('event', (e) => seen.push(e.type))
+    const service = new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }], events })
+    const report = await service.changeStatus(task.id, 'completed', { actor: 'ana' })
+    assert.equal(report.changes[0].to, 'completed')
+    assert.equal(report.jobs.length, 1)
+    assert.equal(report.jobs[0].payload.status, 'completed')
+    const jobs = new Jobs(store)
+    assert.deepEqual(await jobs.syncStatus(task.id), { todo: 'pending' })
+
+    const pushed = []
+    const provider = new Provider('todo', {
+      async list() { return { source: 'todo', complete: true, items: [] } },
+      async push(change) { pushed.push(change); return { remote: { status: 'completed' } } },
+    })
+    const worker = new Worker(store, { providers: [provider] })
+    const tick = await worker.runOnce()
+    assert.equal(tick.claimed, 1)
+    assert.equal(tick.succeeded, 1)
+    assert.equal(pushed.length, 1)
+    assert.equal(pushed[0].idempotency_key, report.jobs[0].id)
+    assert.equal(pushed[0].status, 'completed')
+    assert.deepEqual(await jobs.syncStatus(task.id), { todo: 'synced' })
+    assert.equal((await jobs.show(report.jobs[0].id)).state, 'succeeded')
+    assert.equal(await worker.nextWake(), null)
+    assert.match(worker.metricsText(), /todo/)
+    assert.ok(seen.includes('status_changed'))
+    assert.ok(seen.includes('job_changed'))
+  })
+}
+
+test('a refused transition is InvalidTransitionError and writes nothing', async () => {
+  const store = Store.sqlite(':memory:')
+  const [task] = await seeded(store, { a: 'completed' })
+  const service = new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }] })
+  await assert.rejects(service.changeStatus(task.id, 'draft'), InvalidTransitionError)
+  await assert.rejects(service.changeStatus(task.id, 'nonsense'), InvalidInputError)
+  await assert.rejects(service.changeStatus('no-such-task', 'completed'), NotFoundError)
+  assert.deepEqual(await new Jobs(store).list(), [])
+  assert.equal((await store.snapshot('s')).tasks[0].version, task.version)
+})
+
+test('a store that keeps no jobs refuses a change set carrying jobs, and writes nothing', async () => {
+  const js = new JsStore()
+  const store = Store.fromObject(js)
+  const [task] = await seeded(store)
+  const service = new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }] })
+  await assert.rejects(service.changeStatus(task.id, 'completed'), (err) => err instanceof StoreError && /keeps no jobs/.test(err.message))
+  assert.equal(js.tasks.get(task.id).status, 'pending')
+  // Without a target there is no job, so the same store takes the change.
+  await new StatusService(store).changeStatus(task.id, 'completed')
+  assert.equal(js.tasks.get(task.id).status, 'completed')
+  assert.throws(() => new Worker(store), InvalidInputError)
+  assert.throws(() => new Jobs(store), InvalidInputError)
+})
+
+test('bad configuration is InvalidInputError', () => {
+  const store = Store.memory()
+  assert.throws(() => new StatusService(store, { targets: [{ name: 'x', kind: 'carrier_pigeon' }] }), InvalidInputError)
+  assert.throws(() => new Worker(store, { config: { batch: 0 } }), InvalidInputError)
+  assert.throws(() => new Worker(store, { config: { lease_ms: 'soon' } }), InvalidInputError)
+  assert.throws(() => new Worker(store, { providers: [{}] }), InvalidInputError)
+})
+
+test('a refusal goes to the dead letters; requeue, discard and their audit', async () => {
+  const store = Store.sqlite(':memory:')
+  const clock = Clock.manual(1_000)
+  const history = History.memory()
+  const [task] = await seeded(store)
+  const service = new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }], clock, history })
+  const { jobs: [job] } = await service.changeStatus(task.id, 'completed', { actor: 'ana' })
+  let refuse = true
+  const provider = new Provider('todo', {
+    async list() { return { source: 'todo', complete: true, items: [] } },
+    async push() {
+      if (refuse) throw Object.assign(new Error('field invalid'), { code: 'rejected', status: 422 })
+      return { remote: {} }
+    },
+  })
+  const worker = new Worker(store, { providers: [provider], clock, config: { dead_policy: 'revert_status' } })
+  assert.equal((await worker.runOnce()).dead, 1)
+  const jobs = new Jobs(store, { clock, history })
+  const dead = await jobs.deadLetters()
+  assert.deepEqual(dead.map((j) => j.id), [job.id])
+  assert.match(dead[0].last_error, /422/)
+  assert.equal((await store.snapshot('s')).tasks[0].status, 'pending', 'revert_status put the status back')
+  assert.deepEqual(await jobs.syncStatus(task.id), { todo: 'failed' })
+
+  const requeued = await jobs.requeue(job.id, { actor: { user: 'ops' } })
+  assert.equal(requeued.state, 'pending')
+  assert.equal(requeued.attempts, 0)
+  await assert.rejects(jobs.requeue(job.id), InvalidStateError)
+  await assert.rejects(jobs.discard('job-missing'), NotFoundError)
+  assert.equal((await worker.runOnce()).dead, 1)
+  assert.equal((await jobs.discard(job.id)).state, 'discarded')
+  assert.deepEqual(await jobs.deadLetters(), [])
+  refuse = false
+
+  await history.flush()
+  const audit = await history.audit({ entityId: job.id })
+  assert.deepEqual(audit.items.map((e) => e.action).sort(), ['job_discarded', 'job_retried'])
+  const changed = await history.audit({ entityId: task.id })
+  assert.ok(changed.items.some((e) => e.action === 'status_changed' && e.actor.user === 'ana'))
+})
+
+test('an expired token is refreshed through the JS refresher and the push retried', async () => {
+  const store = Store.memory()
+  const [task] = await seeded(store)
+  await new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }] }).changeStatus(task.id, 'in_progress')
+  let token = 'old'
+  const provider = new Provider('todo', {
+    async list() { return { source: 'todo', complete: true, items: [] } },
+    async push() {
+      if (token === 'old') throw Object.assign(new Error('expired'), { code: 'token_expired' })
+      return { remote: {} }
+    },
+    async refreshToken() { token = 'new' },
+  })
+  const worker = new Worker(store, { providers: [provider] })
+  const first = await worker.runOnce()
+  assert.equal(token, 'new')
+  assert.equal(first.dead, 0)
+  let total = first.succeeded
+  for (let i = 0; i < 5 && total === 0; i++) total += (await worker.runOnce()).succeeded
+  assert.equal(total, 1)
+})
+
+test('Worker.run loops on timers until its AbortSignal aborts', async () => {
+  const store = Store.memory()
+  const tasks = await seeded(store, { a: 'pending', b: 'pending' })
+  const service = new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }] })
+  const controller = new AbortController()
+  const pushed = []
+  let done
+  const allPushed = new Promise((r) => { done = r })
+  const provider = new Provider('todo', {
+    async list() { return { source: 'todo', complete: true, items: [] } },
+    async push(change) {
+      pushed.push(change.task_id)
+      if (pushed.length === 2) done()
+      return { remote: {} }
+    },
+  })
+  const worker = new Worker(store, { providers: [provider] })
+  const ticks = []
+  const loop = worker.run({ signal: controller.signal, idleMs: 10, onTick: (r) => ticks.push(r) })
+  await service.changeStatus(tasks[0].id, 'completed')
+  await service.changeStatus(tasks[1].id, 'completed')
+  await allPushed
+  controller.abort()
+  await loop
+  assert.deepEqual(pushed.sort(), tasks.map((t) => t.id).sort())
+  assert.equal(ticks.reduce((n, r) => n + r.succeeded, 0), 2)
+})

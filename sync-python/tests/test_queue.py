@@ -1,0 +1,186 @@
+"""The outbound queue from Python: status changes with their jobs (the outbox), the worker with
+providers written in Python, dead letters, metrics, and host stores (with and without jobs)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tasksync
+from pyqueue import PyQueueStore
+from pystores import PyTaskStore
+
+TARGETS = [{"name": "mstodo", "kind": "ms_todo", "max_attempts": 2}]
+
+
+def seed(store: Any, clock: tasksync.ManualClock, n: int = 2) -> list[str]:
+    engine = tasksync.SyncEngine(store, clock=clock)
+    items = [
+        {"external_id": f"e{i}", "kind": "task", "title": f"T{i}", "status": "pending"}
+        for i in range(n)
+    ]
+    listing = {"source": "mstodo", "items": items, "complete": True}
+    engine.execute(engine.preview("wo-1", listing), confirmed=True)
+    return [tasksync.hub_id("mstodo", f"e{i}") for i in range(n)]
+
+
+class FakeTodo:
+    """A Microsoft To Do double with the real adapter's contract: `push` returns the remote
+    state, a 401 is a `token_expired` ProviderError the worker answers with `refresh_token`."""
+
+    name = "mstodo"
+
+    def __init__(self, fail: str | None = None, expire_once: bool = False) -> None:
+        self.fail = fail
+        self.expired = expire_once
+        self.pushed: list[dict[str, Any]] = []
+        self.refreshes = 0
+
+    def list(self, scope: str) -> dict[str, Any]:
+        return {"source": "mstodo", "items": [], "complete": True}
+
+    def push(self, change: dict[str, Any]) -> dict[str, Any]:
+        if self.expired:
+            raise tasksync.provider_error("token_expired", "mstodo")
+        if self.fail is not None:
+            raise tasksync.provider_error(self.fail, "mstodo", status=400, message="bad")
+        self.pushed.append(change)
+        return {"remote": change["payload"]}
+
+    def refresh_token(self) -> None:
+        self.refreshes += 1
+        self.expired = False
+
+
+@pytest.fixture(params=["memory", "sqlite", "python"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "memory":
+        return tasksync.MemoryStore()
+    if request.param == "sqlite":
+        return tasksync.SqliteStore(str(tmp_path / "hub.db"))
+    return PyQueueStore()
+
+
+def test_status_change_queues_a_job_and_the_worker_pushes_it(store: Any) -> None:
+    clock = tasksync.ManualClock(1_000)
+    task_id = seed(store, clock)[0]
+    service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
+    report = service.change_status(task_id, "completed", actor="alice")
+    assert [c["to"] for c in report.changes] == ["completed"]
+    (job,) = report.jobs
+    assert job["state"] == "pending" and job["actor"] == "alice"
+    queue = tasksync.JobQueue(store, clock=clock)
+    assert queue.sync_status(task_id) == {"mstodo": "pending"}
+    assert queue.next_due() == 1_000
+
+    provider = FakeTodo(expire_once=True)
+    worker = tasksync.Worker(store, providers=[provider], clock=clock, id="w1")
+    first = worker.run_once()  # 401: refresh the token, retry at once
+    assert provider.refreshes == 1 and first.retried == 1
+    second = worker.run_once()
+    assert second.succeeded == 1
+    assert provider.pushed[0]["status"] == "completed"
+    assert provider.pushed[0]["idempotency_key"] == job["id"]
+    assert queue.sync_status(task_id) == {"mstodo": "synced"}
+    done = queue.job(job["id"])
+    assert done is not None and done.state == "succeeded"
+    assert worker.next_wake() is None
+    assert 'outcome="succeeded"' in worker.metrics_text()
+    assert worker.jobs_total("mstodo", "succeeded") == 1
+
+
+def test_dead_letters_requeue_and_discard(store: Any) -> None:
+    clock = tasksync.ManualClock(1_000)
+    a, b = seed(store, clock)
+    service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
+    job_a = service.change_status(a, "completed").jobs[0]
+    job_b = service.change_status(b, "in_progress").jobs[0]
+    worker = tasksync.Worker(store, providers=[FakeTodo(fail="rejected")], clock=clock)
+    assert worker.run_once().dead == 2
+    queue = tasksync.JobQueue(store, clock=clock)
+    dead = queue.dead_letters()
+    assert sorted(j.id for j in dead) == sorted([job_a["id"], job_b["id"]])
+    assert queue.sync_status(a) == {"mstodo": "failed"}
+    assert queue.requeue(job_a["id"]).state == "pending"
+    assert queue.discard(job_b["id"]).state == "discarded"
+    with pytest.raises(tasksync.InvalidStateError):
+        queue.discard(job_a["id"])  # pending now, not dead: nothing changes
+    with pytest.raises(tasksync.NotFoundError):
+        queue.requeue("job-missing")
+    requeued = queue.job(job_a["id"])
+    assert requeued is not None and requeued.state == "pending"
+    page = queue.jobs(limit=1)
+    assert len(page) == 1 and len(queue.jobs(after=page[0].id)) == 1
+    with pytest.raises(tasksync.InvalidInputError):
+        queue.jobs(state="exploded")
+    assert tasksync.Worker(store, providers=[FakeTodo()], clock=clock).run_once().succeeded == 1
+
+
+def test_refused_transition_writes_nothing(store: Any) -> None:
+    clock = tasksync.ManualClock(1_000)
+    task_id = seed(store, clock)[0]
+    service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
+    service.change_status(task_id, "cancelled")
+    before = tasksync.JobQueue(store).jobs()
+    with pytest.raises(tasksync.InvalidTransitionError):
+        service.change_status(task_id, "in_progress")
+    assert tasksync.JobQueue(store).jobs() == before
+    with pytest.raises(tasksync.InvalidInputError):
+        service.change_status(task_id, "exploded")
+
+
+def test_asyncio_variants(store: Any) -> None:
+    clock = tasksync.ManualClock(1_000)
+    task_id = seed(store, clock)[0]
+    service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
+    worker = tasksync.Worker(store, providers=[FakeTodo()], clock=clock)
+
+    async def main() -> tuple[Any, Any, Any]:
+        report = await service.change_status_async(task_id, "completed")
+        wake = await worker.next_wake_async()
+        tick = await worker.run_once_async()
+        return report, wake, tick
+
+    report, wake, tick = asyncio.run(main())
+    assert len(report.jobs) == 1 and wake == 1_000 and tick.succeeded == 1
+
+
+def test_host_task_store_without_jobs_refuses_the_outbox() -> None:
+    clock = tasksync.ManualClock(1_000)
+    store = PyTaskStore()
+    task_id = seed(store, clock)[0]
+    before = store.get(task_id)
+    service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
+    with pytest.raises(tasksync.StoreError, match="keeps no sync jobs"):
+        service.change_status(task_id, "completed")
+    assert store.get(task_id) == before  # nothing written, no job silently dropped
+    # Without a target there is no job, so the same store takes the change.
+    tasksync.StatusService(store, clock=clock).change_status(task_id, "completed")
+    assert store.get(task_id)["status"] == "completed"  # type: ignore[index]
+    with pytest.raises(tasksync.InvalidInputError, match="lacks claim"):
+        tasksync.Worker(store)
+
+
+def test_python_queue_store_conforms() -> None:
+    assert tasksync.run_job_store_conformance(PyQueueStore) == []
+    # It is still a task store.
+    assert tasksync.run_store_conformance(PyQueueStore) == []
+
+
+def test_builtin_queue_stores_conform_through_the_binding() -> None:
+    assert tasksync.run_job_store_conformance(tasksync.MemoryStore) == []
+    assert tasksync.run_job_store_conformance(lambda: tasksync.SqliteStore(":memory:")) == []
+
+
+def test_bad_worker_config_and_targets() -> None:
+    store = tasksync.MemoryStore()
+    with pytest.raises(tasksync.InvalidInputError):
+        tasksync.Worker(store, batch=0)
+    with pytest.raises(tasksync.InvalidInputError):
+        tasksync.Worker(store, lease_ms="soon")
+    with pytest.raises(tasksync.InvalidInputError):
+        tasksync.StatusService(store, targets=[{"name": "x", "kind": "fax"}])
+    with pytest.raises(tasksync.InvalidInputError):
+        tasksync.StatusService(store, targets=[{"name": "", "kind": "ms_todo"}])
