@@ -1,17 +1,25 @@
 # uniffi binding (sync-ffi): builds the library and the workspace's own bindgen, generates
 # Kotlin, Swift and Python bindings into target/ffi/<language>, then
-#   test-ffi-python: the shared diff scenarios, the queue and error mapping through the Python
-#                    bindings (plain python3, no packages), with a Python store and provider;
-#   test-ffi-kotlin: the same on the JVM (kotlinc from npm `kotlin-compiler`, JNA and
-#                    kotlinx-coroutines from Debian, installed here when missing), with
-#                    `suspend` foreign traits;
+#   test-ffi-python: the shared diff scenarios, the queue and error mapping, sessions, history
+#                    and events through the Python bindings (plain python3, no packages), with
+#                    a Python task store, session store, provider, clock and event sink;
+#   test-ffi-kotlin: the scenarios, the queue, sessions and history on the JVM (kotlinc from
+#                    npm `kotlin-compiler`, JNA and kotlinx-coroutines from Debian, installed
+#                    here when missing), with `suspend` foreign traits;
 #   test-ffi-swift:  the Swift files are generated and carry the expected API (no Swift
 #                    compiler exists for this machine).
-# One cargo build for everything (same features as clippy and unit, so nothing is rebuilt
-# with another feature set); the bindgen binary is then called directly.
+# One cargo build makes both the cdylib and the bindgen binary (so their uniffi metadata
+# agree); the bindgen binary is then called directly. Inside `make test` that build uses the
+# workspace flags of clippy and unit, so it reuses their artifacts instead of rebuilding tokio
+# and uniffi with another feature set; alone (`make test-ffi`) it builds only sync-ffi and what
+# it needs, which is much less on a fresh clone.
 
 FFI_TARGET ?= $(CURDIR)/target
+ifneq ($(filter test,$(MAKECMDGOALS)),)
 FFI_BUILD_FLAGS ?= --workspace --all-targets --all-features
+else
+FFI_BUILD_FLAGS ?= -p sync-ffi --features bindgen
+endif
 FFI_LIB = $(FFI_TARGET)/debug/libtasksync_ffi.so
 FFI_BINDGEN = $(FFI_TARGET)/debug/uniffi-bindgen
 FFI_OUT = $(FFI_TARGET)/ffi

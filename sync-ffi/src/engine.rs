@@ -1,4 +1,5 @@
-//! The sync engine as an object: preview, execute, check and verify, all async. Conversion
+//! The sync engine as an object: preview, execute (also as runs with a context and a cancel
+//! token, recorded in a [`History`]), check and verify, all async. Conversion
 //! only: the core validates listings and policies and enforces confirmation, stale plans and
 //! atomicity.
 
@@ -7,6 +8,8 @@ use std::sync::Arc;
 use crate::clock::{Clock, core_clock};
 use crate::diff::{Plan, Policy, VerifyReport};
 use crate::error::TasksyncError;
+use crate::event::{EventSink, core_sink};
+use crate::history::{CancelToken, History, RunContext, run_options};
 use crate::model::Listing;
 use crate::provider::{ForeignProvider, Provider};
 use crate::store::HubStore;
@@ -28,6 +31,17 @@ pub struct ExecuteReport {
     pub scope_version: u64,
 }
 
+fn report(r: sync_core::ExecuteReport) -> ExecuteReport {
+    ExecuteReport {
+        scope: r.scope,
+        created: r.created as u64,
+        updated: r.updated as u64,
+        deleted: r.deleted as u64,
+        rebased: r.rebased as u64,
+        scope_version: r.scope_version,
+    }
+}
+
 /// Previews and applies syncs of listings into a store's scopes.
 #[derive(uniffi::Object)]
 pub struct SyncEngine(sync_core::SyncEngine);
@@ -40,11 +54,56 @@ impl std::fmt::Debug for SyncEngine {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl SyncEngine {
-    /// An engine on `store`, with the host's clock or the system clock.
-    #[uniffi::constructor(default(clock = None))]
-    pub fn new(store: Arc<HubStore>, clock: Option<Arc<dyn Clock>>) -> Arc<Self> {
-        let engine = sync_core::SyncEngine::new(store.tasks.clone()).with_clock(core_clock(clock));
+    /// An engine on `store`, with the host's clock or the system clock; `events` receives
+    /// `sync_executed` and run events; `history` records every run (best effort).
+    #[uniffi::constructor(default(clock = None, events = None, history = None))]
+    pub fn new(
+        store: Arc<HubStore>,
+        clock: Option<Arc<dyn Clock>>,
+        events: Option<Arc<dyn EventSink>>,
+        history: Option<Arc<History>>,
+    ) -> Arc<Self> {
+        let mut engine = sync_core::SyncEngine::new(store.tasks.clone())
+            .with_clock(core_clock(clock))
+            .with_events(core_sink(events));
+        if let Some(history) = history {
+            engine = engine.with_history(history.recorder.clone());
+        }
         Arc::new(SyncEngine(engine))
+    }
+
+    /// `preview` as a run with a context (who, recorded in the history) and a cancel token.
+    #[uniffi::method(default(context = None, cancel = None))]
+    pub async fn preview_with(
+        &self,
+        scope: String,
+        listing: Listing,
+        policy: Policy,
+        context: Option<RunContext>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<Arc<Plan>, TasksyncError> {
+        let listing = listing.try_into()?;
+        let options = run_options(context, cancel);
+        let plan = self
+            .0
+            .preview_with(&scope, &listing, &policy.into(), &options)
+            .await?;
+        Ok(Plan::new(plan))
+    }
+
+    /// `execute` as a run with a context and a cancel token: a run cancelled before its write
+    /// fails with `Cancelled` and writes nothing.
+    #[uniffi::method(default(context = None, cancel = None))]
+    pub async fn execute_with(
+        &self,
+        plan: Arc<Plan>,
+        confirmed: bool,
+        context: Option<RunContext>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<ExecuteReport, TasksyncError> {
+        let options = run_options(context, cancel);
+        let r = self.0.execute_with(&plan.0, confirmed, &options).await?;
+        Ok(report(r))
     }
 
     /// What syncing `listing` into `scope` would do. Read-only.
@@ -82,15 +141,7 @@ impl SyncEngine {
         plan: Arc<Plan>,
         confirmed: bool,
     ) -> Result<ExecuteReport, TasksyncError> {
-        let r = self.0.execute(&plan.0, confirmed).await?;
-        Ok(ExecuteReport {
-            scope: r.scope,
-            created: r.created as u64,
-            updated: r.updated as u64,
-            deleted: r.deleted as u64,
-            rebased: r.rebased as u64,
-            scope_version: r.scope_version,
-        })
+        Ok(report(self.0.execute(&plan.0, confirmed).await?))
     }
 
     /// Whether syncing `listing` into `scope` would write anything.

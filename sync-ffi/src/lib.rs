@@ -2,12 +2,13 @@
 //!
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
 //! `sync-core`'s, file for file (`model`, `diff`, `engine`, `store`, `clock`, `provider`,
-//! `transition`, `retry`, `error`); `json` is the binding's plumbing for free-form JSON values.
+//! `transition`, `retry`, `session`, `history`, `event`, `error`); `json` is the binding's
+//! plumbing for free-form JSON values.
 //!
 //! Shapes: records and enums for the model, objects for the engine, the stores and the worker,
 //! `async` methods (on tokio) for everything that touches a store or a provider, and foreign
-//! traits (`with_foreign`) for host-implemented task stores, providers, token refreshers and
-//! clocks. Invariants: one error type crosses the boundary, [`TasksyncError`], whose variant is
+//! traits (`with_foreign`) for host-implemented task stores, session stores, providers, token
+//! refreshers, clocks and event sinks. Invariants: one error type crosses the boundary, [`TasksyncError`], whose variant is
 //! the core's error kind; a panic never crosses it (uniffi catches it and raises its internal
 //! error, and no code here unwraps host input).
 #![deny(missing_docs)]
@@ -18,10 +19,13 @@ mod clock;
 mod diff;
 mod engine;
 mod error;
+mod event;
+mod history;
 mod json;
 mod model;
 mod provider;
 mod retry;
+mod session;
 mod store;
 mod transition;
 
@@ -33,6 +37,11 @@ pub use diff::{
 };
 pub use engine::{ExecuteReport, SyncEngine};
 pub use error::{ProviderError, TasksyncError};
+pub use event::EventSink;
+pub use history::{
+    Actor, AuditAction, AuditEntry, AuditPage, CancelToken, Counters, History, HistoryStats, Item,
+    ItemOutcome, ItemPage, Run, RunContext, RunKind, RunPage, RunStatus,
+};
 pub use model::{DesiredTask, Listing, Status, Task, TaskContent, hub_id};
 pub use provider::{
     Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,
@@ -40,6 +49,10 @@ pub use provider::{
 pub use retry::{
     DeadPolicy, JobQuery, JobState, QueuedJob, StatusChangeReport, StatusService, SyncStatus,
     Target, TargetSyncStatus, TickReport, Worker, WorkerConfig,
+};
+pub use session::{
+    Cycle, CycleTime, ServerTime, Session, SessionEngine, SessionState, SessionStatus,
+    SessionStore, server_time,
 };
 pub use store::{
     Applied, ChangeSet, HubStore, Identity, ScopeGuard, ScopeSnapshot, ScopeVersion, TaskStore,

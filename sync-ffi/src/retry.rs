@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, core_clock};
 use crate::error::TasksyncError;
+use crate::event::{EventSink, core_sink};
+use crate::history::History;
 use crate::json;
 use crate::model::Status;
 use crate::provider::{ForeignProvider, Provider};
@@ -280,18 +282,21 @@ pub struct StatusService(sync_core::StatusService);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl StatusService {
-    /// A service on a job-keeping store, with the default state machine.
-    #[uniffi::constructor(default(clock = None))]
+    /// A service on a job-keeping store, with the default state machine; `events` receives
+    /// `status_changed` and `job_changed` events; `history` audits every status change.
+    #[uniffi::constructor(default(clock = None, events = None, history = None))]
     pub fn new(
         store: Arc<HubStore>,
         targets: Vec<Target>,
         clock: Option<Arc<dyn Clock>>,
+        events: Option<Arc<dyn EventSink>>,
+        history: Option<Arc<History>>,
     ) -> Result<Arc<Self>, TasksyncError> {
         store.job_store()?;
         let mut service = sync_core::StatusService::new(
             store.tasks.clone(),
             core_clock(clock),
-            Arc::new(sync_core::NullSink),
+            core_sink(events),
         );
         for t in targets {
             let mapping = sync_core::transition::StatusMapping::new(t.kind.into());
@@ -300,6 +305,9 @@ impl StatusService {
                 target.max_attempts = max;
             }
             service = service.with_target(target);
+        }
+        if let Some(history) = history {
+            service = service.with_history(history.recorder.clone());
         }
         Ok(Arc::new(StatusService(service)))
     }
@@ -373,13 +381,15 @@ pub struct Worker(sync_core::Worker);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Worker {
-    /// A worker on a job-keeping store, sending to `providers` (routed by `name()`).
-    #[uniffi::constructor(default(clock = None))]
+    /// A worker on a job-keeping store, sending to `providers` (routed by `name()`); `events`
+    /// receives `job_changed` events.
+    #[uniffi::constructor(default(clock = None, events = None))]
     pub fn new(
         store: Arc<HubStore>,
         providers: Vec<Arc<dyn Provider>>,
         config: WorkerConfig,
         clock: Option<Arc<dyn Clock>>,
+        events: Option<Arc<dyn EventSink>>,
     ) -> Result<Arc<Self>, TasksyncError> {
         let core_config = sync_core::WorkerConfig {
             id: config.id,
@@ -395,7 +405,7 @@ impl Worker {
         let mut worker = sync_core::Worker::new(
             store.job_store()?,
             core_clock(clock),
-            Arc::new(sync_core::NullSink),
+            core_sink(events),
             core_config,
         )?;
         for provider in providers {

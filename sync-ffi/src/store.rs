@@ -120,7 +120,7 @@ pub trait TaskStore: Send + Sync {
 
 /// A host error as the core's store error: conflicts stay conflicts (stale plans), the rest
 /// is a backend failure carrying the host's message.
-fn store_error(err: TasksyncError) -> StoreError {
+pub(crate) fn store_error(err: TasksyncError) -> StoreError {
     match err {
         TasksyncError::Conflict { detail } => StoreError::Conflict(detail),
         other => StoreError::Backend(other.to_string()),

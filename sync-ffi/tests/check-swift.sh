@@ -25,6 +25,14 @@ expect=(
   'func execute(plan: Plan, confirmed: Bool) async throws  -> ExecuteReport'
   'func apply(changes: ChangeSet) async throws  -> Applied'
   'public func hubId(source: String, externalId: String) -> String'
+  'open class SessionEngine'
+  'public protocol SessionStore'
+  'public protocol EventSink'
+  'open class History'
+  'open class CancelToken'
+  'public static func memory(capacity: UInt32? = nil, maxBatch: UInt32? = nil)async throws  -> History'
+  'func executeWith(plan: Plan, confirmed: Bool, context: RunContext?, cancel: CancelToken?) async throws  -> ExecuteReport'
+  'public func serverTime(clock: Clock? = nil) -> ServerTime'
 )
 missing=0
 for e in "${expect[@]}"; do

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::executor::block_on;
 use sync_core::retry::{
-    Backoff, Job, JobState, QueueStore, StatusService, Target, Worker, WorkerConfig,
+    Backoff, BreakerConfig, Job, JobState, QueueStore, StatusService, Target, Worker, WorkerConfig,
 };
 use sync_core::transition::{ProviderKind, StatusMapping};
 use sync_core::{
@@ -103,6 +103,11 @@ fn drain(store: Arc<dyn QueueStore>, fail_first: bool) -> Duration {
             base_ms: 1,
             max_ms: 1,
             ..Backoff::default()
+        },
+        // Every job failing twice would open the breaker: this measures retries, not breaking.
+        breaker: BreakerConfig {
+            failure_threshold: u32::MAX,
+            ..BreakerConfig::default()
         },
         ..WorkerConfig::default()
     };

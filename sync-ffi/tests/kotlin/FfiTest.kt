@@ -1,6 +1,7 @@
 // Replays tests/scenarios/diff.json through the generated Kotlin bindings on the JVM, with a
 // task store and a provider implemented in Kotlin (`suspend` foreign traits), then drives the
-// outbound queue (status change -> worker -> Kotlin provider) and checks error mapping.
+// outbound queue (status change -> worker -> Kotlin provider) and checks error mapping, then
+// sessions (Sessions.kt) and history (History.kt).
 package tasksync.test
 
 import java.io.File
@@ -223,4 +224,8 @@ fun main(args: Array<String>) = runBlocking {
     println("kotlin: ${cases.size} shared scenarios passed")
     queue()
     println("kotlin: queue and errors passed")
+    sessions()
+    println("kotlin: sessions passed")
+    history()
+    println("kotlin: history passed")
 }

@@ -1,0 +1,135 @@
+"""The example project end to end over real HTTP (pytest-django's live server): seed 002's
+preview -> execute -> needed, a stale plan (409) and bad input (400); seed 001's status change
+-> queued job -> ``tasksync_worker`` pushing to an HTTP endpoint -> synced, and 422."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
+from typing import Any
+
+import pytest
+import tasksync
+from django.core.management import call_command
+
+from conftest import Http
+from workorders import services
+from workorders.models import WorkOrder
+
+STEPS = [{"id": "cut", "title": "Cut"}, {"id": "weld", "title": "Weld"}]
+
+
+def test_preview_execute_then_no_sync_needed(http: Http) -> None:
+    order = WorkOrder.objects.create(title="WO-1", steps=STEPS)
+    base = f"/work-orders/{order.pk}/sync"
+    assert http.call("GET", f"{base}/needed") == (200, {"sync_needed": True})
+    status, plan = http.call("POST", f"{base}/preview")
+    assert status == 200 and plan["counts"]["creates"] == 2
+    assert services.store().snapshot(order.scope)["tasks"] == []  # preview writes nothing
+    status, report = http.call("POST", f"{base}/execute", {"plan": plan, "confirmed": True})
+    assert status == 200 and report["created"] == 2 and report["scope_version"] == 1
+    titles = sorted(t["title"] for t in services.store().snapshot(order.scope)["tasks"])
+    assert titles == ["Cut", "Weld"]
+    assert http.call("GET", f"{base}/needed") == (200, {"sync_needed": False})
+
+
+def test_a_stale_plan_is_refused_with_409(http: Http) -> None:
+    order = WorkOrder.objects.create(title="WO-2", steps=STEPS)
+    base = f"/work-orders/{order.pk}/sync"
+    _, stale = http.call("POST", f"{base}/preview")
+    order.steps = [*STEPS, {"id": "paint", "title": "Paint"}]
+    order.save()
+    _, fresh = http.call("POST", f"{base}/preview")
+    assert http.call("POST", f"{base}/execute", {"plan": fresh, "confirmed": True})[0] == 200
+    status, body = http.call("POST", f"{base}/execute", {"plan": stale, "confirmed": True})
+    assert status == 409 and body["error"] == "stale_plan"
+    assert len(services.store().snapshot(order.scope)["tasks"]) == 3
+
+
+def test_bad_input_is_400_and_changes_nothing(http: Http) -> None:
+    order = WorkOrder.objects.create(title="WO-3", steps=STEPS)
+    base = f"/work-orders/{order.pk}/sync"
+    _, plan = http.call("POST", f"{base}/preview")
+    assert http.call("POST", f"{base}/execute", raw=b"{not json")[0] == 400
+    assert http.call("POST", f"{base}/execute", {"plan": plan})[0] == 400  # not confirmed
+    assert http.call("POST", f"{base}/execute", {"plan": "x", "confirmed": True})[0] == 400
+    tampered = dict(plan, creates=plan["creates"][:1])
+    status, _ = http.call("POST", f"{base}/execute", {"plan": tampered, "confirmed": True})
+    assert status in (400, 409)
+    assert services.store().scope_version(order.scope) == 0
+    assert http.call("POST", "/work-orders/999999/sync/preview")[0] == 404
+
+
+class TodoDouble(BaseHTTPRequestHandler):
+    """Microsoft To Do's ``PATCH .../tasks/{id}``: 200 with the updated task as JSON."""
+
+    received: list[tuple[str, Any]] = []
+
+    def do_PATCH(self) -> None:  # noqa: N802 (the http.server naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        TodoDouble.received.append((self.path, body))
+        out = json.dumps({"id": self.path.rsplit("/", 1)[-1], **body}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def todo() -> Iterator[str]:
+    TodoDouble.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TodoDouble)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/me/todo/lists/l1/tasks"
+    server.shutdown()
+    server.server_close()
+
+
+def seed_inbox() -> str:
+    listing = {
+        "source": "mstodo",
+        "complete": True,
+        "items": [{"external_id": "AAMk1", "kind": "task", "title": "Call", "status": "pending"}],
+    }
+    engine = services.engine()
+    engine.execute(engine.preview("inbox", listing), confirmed=True)
+    return tasksync.hub_id("mstodo", "AAMk1")
+
+
+def test_status_change_queues_a_job_the_worker_pushes(http: Http, todo: str) -> None:
+    task_id = seed_inbox()
+    status, report = http.call(
+        "POST", f"/tasks/{task_id}/status", {"status": "completed", "actor": "alice"}
+    )
+    assert status == 200 and [j["target"] for j in report["jobs"]] == ["mstodo"]
+    assert services.store().get(task_id)["status"] == "completed"  # type: ignore[index]
+    assert http.call("GET", f"/tasks/{task_id}/sync-status") == (
+        200,
+        {"task_id": task_id, "targets": {"mstodo": "pending"}},
+    )
+    out = StringIO()
+    call_command("tasksync_worker", "--http", f"mstodo={todo}", "--until-idle", stdout=out)
+    assert "succeeded=1" in out.getvalue()
+    (path, body), *rest = TodoDouble.received
+    assert not rest and path.endswith("/AAMk1") and body["status"] == "completed"
+    status, synced = http.call("GET", f"/tasks/{task_id}/sync-status")
+    assert synced["targets"] == {"mstodo": "synced"}
+
+
+def test_an_invalid_transition_is_422(http: Http) -> None:
+    task_id = seed_inbox()
+    assert http.call("POST", f"/tasks/{task_id}/status", {"status": "completed"})[0] == 200
+    status, body = http.call("POST", f"/tasks/{task_id}/status", {"status": "draft"})
+    assert status == 422 and body["error"] == "invalid_transition"
+    assert services.store().get(task_id)["status"] == "completed"  # type: ignore[index]
+    assert http.call("POST", f"/tasks/{task_id}/status", {"status": 7})[0] == 400
+    assert http.call("POST", "/tasks/nope/status", {"status": "completed"})[0] == 404
+    assert http.call("GET", "/tasks/nope/sync-status")[0] == 404

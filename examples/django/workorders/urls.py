@@ -1,0 +1,13 @@
+"""The endpoints of seed 002 (work-order sync) and seed 001 (complete a task)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("work-orders/<int:pk>/sync/preview", views.sync_preview),
+    path("work-orders/<int:pk>/sync/execute", views.sync_execute),
+    path("work-orders/<int:pk>/sync/needed", views.sync_needed),
+    path("tasks/<str:task_id>/status", views.change_status),
+    path("tasks/<str:task_id>/sync-status", views.sync_status),
+]

@@ -1,0 +1,104 @@
+// Sessions through the generated Kotlin bindings: a Kotlin session store (`suspend` foreign
+// trait, compare-and-swap), a Kotlin clock moved by hand (exact time accounting), a Kotlin event
+// sink, the state machine's errors, and the SQLite store.
+package tasksync.test
+
+import java.nio.file.Files
+import uniffi.tasksync_ffi.*
+
+class ManualClock(var now: Long) : Clock {
+    override fun nowMs() = now
+}
+
+class KtSink : EventSink {
+    val events = ArrayList<String>()
+    override fun emit(eventJson: String) {
+        events.add(eventJson)
+    }
+}
+
+class KtSessionStore : SessionStore {
+    val sessions = HashMap<String, Session>()
+    var updates = 0
+
+    override suspend fun get(id: String) = sessions[id]
+
+    override suspend fun insert(session: Session) {
+        if (sessions.containsKey(session.id)) throw TasksyncException.Conflict("session ${session.id} exists")
+        sessions[session.id] = session
+    }
+
+    override suspend fun update(session: Session, expectedVersion: ULong) {
+        if (sessions[session.id]?.version != expectedVersion) throw TasksyncException.Conflict("session ${session.id} moved")
+        sessions[session.id] = session
+        updates++
+    }
+
+    override suspend fun delete(id: String, expectedVersion: ULong) {
+        if (sessions[id]?.version != expectedVersion) throw TasksyncException.Conflict("session $id moved")
+        sessions.remove(id)
+    }
+}
+
+val CYCLES = listOf(Cycle("a", "Alpha"), Cycle("b", "Beta"), Cycle("c", "Gamma"))
+
+fun times(s: SessionState) = s.cycles.map { it.elapsedMs.toLong() }
+
+inline fun <reified E : Throwable> refuses(what: String, block: () -> Unit) {
+    try {
+        block()
+    } catch (e: Throwable) {
+        check(e is E) { "$what: expected ${E::class.simpleName}, got $e" }
+        return
+    }
+    throw AssertionError("$what went through")
+}
+
+suspend fun wholeSession(label: String, make: (Clock, EventSink) -> SessionEngine) {
+    val clock = ManualClock(1_000)
+    val sink = KtSink()
+    val engine = make(clock, sink)
+    val created = engine.create("s1", CYCLES)
+    check(created.status == SessionStatus.CREATED && created.version == 1uL) { "$label: created" }
+    clock.now = 2_000
+    engine.start("s1")
+    clock.now = 2_500
+    check(engine.switch("s1").current == 1uL) { "$label: switched to b" }
+    clock.now = 3_200
+    check(engine.switch("s1", "a").current == 0uL) { "$label: back to a" }
+    clock.now = 3_300
+    engine.pause("s1")
+    clock.now = 4_300
+    val paused = engine.state("s1")
+    check(times(paused) == listOf(600L, 700L, 0L)) { "$label: paused times ${times(paused)}" }
+    check(paused.runningMs == 1_300uL && paused.pausedMs == 1_000uL && paused.elapsedMs == 2_300uL) { "$label: $paused" }
+    refuses<TasksyncException.InvalidState>("$label: pause while paused") { engine.pause("s1") }
+    clock.now = 5_000
+    engine.resume("s1")
+    clock.now = 5_400
+    check(engine.complete("s1").completedAt == 5_400L) { "$label: completed" }
+    clock.now = 9_000
+    val done = engine.state("s1")
+    check(times(done) == listOf(1_000L, 700L, 0L)) { "$label: final times ${times(done)}" }
+    check(done.runningMs == 1_700uL && done.pausedMs == 1_700uL && done.switchCount == 2uL) { "$label: $done" }
+    check(engine.delete("s1").version == 7uL) { "$label: deleted at version 7" }
+    refuses<TasksyncException.NotFound>("$label: state after delete") { engine.state("s1") }
+    val ops = sink.events.map { Json(it).parse().obj()["operation"] }
+    check(ops == listOf("create", "start", "switch", "switch", "pause", "resume", "complete", "delete")) { "$label: events $ops" }
+}
+
+suspend fun sessions() {
+    wholeSession("memory") { c, e -> SessionEngine.memory(c, e) }
+    val store = KtSessionStore()
+    wholeSession("kotlin store") { c, e -> SessionEngine.foreign(store, c, e) }
+    check(store.updates == 6 && store.sessions.isEmpty()) { "kotlin store: ${store.updates} updates" }
+    val dir = Files.createTempDirectory("tasksync-ffi")
+    try {
+        wholeSession("sqlite") { c, e -> SessionEngine.sqlite(dir.resolve("hub.db").toString(), c, e) }
+    } finally {
+        dir.toFile().deleteRecursively()
+    }
+    val engine = SessionEngine.memory(ManualClock(0))
+    refuses<TasksyncException.InvalidInput>("no cycles") { engine.create("x", emptyList()) }
+    check(serverTime(ManualClock(1_234)).nowMs == 1_234L) { "server time" }
+}

@@ -1,0 +1,1 @@
+"""Integrations of tasksync with host frameworks (``tasksync.contrib.django``)."""
