@@ -3,6 +3,7 @@
 #   test-ffi-python: the shared diff scenarios, the queue and error mapping, sessions, history
 #                    and events through the Python bindings (plain python3, no packages), with
 #                    a Python task store, session store, provider, clock and event sink;
+#                    dead letters by hand (audited) and a Python history store;
 #   test-ffi-kotlin: the scenarios, the queue, sessions and history on the JVM (kotlinc from
 #                    npm `kotlin-compiler`, JNA and kotlinx-coroutines from Debian, installed
 #                    here when missing), with `suspend` foreign traits;

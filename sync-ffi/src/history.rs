@@ -438,7 +438,10 @@ impl std::fmt::Debug for History {
     }
 }
 
-fn config(capacity: Option<u32>, max_batch: Option<u32>) -> Result<RecorderConfig, TasksyncError> {
+pub(crate) fn config(
+    capacity: Option<u32>,
+    max_batch: Option<u32>,
+) -> Result<RecorderConfig, TasksyncError> {
     let mut config = RecorderConfig::default();
     if capacity == Some(0) || max_batch == Some(0) {
         return Err(TasksyncError::invalid(
@@ -451,7 +454,7 @@ fn config(capacity: Option<u32>, max_batch: Option<u32>) -> Result<RecorderConfi
 }
 
 /// A history on `store` whose pump runs on the current (the binding's) tokio runtime.
-fn spawn(store: Arc<dyn HistoryStore>, config: RecorderConfig) -> Arc<History> {
+pub(crate) fn spawn(store: Arc<dyn HistoryStore>, config: RecorderConfig) -> Arc<History> {
     let (recorder, pump) = HistoryRecorder::new(store.clone(), config);
     let handle = tokio::spawn(pump.run());
     Arc::new(History {

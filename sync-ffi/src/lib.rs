@@ -2,13 +2,13 @@
 //!
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
 //! `sync-core`'s, file for file (`model`, `diff`, `engine`, `store`, `clock`, `provider`,
-//! `transition`, `retry`, `session`, `history`, `event`, `error`); `json` is the binding's
-//! plumbing for free-form JSON values.
+//! `transition`, `retry` and `dead`, `session`, `history` and `history_store`, `event`,
+//! `error`); `json` is the binding's plumbing for free-form JSON values.
 //!
 //! Shapes: records and enums for the model, objects for the engine, the stores and the worker,
 //! `async` methods (on tokio) for everything that touches a store or a provider, and foreign
 //! traits (`with_foreign`) for host-implemented task stores, session stores, providers, token
-//! refreshers, clocks and event sinks. Invariants: one error type crosses the boundary, [`TasksyncError`], whose variant is
+//! refreshers, clocks, event sinks and history stores. Invariants: one error type crosses the boundary, [`TasksyncError`], whose variant is
 //! the core's error kind; a panic never crosses it (uniffi catches it and raises its internal
 //! error, and no code here unwraps host input).
 #![deny(missing_docs)]
@@ -16,11 +16,13 @@
 uniffi::setup_scaffolding!();
 
 mod clock;
+mod dead;
 mod diff;
 mod engine;
 mod error;
 mod event;
 mod history;
+mod history_store;
 mod json;
 mod model;
 mod provider;
@@ -30,6 +32,7 @@ mod store;
 mod transition;
 
 pub use clock::Clock;
+pub use dead::DeadLetters;
 pub use diff::{
     Conflict, ConflictStrategy, Delete, DeleteReason, FieldChange, KindCounts, Mismatch, Plan,
     PlanCounts, Policy, Rebase, Resolution, SkipReason, Skipped, Update, VerifyReport,
@@ -42,6 +45,7 @@ pub use history::{
     Actor, AuditAction, AuditEntry, AuditPage, CancelToken, Counters, History, HistoryStats, Item,
     ItemOutcome, ItemPage, Run, RunContext, RunKind, RunPage, RunStatus,
 };
+pub use history_store::HistoryStore;
 pub use model::{DesiredTask, Listing, Status, Task, TaskContent, hub_id};
 pub use provider::{
     Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,

@@ -33,6 +33,10 @@ expect=(
   'public static func memory(capacity: UInt32? = nil, maxBatch: UInt32? = nil)async throws  -> History'
   'func executeWith(plan: Plan, confirmed: Bool, context: RunContext?, cancel: CancelToken?) async throws  -> ExecuteReport'
   'public func serverTime(clock: Clock? = nil) -> ServerTime'
+  'open class DeadLetters'
+  'func retry(id: String, actor: Actor) async throws  -> QueuedJob'
+  'public protocol HistoryStore'
+  'public static func foreign(store: HistoryStore, capacity: UInt32? = nil, maxBatch: UInt32? = nil)async throws  -> History'
 )
 missing=0
 for e in "${expect[@]}"; do

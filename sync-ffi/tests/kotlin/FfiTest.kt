@@ -228,4 +228,6 @@ fun main(args: Array<String>) = runBlocking {
     println("kotlin: sessions passed")
     history()
     println("kotlin: history passed")
+    deadLetters()
+    println("kotlin: dead letters and a host history store passed")
 }

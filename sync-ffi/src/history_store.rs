@@ -1,0 +1,135 @@
+//! A history store implemented by the host: the [`HistoryStore`] foreign trait and
+//! `History.foreign(store)`, which records into it with the pump on the binding's runtime.
+//!
+//! Records, queries and pages cross as JSON text in the core's serde shapes (as plans and
+//! payloads do elsewhere in the binding), so a host can keep them as documents without a
+//! schema. The host keeps the core's contract (`sync_core::history::store`): upserts by id,
+//! newest-first listings with a `next` cursor exactly when more rows match.
+//!
+//! Invariants: a failing or misbehaving host store never fails a sync (the recorder counts the
+//! refused batch in `stats().lost`); JSON the host returns that does not parse is a `Store`
+//! error naming the call, never a panic.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use sync_core::StoreError;
+use sync_core::history::{
+    self as core, AuditQuery, Cursor, HistoryBatch, ItemQuery, Page, RunQuery,
+};
+
+use crate::error::TasksyncError;
+use crate::history::{History, config, spawn};
+use crate::store::store_error;
+
+/// A history store implemented by the host, JSON in and out:
+/// - `write(batch)`: `{"runs": [run], "items": [{"run_id", "items": [item]}], "audit": [entry]}`;
+///   upsert runs by `id`, items by `(run_id, seq)`, entries by `id` (writing twice is harmless).
+/// - `run(id)`: the run's JSON, or null.
+/// - `runs(query)`: `query` is `{"status", "kind", "scope", "since", "until", "after", "limit"}`
+///   (`after`: `{"at", "id"}` or null); return `{"items": [run], "next": {"at", "id"} | null}`,
+///   newest first (`started_at`, then `id`, descending), rows strictly after `after`.
+/// - `items(query)`: `{"run_id", "after", "limit"}`; return `{"items": [item], "next": seq | null}`
+///   by `seq` ascending.
+/// - `audit(query)`: `{"entity_type", "entity_id", "after", "limit"}`; like `runs`, by `at`.
+///
+/// Raise `TasksyncError.Store` (or any exception) for a failure: a failed `write` is counted
+/// as lost and never fails a sync; a failed query reaches its caller as a `Store` error.
+///
+/// The methods are blocking (not `async`): the pump calls `write` from the binding's runtime
+/// threads, where a Python host has no running event loop, so each call runs on tokio's
+/// blocking pool instead.
+#[uniffi::export(with_foreign)]
+pub trait HistoryStore: Send + Sync {
+    /// Writes a batch (upserts).
+    fn write(&self, batch: String) -> Result<(), TasksyncError>;
+    /// One run by id, as JSON, or null.
+    fn run(&self, id: String) -> Result<Option<String>, TasksyncError>;
+    /// A page of runs, newest first.
+    fn runs(&self, query: String) -> Result<String, TasksyncError>;
+    /// A page of a run's items, by seq.
+    fn items(&self, query: String) -> Result<String, TasksyncError>;
+    /// A page of audit entries, newest first.
+    fn audit(&self, query: String) -> Result<String, TasksyncError>;
+}
+
+/// The core's `HistoryStore` over a host's.
+struct Foreign(Arc<dyn HistoryStore>);
+
+impl Foreign {
+    /// Runs a host call on the blocking pool (the host may block, and owns no event loop).
+    async fn call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn HistoryStore) -> Result<T, TasksyncError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let host = self.0.clone();
+        tokio::task::spawn_blocking(move || call(host.as_ref()))
+            .await
+            .map_err(|err| StoreError::Backend(format!("the host history store failed: {err}")))?
+            .map_err(store_error)
+    }
+}
+
+/// JSON text of a record the core built (its serde shapes cannot fail to serialise).
+fn out<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|err| StoreError::Backend(format!("history record as JSON: {err}")))
+}
+
+/// A host's answer to `call`, parsed.
+fn back<T: DeserializeOwned>(call: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|err| {
+        StoreError::Backend(format!(
+            "the host history store returned bad JSON from `{call}`: {err}"
+        ))
+    })
+}
+
+#[async_trait]
+impl core::HistoryStore for Foreign {
+    async fn write(&self, batch: HistoryBatch) -> Result<(), StoreError> {
+        let batch = out(&batch)?;
+        self.call(move |h| h.write(batch)).await
+    }
+
+    async fn run(&self, id: String) -> Result<Option<core::Run>, StoreError> {
+        let text = self.call(move |h| h.run(id)).await?;
+        text.map(|t| back("run", &t)).transpose()
+    }
+
+    async fn runs(&self, query: RunQuery) -> Result<Page<core::Run, Cursor>, StoreError> {
+        let query = out(&query)?;
+        let text = self.call(move |h| h.runs(query)).await?;
+        back("runs", &text)
+    }
+
+    async fn items(&self, query: ItemQuery) -> Result<Page<core::Item, u64>, StoreError> {
+        let query = out(&query)?;
+        let text = self.call(move |h| h.items(query)).await?;
+        back("items", &text)
+    }
+
+    async fn audit(&self, query: AuditQuery) -> Result<Page<core::AuditEntry, Cursor>, StoreError> {
+        let query = out(&query)?;
+        let text = self.call(move |h| h.audit(query)).await?;
+        back("audit", &text)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl History {
+    /// A history in a host-implemented store. `capacity`: records queued before new ones are
+    /// dropped; `max_batch`: records per `write`.
+    #[uniffi::constructor(default(capacity = None, max_batch = None))]
+    pub async fn foreign(
+        store: Arc<dyn HistoryStore>,
+        capacity: Option<u32>,
+        max_batch: Option<u32>,
+    ) -> Result<Arc<Self>, TasksyncError> {
+        Ok(spawn(
+            Arc::new(Foreign(store)),
+            config(capacity, max_batch)?,
+        ))
+    }
+}
