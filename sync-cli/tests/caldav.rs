@@ -7,7 +7,6 @@
 //! `target/radicale-venv` itself. If Radicale cannot be installed or started the test fails: it
 //! is never skipped.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod common;
@@ -19,59 +18,14 @@ const PASSWORD: &str = "pw-SECRET-3b9e71d402";
 const WRONG: &str = "pw-WRONG-5c8a02f6e1";
 const UID: &str = "plan";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "../../tests/support/radicale.rs"]
+mod radicale;
 
-fn venv() -> PathBuf {
-    std::env::var_os("RADICALE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/radicale-venv"))
-}
-
-/// A running Radicale without seeded VTODOs; stopped on drop.
-struct Radicale {
-    dir: tempfile::TempDir,
-    port: u16,
-}
+use radicale::{Radicale, root, venv};
 
 impl Radicale {
-    fn script(&self, action: &str) -> Output {
-        Command::new("bash")
-            .arg(root().join("scripts/radicale.sh"))
-            .arg(action)
-            .env("RADICALE_VENV", venv())
-            .env("RADICALE_DIR", self.dir.path())
-            .env("RADICALE_PORT", self.port.to_string())
-            .env("RADICALE_USER", USER)
-            .env("RADICALE_PASSWORD", PASSWORD)
-            .env("RADICALE_SEED", "0")
-            .output()
-            .expect("bash runs")
-    }
-
-    fn start() -> Radicale {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let radicale = Radicale {
-            dir: tempfile::tempdir().unwrap(),
-            port,
-        };
-        let out = radicale.script("start");
-        assert!(
-            out.status.success(),
-            "could not start Radicale (needs python3 and PyPI): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        radicale
-    }
-
     fn calendar(&self) -> String {
-        format!("http://127.0.0.1:{}/{USER}/tasks/", self.port)
+        format!("{}tasks/", self.home())
     }
 
     /// Runs examples/caldav_client.py (`seed` or `show`) for the VTODO `UID`.
@@ -94,12 +48,6 @@ impl Radicale {
 
     fn show(&self) -> serde_json::Value {
         serde_json::from_str(&self.client(&["show"])).unwrap()
-    }
-}
-
-impl Drop for Radicale {
-    fn drop(&mut self) {
-        self.script("stop");
     }
 }
 
@@ -152,7 +100,7 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn a_completed_task_reaches_the_caldav_server_and_a_wrong_password_is_dead_and_never_shown() {
-    let radicale = Radicale::start();
+    let radicale = Radicale::start(USER, PASSWORD, false);
     let hub = hub();
     radicale.client(&["seed", "Plan"]);
     assert_eq!(radicale.show()["status"], "NEEDS-ACTION");

@@ -17,7 +17,9 @@ use crate::store::{ChangeSet, ScopeGuard, StoreError, TaskStore, TaskWrite};
 /// A boxed case future.
 pub type CaseFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 /// One conformance case: a name and a function of a fresh store.
-pub type Case = (&'static str, fn(Arc<dyn TaskStore>) -> CaseFuture);
+pub type Case = CaseOf<dyn TaskStore>;
+/// One case of any suite: a name and a function of a fresh store of type `S`.
+pub type CaseOf<S> = (&'static str, fn(Arc<S>) -> CaseFuture);
 
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
@@ -509,8 +511,17 @@ pub async fn run_all<F>(make: F) -> Vec<(&'static str, String)>
 where
     F: Fn() -> Arc<dyn TaskStore>,
 {
+    run_cases(CASES, make).await
+}
+
+/// Runs `cases`, each on a fresh store from `make`; returns the failures by case name. The
+/// one runner of every suite here (task, job, history and session stores).
+pub async fn run_cases<S: ?Sized>(
+    cases: &[CaseOf<S>],
+    make: impl Fn() -> Arc<S>,
+) -> Vec<(&'static str, String)> {
     let mut failures = Vec::new();
-    for (name, case) in CASES {
+    for (name, case) in cases {
         if let Err(message) = case(make()).await {
             failures.push((*name, message));
         }

@@ -110,6 +110,20 @@ pub struct ChangeSet {
 }
 
 impl ChangeSet {
+    /// For a store that keeps no sync jobs (a host store without the job store methods):
+    /// refuses a set that carries jobs, so an outbox is never dropped silently. `hint` says
+    /// what to use instead.
+    pub fn refuse_jobs(&self, hint: &str) -> Result<(), StoreError> {
+        if self.jobs.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Backend(format!(
+            "this store keeps no jobs, so it refuses a change set carrying {} job(s); nothing \
+             was written; {hint}",
+            self.jobs.len()
+        )))
+    }
+
     /// The distinct scopes this set touches (guards and writes), in first-seen order.
     pub fn touched_scopes(&self) -> Vec<String> {
         let mut scopes: Vec<String> = Vec::new();

@@ -735,3 +735,23 @@ fn a_change_fans_out_to_every_target_that_receives_its_source() {
     let statuses = block_on(r.store.sync_status(id("a"))).unwrap();
     assert_eq!(statuses.len(), 2, "{statuses:?}");
 }
+
+/// A store that keeps no jobs refuses a change set carrying some, naming the count and the hint.
+#[test]
+fn a_change_set_with_jobs_is_refused_by_a_store_without_jobs() {
+    let r = rig(Scripted::default(), &["a"]);
+    let report = r.complete("a");
+    let set = ChangeSet {
+        jobs: report.jobs,
+        ..ChangeSet::default()
+    };
+    let err = set.refuse_jobs("use the SQLite store").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("keeps no jobs")
+            && message.contains("1 job(s)")
+            && message.contains("use the SQLite store"),
+        "{message}"
+    );
+    assert!(ChangeSet::default().refuse_jobs("unused").is_ok());
+}

@@ -183,13 +183,7 @@ impl sync_core::TaskStore for Foreign {
     }
 
     async fn apply(&self, changes: sync_core::ChangeSet) -> Result<sync_core::Applied, StoreError> {
-        if !changes.jobs.is_empty() {
-            return Err(StoreError::Backend(format!(
-                "this host store keeps no jobs, so it refuses a change set with {} outbound \
-                 job(s); use a built-in store (memory or SQLite) for status changes",
-                changes.jobs.len()
-            )));
-        }
+        changes.refuse_jobs("use a built-in store (memory or SQLite) for status changes")?;
         let out = ChangeSet {
             guards: changes
                 .guards

@@ -76,13 +76,11 @@ impl TaskStore for JsTaskStore {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Applied, StoreError> {
-        if !self.keeps_jobs && !changes.jobs.is_empty() {
-            return Err(StoreError::Backend(format!(
-                "this store keeps no jobs, so it refuses a change set carrying {} job(s) \
-                 (implement the job store methods and create it with keepsJobs, or use \
-                 Store.sqlite / Store.memory); nothing was written",
-                changes.jobs.len()
-            )));
+        if !self.keeps_jobs {
+            changes.refuse_jobs(
+                "implement the job store methods and create it with keepsJobs, or use \
+                 Store.sqlite / Store.memory",
+            )?;
         }
         self.host
             .call("apply", &(changes,))

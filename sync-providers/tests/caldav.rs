@@ -11,7 +11,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,61 +25,12 @@ const USER: &str = "alice";
 const PASSWORD: &str = "pw-SECRET-71c2d9e0";
 const CALENDAR: &str = "tasks";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "../../tests/support/radicale.rs"]
+mod radicale;
 
-fn venv() -> PathBuf {
-    std::env::var_os("RADICALE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/radicale-venv"))
-}
-
-/// A running Radicale; stopped on drop.
-struct Radicale {
-    dir: tempfile::TempDir,
-    port: u16,
-}
+use radicale::{Radicale, root, venv};
 
 impl Radicale {
-    fn script(&self, action: &str) -> std::process::Output {
-        Command::new("bash")
-            .arg(root().join("scripts/radicale.sh"))
-            .arg(action)
-            .env("RADICALE_VENV", venv())
-            .env("RADICALE_DIR", self.dir.path())
-            .env("RADICALE_PORT", self.port.to_string())
-            .env("RADICALE_USER", USER)
-            .env("RADICALE_PASSWORD", PASSWORD)
-            .env("RADICALE_CALENDAR", CALENDAR)
-            .output()
-            .expect("bash runs")
-    }
-
-    fn start() -> Radicale {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let radicale = Radicale {
-            dir: tempfile::tempdir().unwrap(),
-            port,
-        };
-        let out = radicale.script("start");
-        assert!(
-            out.status.success(),
-            "could not start Radicale (needs python3 and PyPI): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        radicale
-    }
-
-    fn home(&self) -> String {
-        format!("http://127.0.0.1:{}/{USER}/", self.port)
-    }
-
     /// What the `caldav` client library reads for `uid`.
     fn read_with_client(&self, uid: &str) -> Value {
         let out = Command::new(venv().join("bin/python"))
@@ -95,12 +45,6 @@ impl Radicale {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-impl Drop for Radicale {
-    fn drop(&mut self) {
-        self.script("stop");
     }
 }
 
@@ -127,7 +71,7 @@ fn adapter(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completes_a_vtodo_on_a_real_caldav_server() {
-    let radicale = Radicale::start();
+    let radicale = Radicale::start(USER, PASSWORD, true);
     let caldav = adapter(&radicale, PASSWORD, None);
 
     let listing = caldav.list(CALENDAR.into()).await.unwrap();
@@ -217,7 +161,7 @@ async fn completes_a_vtodo_on_a_real_caldav_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_password_is_renewed_through_the_refresher_and_never_shown() {
-    let radicale = Radicale::start();
+    let radicale = Radicale::start(USER, PASSWORD, true);
     let stale = "pw-STALE-00aa11bb";
 
     // No refresher: the real server's 401 is TokenExpired, and no form of the password shows.
@@ -351,7 +295,7 @@ async fn meddler(radicale: &Radicale, meddles: usize) -> (Arc<Meddler>, String) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_etag_changed_between_get_and_put_is_reread_and_retried_on_the_real_server() {
-    let radicale = Radicale::start();
+    let radicale = Radicale::start(USER, PASSWORD, true);
     let mapping = StatusMapping::new(ProviderKind::CalDav);
     let done = mapping.to_provider(Status::Completed, &Value::Null, 1_769_821_713_000);
 

@@ -93,14 +93,13 @@ impl TaskStore for HostTaskStore {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Applied, StoreError> {
-        if !self.keeps_jobs && !changes.jobs.is_empty() {
-            return Err(StoreError::Backend(format!(
-                "the host task store {} keeps no sync jobs, so it refuses a change set carrying \
-                 {} job(s); implement the job store methods ({}) or use a store that keeps jobs",
+        if !self.keeps_jobs {
+            changes.refuse_jobs(&format!(
+                "the host task store {} can implement the job store methods ({}), or use a \
+                 store that keeps jobs",
                 self.type_name,
-                changes.jobs.len(),
                 crate::jobstore::JOB_METHODS.join(", ")
-            )));
+            ))?;
         }
         self.call("apply", |py| {
             let changes = to_py(py, &changes)?;

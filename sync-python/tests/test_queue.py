@@ -153,7 +153,7 @@ def test_host_task_store_without_jobs_refuses_the_outbox() -> None:
     task_id = seed(store, clock)[0]
     before = store.get(task_id)
     service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
-    with pytest.raises(tasksync.StoreError, match="keeps no sync jobs"):
+    with pytest.raises(tasksync.StoreError, match="keeps no jobs"):
         service.change_status(task_id, "completed")
     assert store.get(task_id) == before  # nothing written, no job silently dropped
     # Without a target there is no job, so the same store takes the change.

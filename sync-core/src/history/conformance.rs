@@ -536,13 +536,7 @@ pub async fn run_all<F>(make: F) -> Vec<(&'static str, String)>
 where
     F: Fn() -> Arc<dyn HistoryStore>,
 {
-    let mut failures = Vec::new();
-    for (name, case) in CASES {
-        if let Err(message) = case(make()).await {
-            failures.push((*name, message));
-        }
-    }
-    failures
+    crate::conformance::run_cases(CASES, make).await
 }
 
 /// Generates one `#[test]` per history conformance case for a store built by `$make` (an

@@ -11,12 +11,11 @@ use serde_json::json;
 
 use super::job::{Finish, Job, JobQuery, JobState, SyncStatus};
 use super::store::{JobError, QueueStore};
-use crate::conformance::CaseFuture;
 use crate::model::{DesiredTask, Status, Task};
 use crate::store::{ChangeSet, TaskWrite};
 
 /// One case: a name and a function of a fresh store.
-pub type Case = (&'static str, fn(Arc<dyn QueueStore>) -> CaseFuture);
+pub type Case = crate::conformance::CaseOf<dyn QueueStore>;
 
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
@@ -563,13 +562,7 @@ pub async fn run_all<F>(make: F) -> Vec<(&'static str, String)>
 where
     F: Fn() -> Arc<dyn QueueStore>,
 {
-    let mut failures = Vec::new();
-    for (name, case) in CASES {
-        if let Err(message) = case(make()).await {
-            failures.push((*name, message));
-        }
-    }
-    failures
+    crate::conformance::run_cases(CASES, make).await
 }
 
 /// Generates one `#[test]` per job store case for a store built by `$make` (an expression

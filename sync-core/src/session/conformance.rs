@@ -197,13 +197,7 @@ pub async fn run_all<F>(make: F) -> Vec<(&'static str, String)>
 where
     F: Fn() -> Arc<dyn SessionStore>,
 {
-    let mut failures = Vec::new();
-    for (name, case) in CASES {
-        if let Err(message) = case(make()).await {
-            failures.push((*name, message));
-        }
-    }
-    failures
+    crate::conformance::run_cases(CASES, make).await
 }
 
 /// Generates one `#[test]` per session conformance case for a store built by `$make` (an
