@@ -3,10 +3,14 @@
 #   test-ffi-python: the shared diff scenarios, the queue and error mapping, sessions, history
 #                    and events through the Python bindings (plain python3, no packages), with
 #                    a Python task store, session store, provider, clock and event sink;
-#                    dead letters by hand (audited) and a Python history store;
+#                    dead letters by hand (audited), a Python history store (blocking and
+#                    `async def`, the latter written by the pump via `uniffi_set_event_loop`),
+#                    a Python job store under the worker, and the core's task, job, session
+#                    and history conformance suites against the Python stores;
 #   test-ffi-kotlin: the scenarios, the queue, sessions and history on the JVM (kotlinc from
 #                    npm `kotlin-compiler`, JNA and kotlinx-coroutines from Debian, installed
-#                    here when missing), with `suspend` foreign traits;
+#                    here when missing), with `suspend` foreign traits, and a Kotlin task+job
+#                    store under the core's task and job conformance suites;
 #   test-ffi-swift:  the Swift files are generated and carry the expected API (no Swift
 #                    compiler exists for this machine).
 # One cargo build makes both the cdylib and the bindgen binary (so their uniffi metadata

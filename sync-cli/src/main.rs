@@ -5,6 +5,12 @@
 //! Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 stale plan, 4 not confirmed,
 //! 5 refused by the current state (`invalid_state`, `invalid_transition`).
 
+// mimalloc for the core's allocations: a sync builds and drops hundreds of thousands of small
+// strings and maps, and glibc's malloc spent a third of a 100,000-task preview + execute in
+// malloc/free and fresh-page faults (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod caldav;
 mod commands;

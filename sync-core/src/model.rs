@@ -94,7 +94,7 @@ impl FromStr for Status {
 }
 
 /// The part of a task that a source owns and a sync compares, field by field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TaskContent {
     /// Item type: `task`, `epic`, `feature`, `user_story`, `step`, ...
     pub kind: String,
@@ -204,7 +204,7 @@ impl Listing {
 }
 
 /// A task as the hub stores it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Task {
     /// Hub id; for synced tasks derived from the identity by [`Task::hub_id`].
     pub id: String,

@@ -92,17 +92,63 @@ fn two_concurrent_executes_of_one_plan_exactly_one_wins() {
 #[test]
 fn a_tampered_plan_is_refused() {
     let (store, engine) = engine();
-    let mut plan = block_on(engine.preview("s", &listing(2), &Policy::default())).unwrap();
-    plan.creates[0].task.title = "injected".into();
-    let err = block_on(engine.execute(&plan, true)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert_eq!(block_on(store.scope_version("s".into())).unwrap(), 0);
+    let mut items = listing(3);
+    for (i, item) in items.items.iter_mut().enumerate() {
+        item.content
+            .fields
+            .insert("estimate".into(), serde_json::json!(i as f64 + 0.5));
+        item.content
+            .fields
+            .insert("tags".into(), serde_json::json!(["a", i]));
+    }
+    let plan = block_on(engine.preview("s", &items, &Policy::default())).unwrap();
+    type Tamper = fn(&mut sync_core::Plan);
+    let tampers: [(&str, Tamper); 7] = [
+        ("title", |p| p.creates[0].task.title = "injected".into()),
+        ("a field value", |p| {
+            p.creates[1]
+                .task
+                .fields
+                .insert("estimate".into(), serde_json::json!(99));
+        }),
+        ("a field's type", |p| {
+            p.creates[1]
+                .task
+                .fields
+                .insert("estimate".into(), serde_json::json!("1.5"));
+        }),
+        ("a dropped write", |p| {
+            p.creates.pop();
+        }),
+        ("reordered writes", |p| p.creates.swap(0, 2)),
+        ("the status", |p| {
+            p.creates[2].task.status = sync_core::Status::Completed
+        }),
+        ("the scope version", |p| p.scope_version += 1),
+    ];
+    for (what, tamper) in tampers {
+        let mut tampered = plan.clone();
+        tamper(&mut tampered);
+        let err = block_on(engine.execute(&tampered, true)).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidInput,
+            "tampered {what}: {err}"
+        );
+        assert_eq!(block_on(store.scope_version("s".into())).unwrap(), 0);
+    }
+    assert_eq!(block_on(engine.execute(&plan, true)).unwrap().created, 3);
 }
 
 #[test]
 fn a_plan_survives_a_json_round_trip() {
     let (_, engine) = engine();
-    let plan = block_on(engine.preview("s", &listing(4), &Policy::default())).unwrap();
+    let mut items = listing(4);
+    for (i, item) in items.items.iter_mut().enumerate() {
+        let value = serde_json::json!({"f": i as f64 / 3.0, "n": -(i as i64), "big": u64::MAX});
+        item.content.fields.insert("mixed".into(), value);
+    }
+    let plan = block_on(engine.preview("s", &items, &Policy::default())).unwrap();
     let back: sync_core::Plan =
         serde_json::from_str(&serde_json::to_string(&plan).unwrap()).unwrap();
     assert_eq!(back, plan);

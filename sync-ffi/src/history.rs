@@ -426,7 +426,7 @@ pub(crate) fn run_options(
 #[derive(uniffi::Object)]
 pub struct History {
     pub(crate) recorder: HistoryRecorder,
-    store: Arc<dyn HistoryStore>,
+    pub(crate) store: Arc<dyn HistoryStore>,
     pump: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 

@@ -1,5 +1,19 @@
-//! A history store implemented by the host: the [`HistoryStore`] foreign trait and
-//! `History.foreign(store)`, which records into it with the pump on the binding's runtime.
+//! A history store implemented by the host: the blocking [`HistoryStore`] foreign trait with
+//! `History.foreign(store)`, and the same contract with `async` methods, [`AsyncHistoryStore`]
+//! with `History.foreignAsync(store)`; either way the history records into it with the pump on
+//! the binding's runtime.
+//!
+//! Which to pick: the pump calls the store from the binding's tokio threads, never from the
+//! host's. Kotlin (`suspend`) and Swift (`async`) implementations of the async trait work from
+//! any thread. A Python `async def` implementation runs on an asyncio event loop that uniffi
+//! must be told about, because a tokio thread has none (uniffi's generated code would call
+//! `asyncio.get_running_loop()` there, fail, and the call would never complete): call
+//! `tasksync_ffi.uniffi_set_event_loop(asyncio.get_running_loop())` from the loop that makes
+//! the tasksync calls before the pump writes, and keep that loop running (awaiting tasksync
+//! calls such as `shutdown()` does); `uniffi_set_event_loop(None)` clears it when that loop
+//! ends. Once set, every Python async call of the bindings uses that loop, so only one loop
+//! may drive the bindings at a time. The blocking trait needs no event loop: each call runs on
+//! tokio's blocking pool.
 //!
 //! Records, queries and pages cross as JSON text in the core's serde shapes (as plans and
 //! payloads do elsewhere in the binding), so a host can keep them as documents without a
@@ -37,9 +51,8 @@ use crate::store::store_error;
 /// Raise `TasksyncError.Store` (or any exception) for a failure: a failed `write` is counted
 /// as lost and never fails a sync; a failed query reaches its caller as a `Store` error.
 ///
-/// The methods are blocking (not `async`): the pump calls `write` from the binding's runtime
-/// threads, where a Python host has no running event loop, so each call runs on tokio's
-/// blocking pool instead.
+/// The methods are blocking (not `async`): each call runs on tokio's blocking pool, so a
+/// Python host needs no event loop; [`AsyncHistoryStore`] is the `async` form.
 #[uniffi::export(with_foreign)]
 pub trait HistoryStore: Send + Sync {
     /// Writes a batch (upserts).
@@ -129,6 +142,69 @@ impl History {
     ) -> Result<Arc<Self>, TasksyncError> {
         Ok(spawn(
             Arc::new(Foreign(store)),
+            config(capacity, max_batch)?,
+        ))
+    }
+}
+
+/// [`HistoryStore`]'s contract with `async` methods (Kotlin `suspend`, Swift `async`, Python
+/// `async def`; a Python host first calls `uniffi_set_event_loop`: see the module doc).
+#[uniffi::export(with_foreign)]
+#[async_trait]
+pub trait AsyncHistoryStore: Send + Sync {
+    /// Writes a batch (upserts).
+    async fn write(&self, batch: String) -> Result<(), TasksyncError>;
+    /// One run by id, as JSON, or null.
+    async fn run(&self, id: String) -> Result<Option<String>, TasksyncError>;
+    /// A page of runs, newest first.
+    async fn runs(&self, query: String) -> Result<String, TasksyncError>;
+    /// A page of a run's items, by seq.
+    async fn items(&self, query: String) -> Result<String, TasksyncError>;
+    /// A page of audit entries, newest first.
+    async fn audit(&self, query: String) -> Result<String, TasksyncError>;
+}
+
+/// The core's `HistoryStore` over a host's async one.
+struct ForeignAsync(Arc<dyn AsyncHistoryStore>);
+
+#[async_trait]
+impl core::HistoryStore for ForeignAsync {
+    async fn write(&self, batch: HistoryBatch) -> Result<(), StoreError> {
+        self.0.write(out(&batch)?).await.map_err(store_error)
+    }
+
+    async fn run(&self, id: String) -> Result<Option<core::Run>, StoreError> {
+        let text = self.0.run(id).await.map_err(store_error)?;
+        text.map(|t| back("run", &t)).transpose()
+    }
+
+    async fn runs(&self, query: RunQuery) -> Result<Page<core::Run, Cursor>, StoreError> {
+        let text = self.0.runs(out(&query)?).await.map_err(store_error)?;
+        back("runs", &text)
+    }
+
+    async fn items(&self, query: ItemQuery) -> Result<Page<core::Item, u64>, StoreError> {
+        let text = self.0.items(out(&query)?).await.map_err(store_error)?;
+        back("items", &text)
+    }
+
+    async fn audit(&self, query: AuditQuery) -> Result<Page<core::AuditEntry, Cursor>, StoreError> {
+        let text = self.0.audit(out(&query)?).await.map_err(store_error)?;
+        back("audit", &text)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl History {
+    /// A history in a host-implemented async store (see `foreign` for the arguments).
+    #[uniffi::constructor(default(capacity = None, max_batch = None))]
+    pub async fn foreign_async(
+        store: Arc<dyn AsyncHistoryStore>,
+        capacity: Option<u32>,
+        max_batch: Option<u32>,
+    ) -> Result<Arc<Self>, TasksyncError> {
+        Ok(spawn(
+            Arc::new(ForeignAsync(store)),
             config(capacity, max_batch)?,
         ))
     }

@@ -2,20 +2,29 @@
 //!
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
 //! `sync-core`'s, file for file (`model`, `diff`, `engine`, `store`, `clock`, `provider`,
-//! `transition`, `retry` and `dead`, `session`, `history` and `history_store`, `event`,
-//! `error`); `json` is the binding's plumbing for free-form JSON values.
+//! `transition`, `retry`, `job_store` and `dead`, `session`, `history` and `history_store`,
+//! `event`, `error`, and `conformance` for the core's store suites); `json` is the binding's
+//! plumbing for free-form JSON values.
 //!
 //! Shapes: records and enums for the model, objects for the engine, the stores and the worker,
 //! `async` methods (on tokio) for everything that touches a store or a provider, and foreign
-//! traits (`with_foreign`) for host-implemented task stores, session stores, providers, token
-//! refreshers, clocks, event sinks and history stores. Invariants: one error type crosses the boundary, [`TasksyncError`], whose variant is
+//! traits (`with_foreign`) for host-implemented task stores, job stores, session stores,
+//! providers, token refreshers, clocks, event sinks and history stores (blocking or async).
+//! Invariants: one error type crosses the boundary, [`TasksyncError`], whose variant is
 //! the core's error kind; a panic never crosses it (uniffi catches it and raises its internal
 //! error, and no code here unwraps host input).
 #![deny(missing_docs)]
 
+// mimalloc for the core's allocations: a sync builds and drops hundreds of thousands of small
+// strings and maps, and glibc's malloc spent a third of a 100,000-task preview + execute in
+// malloc/free and fresh-page faults (BENCHMARKS.md). Host allocations are not affected.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 uniffi::setup_scaffolding!();
 
 mod clock;
+mod conformance;
 mod dead;
 mod diff;
 mod engine;
@@ -23,6 +32,7 @@ mod error;
 mod event;
 mod history;
 mod history_store;
+mod job_store;
 mod json;
 mod model;
 mod provider;
@@ -32,6 +42,11 @@ mod store;
 mod transition;
 
 pub use clock::Clock;
+pub use conformance::{
+    history_store_conformance_cases, job_store_conformance_cases, run_history_store_conformance,
+    run_job_store_conformance, run_session_store_conformance, run_task_store_conformance,
+    session_store_conformance_cases, task_store_conformance_cases,
+};
 pub use dead::DeadLetters;
 pub use diff::{
     Conflict, ConflictStrategy, Delete, DeleteReason, FieldChange, KindCounts, Mismatch, Plan,
@@ -45,7 +60,8 @@ pub use history::{
     Actor, AuditAction, AuditEntry, AuditPage, CancelToken, Counters, History, HistoryStats, Item,
     ItemOutcome, ItemPage, Run, RunContext, RunKind, RunPage, RunStatus,
 };
-pub use history_store::HistoryStore;
+pub use history_store::{AsyncHistoryStore, HistoryStore};
+pub use job_store::{Finish, JobStore};
 pub use model::{DesiredTask, Listing, Status, Task, TaskContent, hub_id};
 pub use provider::{
     Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,

@@ -3,7 +3,8 @@
 //! letters on [`HubStore`], and their records. The host drives the worker: call `run_once`,
 //! then sleep until `next_wake` (or a status change), as sync-cli's queue loop does.
 //!
-//! Invariant: the queue needs a store that keeps jobs; a host store gets a clear
+//! Invariant: the queue needs a store that keeps jobs (memory, SQLite, or a host queue from
+//! `HubStore.foreignQueue`, see [`crate::job_store`]); a host task store alone gets a clear
 //! `InvalidInput` here, and a refused change set from the store adapter (never dropped jobs).
 
 use std::sync::Arc;
@@ -148,7 +149,66 @@ impl From<&sync_core::Job> for QueuedJob {
     }
 }
 
-fn jobs_out(jobs: &[sync_core::Job]) -> Vec<QueuedJob> {
+impl TryFrom<QueuedJob> for sync_core::Job {
+    type Error = TasksyncError;
+
+    // A host job store hands back what it was given; its JSON texts are parsed here, and one
+    // that does not parse is refused (`InvalidInput` naming the field), never used.
+    fn try_from(j: QueuedJob) -> Result<Self, TasksyncError> {
+        Ok(sync_core::Job {
+            payload: json::parse("payload", &j.payload)?,
+            undo: json::parse("undo", &j.undo)?,
+            result: j
+                .result
+                .as_deref()
+                .map(|r| json::parse("result", r))
+                .transpose()?,
+            id: j.id,
+            task_id: j.task_id,
+            target: j.target,
+            external_id: j.external_id,
+            kind: j.kind,
+            from: j.from.into(),
+            to: j.to.into(),
+            state: j.state.into(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: j.run_at,
+            lease_owner: j.lease_owner,
+            lease_until: j.lease_until,
+            last_error: j.last_error,
+            actor: j.actor,
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+        })
+    }
+}
+
+impl From<sync_core::SyncStatus> for SyncStatus {
+    fn from(s: sync_core::SyncStatus) -> Self {
+        use sync_core::SyncStatus as S;
+        match s {
+            S::Pending => SyncStatus::Pending,
+            S::Syncing => SyncStatus::Syncing,
+            S::Synced => SyncStatus::Synced,
+            S::Failed => SyncStatus::Failed,
+        }
+    }
+}
+
+impl From<SyncStatus> for sync_core::SyncStatus {
+    fn from(s: SyncStatus) -> Self {
+        use sync_core::SyncStatus as S;
+        match s {
+            SyncStatus::Pending => S::Pending,
+            SyncStatus::Syncing => S::Syncing,
+            SyncStatus::Synced => S::Synced,
+            SyncStatus::Failed => S::Failed,
+        }
+    }
+}
+
+pub(crate) fn jobs_out(jobs: &[sync_core::Job]) -> Vec<QueuedJob> {
     jobs.iter().map(Into::into).collect()
 }
 
@@ -172,6 +232,30 @@ pub struct JobQuery {
     pub limit: u32,
 }
 
+impl From<JobQuery> for sync_core::retry::JobQuery {
+    fn from(q: JobQuery) -> Self {
+        sync_core::retry::JobQuery {
+            state: q.state.map(Into::into),
+            target: q.target,
+            task_id: q.task_id,
+            after: q.after,
+            limit: q.limit as usize,
+        }
+    }
+}
+
+impl From<sync_core::retry::JobQuery> for JobQuery {
+    fn from(q: sync_core::retry::JobQuery) -> Self {
+        JobQuery {
+            state: q.state.map(Into::into),
+            target: q.target,
+            task_id: q.task_id,
+            after: q.after,
+            limit: u32::try_from(q.limit).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 /// A task's sync status towards one target.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TargetSyncStatus {
@@ -185,14 +269,7 @@ pub struct TargetSyncStatus {
 impl HubStore {
     /// Jobs matching `query`, oldest first.
     pub async fn jobs(&self, query: JobQuery) -> Result<Vec<QueuedJob>, TasksyncError> {
-        let query = sync_core::retry::JobQuery {
-            state: query.state.map(Into::into),
-            target: query.target,
-            task_id: query.task_id,
-            after: query.after,
-            limit: query.limit as usize,
-        };
-        Ok(jobs_out(&self.job_store()?.jobs(query).await?))
+        Ok(jobs_out(&self.job_store()?.jobs(query.into()).await?))
     }
 
     /// Dead letters (jobs out of attempts or rejected), up to `limit` (0: default page).
@@ -244,12 +321,7 @@ impl HubStore {
             .into_iter()
             .map(|(target, status)| TargetSyncStatus {
                 target,
-                status: match status {
-                    sync_core::SyncStatus::Pending => SyncStatus::Pending,
-                    sync_core::SyncStatus::Syncing => SyncStatus::Syncing,
-                    sync_core::SyncStatus::Synced => SyncStatus::Synced,
-                    sync_core::SyncStatus::Failed => SyncStatus::Failed,
-                },
+                status: status.into(),
             })
             .collect())
     }

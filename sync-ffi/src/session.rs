@@ -297,7 +297,11 @@ impl sync_core::SessionStore for Foreign {
 /// Runs session operations (create, start, switch, pause, resume, complete, delete) against a
 /// store, with a clock and an optional event sink (`session_changed` events).
 #[derive(uniffi::Object)]
-pub struct SessionEngine(sync_core::SessionEngine);
+pub struct SessionEngine(
+    sync_core::SessionEngine,
+    /// Its store (what the session store conformance suite runs against).
+    pub(crate) Arc<dyn sync_core::SessionStore>,
+);
 
 impl std::fmt::Debug for SessionEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -310,11 +314,10 @@ fn engine(
     clock: Option<Arc<dyn Clock>>,
     events: Option<Arc<dyn EventSink>>,
 ) -> Arc<SessionEngine> {
-    Arc::new(SessionEngine(sync_core::SessionEngine::new(
+    Arc::new(SessionEngine(
+        sync_core::SessionEngine::new(store.clone(), core_clock(clock), core_sink(events)),
         store,
-        core_clock(clock),
-        core_sink(events),
-    )))
+    ))
 }
 
 #[uniffi::export(async_runtime = "tokio")]

@@ -1,11 +1,12 @@
 //! Stores: the [`TaskStore`] foreign trait a host implements (Kotlin, Swift, Python, ...), its
 //! records, and the [`HubStore`] object the engine and the queue work on: the core's memory
-//! store, the SQLite store, or a host store.
+//! store, the SQLite store, a host task store (`HubStore.foreign`), or a host task store with
+//! its host job store (`HubStore.foreignQueue`, see [`crate::job_store`]).
 //!
-//! Invariant (the outbox contract): a host store keeps tasks only, so a change set that carries
-//! jobs is refused with a clear `Store` error before the host sees it, never silently dropped;
-//! the status service and the worker therefore need a built-in store (memory or SQLite), which
-//! writes a status and its jobs in one transaction.
+//! Invariant (the outbox contract): a store that keeps no jobs (`HubStore.foreign`) refuses a
+//! change set that carries jobs with a clear `Store` error before the host sees it, never
+//! silently dropped; the status service and the worker therefore need a job-keeping store
+//! (memory, SQLite or `foreignQueue`), which writes a status and its jobs in one transaction.
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use sync_core::StoreError;
 
 use crate::error::TasksyncError;
 use crate::model::Task;
+use crate::retry::QueuedJob;
 
 /// A scope's tasks and version, read in one consistent snapshot.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -78,6 +80,11 @@ pub struct ChangeSet {
     pub guards: Vec<ScopeGuard>,
     /// Task writes.
     pub tasks: Vec<TaskWrite>,
+    /// Sync jobs to enqueue in the same atomic write (the outbox); each supersedes the pending
+    /// job of its (task, target), and a job id that exists already fails the whole set with a
+    /// `Conflict`. Always empty for a store made with `HubStore.foreign` (it keeps no jobs).
+    #[uniffi(default = [])]
+    pub jobs: Vec<QueuedJob>,
 }
 
 /// A scope's version after an apply.
@@ -98,7 +105,8 @@ pub struct Applied {
 
 /// A task store implemented by the host. Raise `TasksyncError.Conflict` for a failed guard or
 /// version check (the engine reports it as a stale plan) and `TasksyncError.Store` for any
-/// other failure; `apply` must write all or nothing.
+/// other failure; `apply` must write all or nothing, including the change set's `jobs` when
+/// the store also keeps the queue (`HubStore.foreignQueue`).
 #[uniffi::export(with_foreign)]
 #[async_trait]
 pub trait TaskStore: Send + Sync {
@@ -131,8 +139,12 @@ fn bad_data(err: TasksyncError) -> StoreError {
     StoreError::Backend(format!("the host store returned bad data: {err}"))
 }
 
-/// The core's `TaskStore` over a host's.
-struct Foreign(Arc<dyn TaskStore>);
+/// The core's `TaskStore` over a host's. With `keeps_jobs` false a change set carrying jobs
+/// is refused before the host sees it; with it true the jobs go to the host's `apply`.
+pub(crate) struct Foreign {
+    pub(crate) store: Arc<dyn TaskStore>,
+    pub(crate) keeps_jobs: bool,
+}
 
 fn task_in(task: Task) -> Result<sync_core::Task, StoreError> {
     task.try_into().map_err(bad_data)
@@ -141,7 +153,7 @@ fn task_in(task: Task) -> Result<sync_core::Task, StoreError> {
 #[async_trait]
 impl sync_core::TaskStore for Foreign {
     async fn snapshot(&self, scope: String) -> Result<sync_core::ScopeSnapshot, StoreError> {
-        let snap = self.0.snapshot(scope).await.map_err(store_error)?;
+        let snap = self.store.snapshot(scope).await.map_err(store_error)?;
         Ok(sync_core::ScopeSnapshot {
             version: snap.version,
             tasks: snap
@@ -153,11 +165,11 @@ impl sync_core::TaskStore for Foreign {
     }
 
     async fn scope_version(&self, scope: String) -> Result<u64, StoreError> {
-        self.0.scope_version(scope).await.map_err(store_error)
+        self.store.scope_version(scope).await.map_err(store_error)
     }
 
     async fn get(&self, id: String) -> Result<Option<sync_core::Task>, StoreError> {
-        self.0
+        self.store
             .get(id)
             .await
             .map_err(store_error)?
@@ -170,7 +182,7 @@ impl sync_core::TaskStore for Foreign {
         source: String,
         external_ids: Vec<String>,
     ) -> Result<Vec<sync_core::Identity>, StoreError> {
-        let found = self.0.find_identities(source, external_ids).await;
+        let found = self.store.find_identities(source, external_ids).await;
         Ok(found
             .map_err(store_error)?
             .into_iter()
@@ -183,7 +195,12 @@ impl sync_core::TaskStore for Foreign {
     }
 
     async fn apply(&self, changes: sync_core::ChangeSet) -> Result<sync_core::Applied, StoreError> {
-        changes.refuse_jobs("use a built-in store (memory or SQLite) for status changes")?;
+        if !self.keeps_jobs {
+            changes.refuse_jobs(
+                "use a job-keeping store (HubStore.memory, .sqlite or .foreignQueue) for status \
+                 changes",
+            )?;
+        }
         let out = ChangeSet {
             guards: changes
                 .guards
@@ -194,8 +211,9 @@ impl sync_core::TaskStore for Foreign {
                 })
                 .collect(),
             tasks: changes.tasks.iter().map(task_write_out).collect(),
+            jobs: crate::retry::jobs_out(&changes.jobs),
         };
-        let applied = self.0.apply(out).await.map_err(store_error)?;
+        let applied = self.store.apply(out).await.map_err(store_error)?;
         Ok(sync_core::Applied {
             scope_versions: applied
                 .scope_versions
@@ -232,14 +250,15 @@ fn task_write_out(write: &sync_core::TaskWrite) -> TaskWrite {
 #[derive(uniffi::Object)]
 pub struct HubStore {
     pub(crate) tasks: Arc<dyn sync_core::TaskStore>,
-    /// `None` for a host store (it keeps no jobs).
-    pub(crate) jobs: Option<Arc<dyn sync_core::JobStore>>,
+    /// The same store as a queue store (tasks and jobs); `None` for a host task store alone
+    /// (it keeps no jobs).
+    pub(crate) queue: Option<Arc<dyn sync_core::retry::QueueStore>>,
 }
 
 impl std::fmt::Debug for HubStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HubStore")
-            .field("keeps_jobs", &self.jobs.is_some())
+            .field("keeps_jobs", &self.queue.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -247,10 +266,19 @@ impl std::fmt::Debug for HubStore {
 impl HubStore {
     /// The job store, or a clear error for a host store.
     pub(crate) fn job_store(&self) -> Result<Arc<dyn sync_core::JobStore>, TasksyncError> {
-        self.jobs.clone().ok_or_else(|| {
+        let jobs: Arc<dyn sync_core::JobStore> = self.queue_store()?;
+        Ok(jobs)
+    }
+
+    /// The store as a queue store, or a clear error for a host task store alone.
+    pub(crate) fn queue_store(
+        &self,
+    ) -> Result<Arc<dyn sync_core::retry::QueueStore>, TasksyncError> {
+        self.queue.clone().ok_or_else(|| {
             TasksyncError::invalid(
-                "this store keeps no jobs (a host TaskStore): the outbound queue needs a \
-                 built-in store, HubStore.memory() or HubStore.sqlite(path)",
+                "this store keeps no jobs (a host TaskStore alone): the outbound queue needs \
+                 a job-keeping store, HubStore.memory(), HubStore.sqlite(path) or \
+                 HubStore.foreignQueue(tasks, jobs)",
             )
         })
     }
@@ -264,7 +292,7 @@ impl HubStore {
         let store = Arc::new(sync_core::MemoryStore::new());
         Arc::new(HubStore {
             tasks: store.clone(),
-            jobs: Some(store),
+            queue: Some(store),
         })
     }
 
@@ -274,7 +302,7 @@ impl HubStore {
         let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
         Ok(Arc::new(HubStore {
             tasks: store.clone(),
-            jobs: Some(store),
+            queue: Some(store),
         }))
     }
 
@@ -282,14 +310,17 @@ impl HubStore {
     #[uniffi::constructor]
     pub fn foreign(store: Arc<dyn TaskStore>) -> Arc<Self> {
         Arc::new(HubStore {
-            tasks: Arc::new(Foreign(store)),
-            jobs: None,
+            tasks: Arc::new(Foreign {
+                store,
+                keeps_jobs: false,
+            }),
+            queue: None,
         })
     }
 
     /// Whether this store keeps the outbound queue.
     pub fn keeps_jobs(&self) -> bool {
-        self.jobs.is_some()
+        self.queue.is_some()
     }
 
     /// A scope's tasks and version.

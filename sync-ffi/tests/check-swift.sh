@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the generated Swift bindings (no Swift compiler runs on this machine): the three files
-# exist and the public API a Swift host uses is declared, including the async methods and the
-# foreign protocols.
+# exist and the public API a Swift host uses is declared, including the async methods, the
+# foreign protocols (task, job, session and history stores) and the conformance runners.
 set -euo pipefail
 dir=${1:?usage: check-swift.sh <swift-out-dir>}
 for f in tasksync_ffi.swift tasksync_ffiFFI.h tasksync_ffiFFI.modulemap; do
@@ -37,6 +37,24 @@ expect=(
   'func retry(id: String, actor: Actor) async throws  -> QueuedJob'
   'public protocol HistoryStore'
   'public static func foreign(store: HistoryStore, capacity: UInt32? = nil, maxBatch: UInt32? = nil)async throws  -> History'
+  'public protocol AsyncHistoryStore'
+  'public static func foreignAsync(store: AsyncHistoryStore, capacity: UInt32? = nil, maxBatch: UInt32? = nil)async throws  -> History'
+  'public protocol JobStore'
+  'func claim(owner: String, now: Int64, leaseMs: UInt64, limit: UInt32) async throws  -> [QueuedJob]'
+  'func finish(owner: String, now: Int64, results: [Finish]) async throws  -> [Bool]'
+  'func requeue(id: String, now: Int64) async throws  -> QueuedJob'
+  'func nextDue() async throws  -> Int64?'
+  'public enum Finish'
+  'public static func foreignQueue(tasks: TaskStore, jobs: JobStore) -> HubStore'
+  'public var jobs: [QueuedJob]'
+  'public func taskStoreConformanceCases() -> [String]'
+  'public func jobStoreConformanceCases() -> [String]'
+  'public func sessionStoreConformanceCases() -> [String]'
+  'public func historyStoreConformanceCases() -> [String]'
+  'public func runTaskStoreConformance(name: String, store: HubStore)async throws  -> String?'
+  'public func runJobStoreConformance(name: String, store: HubStore)async throws  -> String?'
+  'public func runSessionStoreConformance(name: String, engine: SessionEngine)async throws  -> String?'
+  'public func runHistoryStoreConformance(name: String, history: History)async throws  -> String?'
 )
 missing=0
 for e in "${expect[@]}"; do

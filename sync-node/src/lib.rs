@@ -14,6 +14,12 @@
 //! - Every core error reaches JS with its stable `ErrorKind::code` (see [`error`]).
 #![deny(missing_docs)]
 
+// mimalloc for the core's allocations: a sync builds and drops hundreds of thousands of small
+// strings and maps, and glibc's malloc spent a third of a 100,000-task preview + execute in
+// malloc/free and fresh-page faults (BENCHMARKS.md). Host allocations are not affected.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod clock;
 pub mod conformance;
 pub mod diff;

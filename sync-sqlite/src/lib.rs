@@ -80,6 +80,9 @@ const MIGRATIONS: &[&str] = &[
 ",
     jobs::MIGRATION,
     history::MIGRATION,
+    // Version 5 writes base markers (see `fields_and_base`); the step changes no table, it
+    // only makes builds that cannot read markers refuse the file.
+    "-- tasks.base may hold a marker: '=' or '=s'",
 ];
 
 const TASK_COLUMNS: &str = "id, source, external_id, scope, kind, title, status, parent, fields, \
@@ -207,37 +210,63 @@ fn fields_json(fields: &Fields) -> Result<String, StoreError> {
     serde_json::to_string(fields).map_err(encode_error)
 }
 
-fn base_json(base: Option<&TaskContent>) -> Result<Option<String>, StoreError> {
-    base.map(serde_json::to_string)
-        .transpose()
-        .map_err(encode_error)
-}
-
-/// A task's `fields` and `base` columns. A base usually carries the same fields as the task
-/// (every create, every update from the source): then the fields' JSON, already encoded, is
-/// spliced into the base's instead of encoding the map twice. The text is byte-identical to
-/// `base_json`'s: `fields` is `TaskContent`'s last member, skipped when empty.
+/// A task's `fields` and `base` columns.
+///
+/// The `base` column (the source's content at the last sync, for three-way merges) holds:
+/// NULL for no base; a marker when the base mirrors the task's own content (every create and
+/// every update from the source, so nearly every row): [`BASE_SAME`] when the base has the
+/// task's kind, title, parent and fields and no status, [`BASE_SAME_STATUS`] when it also has
+/// the task's status; otherwise the base's JSON. A marker saves encoding, storing and decoding
+/// the fields a second time; markers exist from schema version 5 on, so an older build refuses
+/// the file instead of misreading it.
 fn fields_and_base(task: &Task) -> Result<(String, Option<String>), StoreError> {
     let fields = fields_json(&task.fields)?;
     let base = match task.base.as_ref() {
-        Some(base) if !base.fields.is_empty() && base.fields == task.fields => {
-            let head = TaskContent {
-                kind: base.kind.clone(),
-                title: base.title.clone(),
-                status: base.status,
-                parent: base.parent.clone(),
-                fields: Fields::new(),
-            };
-            let mut text = serde_json::to_string(&head).map_err(encode_error)?;
-            text.pop(); // the closing brace
-            text.push_str(",\"fields\":");
-            text.push_str(&fields);
-            text.push('}');
-            Some(text)
-        }
-        other => base_json(other)?,
+        None => None,
+        Some(base) => Some(match base_marker(task, base) {
+            Some(marker) => marker.to_owned(),
+            None => serde_json::to_string(base).map_err(encode_error)?,
+        }),
     };
     Ok((fields, base))
+}
+
+/// The base column of a base that mirrors the task's content, with no status.
+const BASE_SAME: &str = "=";
+/// The base column of a base that mirrors the task's content, status included.
+const BASE_SAME_STATUS: &str = "=s";
+
+/// The marker for `base` when it mirrors `task`'s content (see [`fields_and_base`]).
+fn base_marker(task: &Task, base: &TaskContent) -> Option<&'static str> {
+    let mirrors = base.kind == task.kind
+        && base.title == task.title
+        && base.parent == task.parent
+        && base.fields == task.fields;
+    match base.status {
+        _ if !mirrors => None,
+        None => Some(BASE_SAME),
+        Some(status) if status == task.status => Some(BASE_SAME_STATUS),
+        Some(_) => None,
+    }
+}
+
+/// The base a `base` column holds, for a task whose other columns are decoded already.
+fn decode_base(task: &Task, column: Option<String>) -> Result<Option<TaskContent>, String> {
+    let mirrored = |status| TaskContent {
+        kind: task.kind.clone(),
+        title: task.title.clone(),
+        status,
+        parent: task.parent.clone(),
+        fields: task.fields.clone(),
+    };
+    match column.as_deref() {
+        None => Ok(None),
+        Some(BASE_SAME) => Ok(Some(mirrored(None))),
+        Some(BASE_SAME_STATUS) => Ok(Some(mirrored(Some(task.status)))),
+        Some(json) => serde_json::from_str(json)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+    }
 }
 
 /// The insert of one task row (prepared once per change set, not once per task).
@@ -262,7 +291,7 @@ fn task_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
     let fields: String = row.get(8)?;
     let base: Option<String> = row.get(9)?;
     let version: i64 = row.get(10)?;
-    Ok(Task {
+    let mut task = Task {
         id: row.get(0)?,
         source: row.get(1)?,
         external_id: row.get(2)?,
@@ -274,14 +303,13 @@ fn task_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
             .map_err(|e| conversion(6, e.to_string()))?,
         parent: row.get(7)?,
         fields: serde_json::from_str(&fields).map_err(|e| conversion(8, e.to_string()))?,
-        base: base
-            .map(|b| serde_json::from_str::<TaskContent>(&b))
-            .transpose()
-            .map_err(|e| conversion(9, e.to_string()))?,
+        base: None,
         version: u64::try_from(version).map_err(|e| conversion(10, e.to_string()))?,
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
-    })
+    };
+    task.base = decode_base(&task, base).map_err(|e| conversion(9, e))?;
+    Ok(task)
 }
 
 fn scope_version_in(conn: &Connection, scope: &str) -> Result<u64, StoreError> {
@@ -547,35 +575,47 @@ mod tests {
 
     use super::*;
 
-    /// The spliced base must be the very text `base_json` writes (rows written before and after
-    /// the splice decode the same way and compare equal).
+    /// Every kind of base survives the column: none, mirrored with and without status, and
+    /// bases that differ from the task in each part.
     #[test]
-    fn spliced_base_is_byte_identical() {
-        let mut desired = DesiredTask::new("e1", "Tïtle \"quoted\" ✓").status(Status::Pending);
+    fn base_column_round_trips() {
+        let mut desired = DesiredTask::new("e1", "Tïtle \"quoted\" ✓");
         desired.content.fields.insert("priority".into(), json!(3));
         desired
             .content
             .fields
             .insert("nested".into(), json!({"a": [1, "ü", null], "b\n": true}));
-        let mut with_parent = Task::from_desired("s", "src", &desired, 1);
-        with_parent.parent = Some("p".into());
-        if let Some(base) = with_parent.base.as_mut() {
-            base.parent = Some("p".into());
-        }
         let plain = Task::from_desired("s", "src", &desired, 1);
-        let mut differs = plain.clone();
-        differs.fields.insert("extra".into(), json!(1));
-        let mut no_fields = plain.clone();
-        no_fields.fields.clear();
-        if let Some(base) = no_fields.base.as_mut() {
-            base.fields.clear();
-        }
+        let with_status =
+            Task::from_desired("s", "src", &desired.clone().status(Status::Pending), 1);
+        let mut other_status = with_status.clone();
+        other_status.status = Status::Completed;
+        let mut other_fields = plain.clone();
+        other_fields.fields.insert("extra".into(), json!(1));
+        let mut other_title = plain.clone();
+        other_title.title = "edited in the hub".into();
+        let mut other_parent = plain.clone();
+        other_parent.parent = Some("p".into());
         let mut no_base = plain.clone();
         no_base.base = None;
-        for task in [plain, with_parent, differs, no_fields, no_base] {
+        let cases = [
+            (plain, Some(BASE_SAME)),
+            (with_status, Some(BASE_SAME_STATUS)),
+            (other_status, None),
+            (other_fields, None),
+            (other_title, None),
+            (other_parent, None),
+            (no_base, None),
+        ];
+        for (task, marker) in cases {
             let (fields, base) = fields_and_base(&task).expect("encodes");
             assert_eq!(fields, fields_json(&task.fields).expect("encodes"));
-            assert_eq!(base, base_json(task.base.as_ref()).expect("encodes"));
+            match (&task.base, marker) {
+                (Some(_), Some(marker)) => assert_eq!(base.as_deref(), Some(marker)),
+                (Some(b), None) => assert_eq!(base, Some(serde_json::to_string(b).unwrap())),
+                (None, _) => assert_eq!(base, None),
+            }
+            assert_eq!(decode_base(&task, base).expect("decodes"), task.base);
         }
     }
 }

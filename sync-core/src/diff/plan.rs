@@ -46,14 +46,14 @@ impl Plan {
 }
 
 /// A task to create.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Create {
     /// The new record; its times are set when the plan is executed.
     pub task: Task,
 }
 
 /// One field's change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FieldChange {
     /// `kind`, `title`, `status`, `parent` or `fields.<name>`.
     pub field: String,
@@ -64,7 +64,7 @@ pub struct FieldChange {
 }
 
 /// A task to update.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Update {
     /// Hub id.
     pub id: String,
@@ -81,7 +81,7 @@ pub struct Update {
 }
 
 /// Why a task is deleted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeleteReason {
     /// The source no longer lists it.
@@ -91,7 +91,7 @@ pub enum DeleteReason {
 }
 
 /// A task to delete.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Delete {
     /// Hub id.
     pub id: String,
@@ -110,7 +110,7 @@ pub struct Delete {
 }
 
 /// A task whose sync base moves while its content stays.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Rebase {
     /// The record after the rebase.
     pub after: Task,

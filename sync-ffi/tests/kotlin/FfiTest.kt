@@ -1,7 +1,8 @@
 // Replays tests/scenarios/diff.json through the generated Kotlin bindings on the JVM, with a
 // task store and a provider implemented in Kotlin (`suspend` foreign traits), then drives the
 // outbound queue (status change -> worker -> Kotlin provider) and checks error mapping, then
-// sessions (Sessions.kt) and history (History.kt).
+// sessions (Sessions.kt), history (History.kt), dead letters (DeadLetters.kt) and a Kotlin job
+// store under the core's conformance suites (JobStore.kt).
 package tasksync.test
 
 import java.io.File
@@ -230,4 +231,6 @@ fun main(args: Array<String>) = runBlocking {
     println("kotlin: history passed")
     deadLetters()
     println("kotlin: dead letters and a host history store passed")
+    jobStore()
+    println("kotlin: a Kotlin job store passed the task and job conformance suites and ran the queue")
 }

@@ -1,7 +1,11 @@
-"""A task store and a provider implemented in Python through the uniffi foreign traits.
+"""A task store, a queue store (tasks and jobs) and a provider implemented in Python through
+the uniffi foreign traits.
 
-The store keeps tasks in dicts with per-scope versions and applies a change set all or
-nothing (guards and row versions checked first), as the core's TaskStore contract requires.
+The stores keep tasks in dicts with per-scope versions and apply a change set all or nothing
+(guards, row versions and identities checked first), as the core's TaskStore contract requires;
+the queue store also writes the set's jobs in the same step and implements the JobStore
+contract. Their methods are `async def` (no await inside, so each runs as one atomic step on
+the event loop).
 """
 
 from __future__ import annotations
@@ -53,6 +57,13 @@ class PyTaskStore(ts.TaskStore):
                     raise ts.TasksyncError.Conflict(
                         detail=f"task {write.task.id} exists"
                     )
+                if any(
+                    (t.source, t.external_id) == (write.task.source, write.task.external_id)
+                    for t in tasks.values()
+                ):
+                    raise ts.TasksyncError.Conflict(
+                        detail=f"identity {write.task.external_id} exists"
+                    )
                 tasks[write.task.id] = copy.deepcopy(write.task)
                 scope = write.task.scope
             else:
@@ -80,6 +91,177 @@ class PyTaskStore(ts.TaskStore):
         """Stores a task directly (test setup), bumping its scope's version."""
         self.tasks[task.id] = task
         self.versions[task.scope] = self.versions.get(task.scope, 0) + 1
+
+
+SYNC_STATUS = {
+    ts.JobState.PENDING: ts.SyncStatus.PENDING,
+    ts.JobState.RUNNING: ts.SyncStatus.SYNCING,
+    ts.JobState.SUCCEEDED: ts.SyncStatus.SYNCED,
+    ts.JobState.SUPERSEDED: ts.SyncStatus.SYNCED,
+    ts.JobState.DISCARDED: ts.SyncStatus.SYNCED,
+    ts.JobState.DEAD: ts.SyncStatus.FAILED,
+}
+
+
+class PyQueueStore(PyTaskStore, ts.JobStore):
+    """A task store that also keeps the outbound queue (pass it twice to
+    `HubStore.foreign_queue`): `apply` writes a change set's jobs with its tasks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.job_rows: dict[str, ts.QueuedJob] = {}
+        self.seq: dict[str, int] = {}
+        self.latest: dict[tuple[str, str], str] = {}
+
+    async def apply(self, changes: ts.ChangeSet) -> ts.Applied:
+        ids = [j.id for j in changes.jobs]
+        if len(set(ids)) != len(ids) or any(i in self.job_rows for i in ids):
+            raise ts.TasksyncError.Conflict(detail="a job of this change set exists")
+        applied = await super().apply(changes)  # all or nothing; raises before any write
+        for job in changes.jobs:
+            self._enqueue(copy.deepcopy(job))
+        return applied
+
+    def _enqueue(self, job: ts.QueuedJob) -> None:
+        pair = (job.task_id, job.target)
+        for other in self.job_rows.values():
+            if (other.task_id, other.target) == pair and other.state == ts.JobState.PENDING:
+                other.state = ts.JobState.SUPERSEDED
+                other.updated_at = job.created_at
+        self.seq[job.id] = len(self.seq)
+        self.job_rows[job.id] = job
+        self.latest[pair] = job.id
+
+    def _lease_ok(self, job: ts.QueuedJob, owner: str) -> bool:
+        return job.state == ts.JobState.RUNNING and job.lease_owner == owner
+
+    async def claim(
+        self, owner: str, now: int, lease_ms: int, limit: int
+    ) -> list[ts.QueuedJob]:
+        running = [j for j in self.job_rows.values() if j.state == ts.JobState.RUNNING]
+        expired = sorted(
+            (j for j in running if (j.lease_until or 0) <= now),
+            key=lambda j: (j.lease_until or 0, j.id),
+        )
+        picked = expired[:limit]
+        busy = {(j.task_id, j.target) for j in running}
+        due = sorted(
+            (j for j in self.job_rows.values() if j.state == ts.JobState.PENDING),
+            key=lambda j: (j.run_at, self.seq[j.id]),
+        )
+        for job in due:
+            if len(picked) >= limit or job.run_at > now:
+                break
+            if (job.task_id, job.target) not in busy:
+                picked.append(job)
+        for job in picked:
+            job.state = ts.JobState.RUNNING
+            job.attempts += 1
+            job.lease_owner = owner
+            job.lease_until = now + lease_ms
+            job.updated_at = now
+        return copy.deepcopy(picked)
+
+    async def finish(
+        self, owner: str, now: int, results: list[ts.Finish]
+    ) -> list[bool]:
+        return [self._finish_one(owner, now, r) for r in results]
+
+    def _finish_one(self, owner: str, now: int, result: ts.Finish) -> bool:
+        job = self.job_rows.get(result.id)
+        if job is None or not self._lease_ok(job, owner):
+            return False
+        job.lease_owner = None
+        job.lease_until = None
+        job.updated_at = now
+        if result.is_succeeded():
+            job.state = ts.JobState.SUCCEEDED
+            job.result = result.remote
+        elif result.is_retry():
+            job.state = ts.JobState.PENDING
+            job.run_at = result.run_at
+            job.last_error = result.error
+        elif result.is_defer():
+            job.state = ts.JobState.PENDING
+            job.run_at = result.run_at
+            job.attempts = max(0, job.attempts - 1)
+        else:
+            job.state = ts.JobState.DEAD
+            job.last_error = result.error
+            if result.revert:
+                self._revert(job, now)
+        return True
+
+    def _revert(self, job: ts.QueuedJob, now: int) -> None:
+        task = self.tasks.get(job.task_id)
+        if task is None or task.status != job.to:
+            return
+        task = copy.deepcopy(task)
+        task.status = job._from  # uniffi names the field `from` `_from` in Python
+        task.version += 1
+        task.updated_at = now
+        self.tasks[task.id] = task
+        self.versions[task.scope] = self.versions.get(task.scope, 0) + 1
+
+    async def job(self, id: str) -> ts.QueuedJob | None:
+        return copy.deepcopy(self.job_rows.get(id))
+
+    async def jobs(self, query: ts.JobQuery) -> list[ts.QueuedJob]:
+        rows = sorted(self.job_rows.values(), key=lambda j: (j.created_at, j.id))
+        after = self.job_rows.get(query.after or "")
+        if after is not None:
+            rows = [j for j in rows if (j.created_at, j.id) > (after.created_at, after.id)]
+        if query.state is not None:
+            rows = [j for j in rows if j.state == query.state]
+        if query.target is not None:
+            rows = [j for j in rows if j.target == query.target]
+        if query.task_id is not None:
+            rows = [j for j in rows if j.task_id == query.task_id]
+        return copy.deepcopy(rows[: query.limit or 100])
+
+    def _settle(self, id: str, now: int, discard: bool) -> ts.QueuedJob:
+        job = self.job_rows.get(id)
+        if job is None:
+            raise ts.TasksyncError.NotFound(detail=f"no job `{id}`")
+        if job.state != ts.JobState.DEAD:
+            raise ts.TasksyncError.InvalidState(detail=f"job `{id}` is not dead")
+        pair = (job.task_id, job.target)
+        newer = self.latest.get(pair) != id or any(
+            (j.task_id, j.target) == pair and j.state == ts.JobState.PENDING
+            for j in self.job_rows.values()
+        )
+        job.updated_at = now
+        if discard:
+            job.state = ts.JobState.DISCARDED
+        elif newer:
+            job.state = ts.JobState.SUPERSEDED
+        else:
+            job.state = ts.JobState.PENDING
+            job.attempts = 0
+            job.run_at = now
+        return copy.deepcopy(job)
+
+    async def requeue(self, id: str, now: int) -> ts.QueuedJob:
+        return self._settle(id, now, discard=False)
+
+    async def discard(self, id: str, now: int) -> ts.QueuedJob:
+        return self._settle(id, now, discard=True)
+
+    async def next_due(self) -> int | None:
+        times = [j.run_at for j in self.job_rows.values() if j.state == ts.JobState.PENDING]
+        times += [
+            j.lease_until
+            for j in self.job_rows.values()
+            if j.state == ts.JobState.RUNNING and j.lease_until is not None
+        ]
+        return min(times) if times else None
+
+    async def sync_status(self, task_id: str) -> list[ts.TargetSyncStatus]:
+        return [
+            ts.TargetSyncStatus(target=target, status=SYNC_STATUS[self.job_rows[id].state])
+            for (task, target), id in sorted(self.latest.items())
+            if task == task_id
+        ]
 
 
 class PyProvider(ts.Provider):

@@ -1,7 +1,9 @@
 """A history store implemented in Python (`History.foreign`): runs, items and audit entries
 arrive as JSON batches, the queries (filters, cursor pages) are answered by the Python store in
 the core's shapes, a store that raises never fails a sync (the loss is counted), and a failing
-or malformed query answer is a `Store` error."""
+or malformed query answer is a `Store` error. The same store with `async def` methods
+(`History.foreign_async`) is written by the pump from a tokio thread once the bindings know the
+event loop (`uniffi_set_event_loop`)."""
 
 from __future__ import annotations
 
@@ -97,6 +99,29 @@ class PyHistoryStore(ts.HistoryStore):
             and q.get("entity_id") in (None, e["entity_id"])
         ]
         return newest_first(rows, "at", q)
+
+
+class AsyncPyHistoryStore(ts.AsyncHistoryStore):
+    """The Python history store behind `async def` methods."""
+
+    def __init__(self) -> None:
+        self.inner = PyHistoryStore()
+
+    async def write(self, batch: str) -> None:
+        await asyncio.sleep(0)  # a real await: the coroutine yields to the loop
+        self.inner.write(batch)
+
+    async def run(self, id: str) -> str | None:
+        return self.inner.run(id)
+
+    async def runs(self, query: str) -> str:
+        return self.inner.runs(query)
+
+    async def items(self, query: str) -> str:
+        return self.inner.items(query)
+
+    async def audit(self, query: str) -> str:
+        return self.inner.audit(query)
 
 
 class Raising(PyHistoryStore):
@@ -204,6 +229,46 @@ class ForeignHistory(unittest.TestCase):
             with self.assertRaises(ts.TasksyncError.InvalidInput):
                 await ts.History.foreign(PyHistoryStore(), capacity=0)
             await history.shutdown()
+
+        asyncio.run(run())
+
+
+class RaisingAsync(AsyncPyHistoryStore):
+    async def write(self, batch: str) -> None:
+        await asyncio.sleep(0)
+        raise ts.TasksyncError.Store(detail="history disk on fire")
+
+
+class AsyncForeignHistory(unittest.TestCase):
+    """The pump runs on the binding's tokio threads, which have no asyncio loop: the test
+    hands uniffi the running loop, and clears it when that loop ends."""
+
+    def test_the_pump_writes_into_an_async_python_store(self) -> None:
+        async def run() -> None:
+            ts.uniffi_set_event_loop(asyncio.get_running_loop())
+            try:
+                py_store = AsyncPyHistoryStore()
+                history = await ts.History.foreign_async(py_store)
+                await sync_twice(history, FixedClock(1_000))
+                await asyncio.wait_for(history.shutdown(), 60)
+                stats = history.stats()
+                self.assertGreater(stats.written, 0)
+                self.assertEqual((stats.dropped, stats.lost), (0, 0))
+                self.assertEqual(len(py_store.inner.runs_by_id), 2)
+                page = await history.runs()
+                self.assertEqual(
+                    [r.kind for r in page.runs], [ts.RunKind.EXECUTE, ts.RunKind.PREVIEW]
+                )
+                items = await history.items(page.runs[0].id)
+                self.assertEqual(len(items.items), 2)
+
+                failing = await ts.History.foreign_async(RaisingAsync())
+                await sync_twice(failing, FixedClock(1_000))  # completes despite the store
+                await asyncio.wait_for(failing.shutdown(), 60)
+                self.assertEqual(failing.stats().written, 0)
+                self.assertGreater(failing.stats().lost, 0)
+            finally:
+                ts.uniffi_set_event_loop(None)
 
         asyncio.run(run())
 
