@@ -755,3 +755,75 @@ fn a_change_set_with_jobs_is_refused_by_a_store_without_jobs() {
     );
     assert!(ChangeSet::default().refuse_jobs("unused").is_ok());
 }
+
+/// A job store that answers `finish` with one flag too few (a broken host store).
+struct ShortFinish(Arc<MemoryStore>);
+
+#[async_trait]
+impl JobStore for ShortFinish {
+    async fn claim(
+        &self,
+        owner: String,
+        now: i64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<sync_core::Job>, sync_core::StoreError> {
+        self.0.claim(owner, now, lease_ms, limit).await
+    }
+    async fn finish(
+        &self,
+        owner: String,
+        now: i64,
+        results: Vec<sync_core::retry::Finish>,
+    ) -> Result<Vec<bool>, sync_core::StoreError> {
+        let mut flags = self.0.finish(owner, now, results).await?;
+        flags.pop();
+        Ok(flags)
+    }
+    async fn job(&self, id: String) -> Result<Option<sync_core::Job>, sync_core::StoreError> {
+        self.0.job(id).await
+    }
+    async fn jobs(&self, query: JobQuery) -> Result<Vec<sync_core::Job>, sync_core::StoreError> {
+        self.0.jobs(query).await
+    }
+    async fn requeue(
+        &self,
+        id: String,
+        now: i64,
+    ) -> Result<sync_core::Job, sync_core::retry::JobError> {
+        self.0.requeue(id, now).await
+    }
+    async fn discard(
+        &self,
+        id: String,
+        now: i64,
+    ) -> Result<sync_core::Job, sync_core::retry::JobError> {
+        self.0.discard(id, now).await
+    }
+    async fn next_due(&self) -> Result<Option<i64>, sync_core::StoreError> {
+        self.0.next_due().await
+    }
+    async fn sync_status(
+        &self,
+        task_id: String,
+    ) -> Result<Vec<(String, SyncStatus)>, sync_core::StoreError> {
+        self.0.sync_status(task_id).await
+    }
+}
+
+#[test]
+fn a_finish_answer_of_the_wrong_length_is_a_store_error() {
+    let rig = rig(Scripted::default(), &["a"]);
+    rig.complete("a");
+    let worker = Worker::new(
+        Arc::new(ShortFinish(rig.store.clone())),
+        rig.clock.clone(),
+        rig.events.clone(),
+        WorkerConfig::default(),
+    )
+    .unwrap()
+    .with_provider(rig.provider.clone());
+    let err = block_on(worker.run_once()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Store, "{err}");
+    assert!(err.to_string().contains("0 flags for 1 results"), "{err}");
+}

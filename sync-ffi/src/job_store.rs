@@ -21,8 +21,9 @@
 //! Invariants: conversion and error mapping only. A host's `NotFound`/`InvalidState` from
 //! `requeue`/`discard` become the core's `JobError::NotFound`/`NotDead` (so callers see exactly
 //! what the built-in stores give); `Conflict` stays a conflict; anything else is a `Store`
-//! error with the host's message. Data the host returns that does not convert (bad JSON, a
-//! `finish` answer of the wrong length) is a `Store` error naming the call, never a panic.
+//! error with the host's message. Data the host returns that does not convert (bad JSON) is a
+//! `Store` error naming the call, never a panic; a `finish` answer of the wrong length is
+//! refused by the core's worker.
 
 use std::sync::Arc;
 
@@ -235,20 +236,11 @@ impl sync_core::JobStore for ForeignQueue {
         now: Millis,
         results: Vec<sync_core::retry::Finish>,
     ) -> Result<Vec<bool>, StoreError> {
-        let expected = results.len();
         let results = results.iter().map(Into::into).collect();
-        let applied = self
-            .jobs
+        self.jobs
             .finish(owner, now, results)
             .await
-            .map_err(store_error)?;
-        if applied.len() != expected {
-            return Err(StoreError::Backend(format!(
-                "the host job store answered `finish` with {} flags for {expected} results",
-                applied.len()
-            )));
-        }
-        Ok(applied)
+            .map_err(store_error)
     }
 
     async fn job(&self, id: String) -> Result<Option<sync_core::Job>, StoreError> {

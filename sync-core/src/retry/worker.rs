@@ -25,6 +25,7 @@ use super::job::{Finish, Job};
 use super::limiter::{RateLimiter, RateLimiterConfig};
 use super::metrics::{Metrics, outcome};
 use super::store::JobStore;
+use crate::StoreError;
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::event::{Event, EventSink};
@@ -219,6 +220,16 @@ impl Worker {
             .jobs
             .finish(self.config.id.clone(), now, results)
             .await?;
+        // A store (a host one above all) that answers for fewer or more results than it was
+        // given would leave results unaccounted: refuse the answer rather than guess.
+        if applied.len() != finished.len() {
+            return Err(StoreError::Backend(format!(
+                "the job store answered `finish` with {} flags for {} results",
+                applied.len(),
+                finished.len()
+            ))
+            .into());
+        }
         for ((job, finish), applied) in finished.into_iter().zip(applied) {
             self.account(&mut report, job, finish, applied, now);
         }

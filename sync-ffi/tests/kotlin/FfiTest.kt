@@ -30,43 +30,56 @@ class KtStore : TaskStore {
         tasks.values.filter { it.source == source && it.externalId in externalIds }
             .map { Identity(it.externalId, it.id, it.scope) }
 
-    override suspend fun apply(changes: ChangeSet): Applied {
-        for (g in changes.guards) {
-            if ((versions[g.scope] ?: 0uL) != g.expectedVersion) {
-                throw TasksyncException.Conflict("scope ${g.scope} moved")
-            }
-        }
-        // In order, on a copy: all or nothing.
-        val next = LinkedHashMap(tasks)
-        val touched = changes.guards.map { it.scope }.toMutableList()
-        for (w in changes.tasks) {
-            val scope = when (w) {
-                is TaskWrite.Insert -> {
-                    if (next.containsKey(w.task.id)) throw TasksyncException.Conflict("exists")
-                    next[w.task.id] = w.task
-                    w.task.scope
-                }
-                is TaskWrite.Update -> {
-                    if (next[w.task.id]?.version != w.expectedVersion) throw TasksyncException.Conflict("moved")
-                    next[w.task.id] = w.task
-                    w.task.scope
-                }
-                is TaskWrite.Delete -> {
-                    if (next[w.id]?.version != w.expectedVersion) throw TasksyncException.Conflict("moved")
-                    next.remove(w.id)
-                    w.scope
-                }
-            }
-            if (scope !in touched) touched.add(scope)
-        }
-        tasks.clear()
-        tasks.putAll(next)
-        return Applied(touched.map { s ->
-            val v = (versions[s] ?: 0uL) + 1uL
-            versions[s] = v
-            ScopeVersion(s, v)
-        })
+    override suspend fun apply(changes: ChangeSet): Applied = applyChangeSet(tasks, versions, changes)
+}
+
+/**
+ * A change set's guards and task writes on `tasks`/`versions`, all or nothing (checked and
+ * applied on a copy, in order); `beforeCommit` runs once every check has passed (a queue store
+ * enqueues the set's jobs there). The Kotlin stores of these tests share it.
+ */
+fun applyChangeSet(
+    tasks: MutableMap<String, Task>,
+    versions: MutableMap<String, ULong>,
+    changes: ChangeSet,
+    beforeCommit: () -> Unit = {},
+): Applied {
+    for (g in changes.guards) {
+        if ((versions[g.scope] ?: 0uL) != g.expectedVersion) throw TasksyncException.Conflict("scope ${g.scope} moved")
     }
+    val next = LinkedHashMap(tasks)
+    val touched = changes.guards.map { it.scope }.toMutableList()
+    for (w in changes.tasks) {
+        val scope = when (w) {
+            is TaskWrite.Insert -> {
+                val t = w.task
+                if (next.containsKey(t.id) || next.values.any { it.source == t.source && it.externalId == t.externalId }) {
+                    throw TasksyncException.Conflict("task ${t.id} exists")
+                }
+                next[t.id] = t
+                t.scope
+            }
+            is TaskWrite.Update -> {
+                if (next[w.task.id]?.version != w.expectedVersion) throw TasksyncException.Conflict("moved")
+                next[w.task.id] = w.task
+                w.task.scope
+            }
+            is TaskWrite.Delete -> {
+                if (next[w.id]?.version != w.expectedVersion) throw TasksyncException.Conflict("moved")
+                next.remove(w.id)
+                w.scope
+            }
+        }
+        if (scope !in touched) touched.add(scope)
+    }
+    beforeCommit()
+    tasks.clear()
+    tasks.putAll(next)
+    return Applied(touched.map { s ->
+        val v = (versions[s] ?: 0uL) + 1uL
+        versions[s] = v
+        ScopeVersion(s, v)
+    })
 }
 
 class KtProvider(private val name: String, var listing: Listing?) : Provider {

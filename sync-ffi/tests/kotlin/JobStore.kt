@@ -28,45 +28,9 @@ open class KtQueueStore : TaskStore, JobStore {
     }
 
     override suspend fun apply(changes: ChangeSet): Applied = synchronized(lock) {
-        for (g in changes.guards) {
-            if ((versions[g.scope] ?: 0uL) != g.expectedVersion) throw TasksyncException.Conflict("scope ${g.scope} moved")
-        }
         val ids = changes.jobs.map { it.id }
         if (ids.toSet().size != ids.size || ids.any { it in jobRows }) throw TasksyncException.Conflict("job exists")
-        // In order, on a copy: all or nothing.
-        val next = LinkedHashMap(tasks)
-        val touched = changes.guards.map { it.scope }.toMutableList()
-        for (w in changes.tasks) {
-            val scope = when (w) {
-                is TaskWrite.Insert -> {
-                    val t = w.task
-                    if (next.containsKey(t.id) || next.values.any { it.source == t.source && it.externalId == t.externalId }) {
-                        throw TasksyncException.Conflict("task ${t.id} exists")
-                    }
-                    next[t.id] = t
-                    t.scope
-                }
-                is TaskWrite.Update -> {
-                    if (next[w.task.id]?.version != w.expectedVersion) throw TasksyncException.Conflict("moved")
-                    next[w.task.id] = w.task
-                    w.task.scope
-                }
-                is TaskWrite.Delete -> {
-                    if (next[w.id]?.version != w.expectedVersion) throw TasksyncException.Conflict("moved")
-                    next.remove(w.id)
-                    w.scope
-                }
-            }
-            if (scope !in touched) touched.add(scope)
-        }
-        tasks.clear()
-        tasks.putAll(next)
-        for (job in changes.jobs) enqueue(job.copy())
-        Applied(touched.map { s ->
-            val v = (versions[s] ?: 0uL) + 1uL
-            versions[s] = v
-            ScopeVersion(s, v)
-        })
+        applyChangeSet(tasks, versions, changes) { for (job in changes.jobs) enqueue(job.copy()) }
     }
 
     private fun pair(j: QueuedJob) = "${j.taskId}\u001f${j.target}"
