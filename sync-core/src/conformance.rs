@@ -529,6 +529,19 @@ pub async fn run_cases<S: ?Sized>(
     failures
 }
 
+/// The names of `cases`, in order: what a binding lists to its host's test framework.
+pub fn case_names<S: ?Sized>(cases: &[CaseOf<S>]) -> Vec<String> {
+    cases.iter().map(|(name, _)| (*name).to_owned()).collect()
+}
+
+/// The case of `cases` named `name`, for a binding that runs one case at a time.
+pub fn find_case<S: ?Sized>(cases: &[CaseOf<S>], name: &str) -> Option<fn(Arc<S>) -> CaseFuture> {
+    cases
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, case)| *case)
+}
+
 #[doc(hidden)]
 pub use futures::executor::block_on as __block_on;
 

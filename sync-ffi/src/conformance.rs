@@ -14,28 +14,27 @@
 
 use std::sync::Arc;
 
+use sync_core::conformance::{CaseFuture, CaseOf, case_names, find_case};
+
 use crate::error::TasksyncError;
 use crate::history::History;
 use crate::session::SessionEngine;
 use crate::store::HubStore;
 
-/// The case of `suite` named `name`.
-fn case<F: Copy>(suite: &str, cases: &[(&'static str, F)], name: &str) -> Result<F, TasksyncError> {
-    cases
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, f)| *f)
+/// The case of `suite` named `name`, or `InvalidInput`.
+fn case<S: ?Sized>(
+    suite: &str,
+    cases: &[CaseOf<S>],
+    name: &str,
+) -> Result<fn(Arc<S>) -> CaseFuture, TasksyncError> {
+    find_case(cases, name)
         .ok_or_else(|| TasksyncError::invalid(format!("no {suite} conformance case `{name}`")))
-}
-
-fn names<F>(cases: &[(&'static str, F)]) -> Vec<String> {
-    cases.iter().map(|(n, _)| (*n).to_owned()).collect()
 }
 
 /// The names of the task store conformance cases.
 #[uniffi::export]
 pub fn task_store_conformance_cases() -> Vec<String> {
-    names(sync_core::conformance::CASES)
+    case_names(sync_core::conformance::CASES)
 }
 
 /// Runs one task store case on `store` (give it a fresh, empty one); null on success, else the
@@ -52,7 +51,7 @@ pub async fn run_task_store_conformance(
 /// The names of the job store (outbound queue) conformance cases.
 #[uniffi::export]
 pub fn job_store_conformance_cases() -> Vec<String> {
-    names(sync_core::retry::conformance::CASES)
+    case_names(sync_core::retry::conformance::CASES)
 }
 
 /// Runs one job store case on `store` (fresh, empty, keeping jobs); null on success, else the
@@ -69,7 +68,7 @@ pub async fn run_job_store_conformance(
 /// The names of the session store conformance cases.
 #[uniffi::export]
 pub fn session_store_conformance_cases() -> Vec<String> {
-    names(sync_core::session::conformance::CASES)
+    case_names(sync_core::session::conformance::CASES)
 }
 
 /// Runs one session store case on `engine`'s store (fresh, empty); null on success, else the
@@ -90,7 +89,7 @@ pub async fn run_session_store_conformance(
 /// The names of the history store conformance cases.
 #[uniffi::export]
 pub fn history_store_conformance_cases() -> Vec<String> {
-    names(sync_core::history::conformance::CASES)
+    case_names(sync_core::history::conformance::CASES)
 }
 
 /// Runs one history store case on `history`'s store (fresh, empty; the cases use the store

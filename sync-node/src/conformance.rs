@@ -7,25 +7,21 @@ use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 
+use sync_core::conformance::{case_names, find_case};
+
 use crate::error::{guard, invalid};
 use crate::store::Store;
 
 /// The names of the task store conformance cases.
 #[napi]
 pub fn task_store_conformance_cases() -> Vec<String> {
-    sync_core::conformance::CASES
-        .iter()
-        .map(|(name, _)| (*name).to_owned())
-        .collect()
+    case_names(sync_core::conformance::CASES)
 }
 
 /// The names of the session store conformance cases.
 #[napi]
 pub fn session_store_conformance_cases() -> Vec<String> {
-    sync_core::session::conformance::CASES
-        .iter()
-        .map(|(name, _)| (*name).to_owned())
-        .collect()
+    case_names(sync_core::session::conformance::CASES)
 }
 
 /// Runs one task store case on `store` (fresh); resolves null on success, else the failure.
@@ -35,11 +31,8 @@ pub fn run_task_store_conformance<'env>(
     name: String,
     store: &Store,
 ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
-    let case = sync_core::conformance::CASES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .ok_or_else(|| invalid(format!("no task store case `{name}`")))?
-        .1;
+    let case = find_case(sync_core::conformance::CASES, &name)
+        .ok_or_else(|| invalid(format!("no task store case `{name}`")))?;
     let tasks = store.tasks.clone();
     env.spawn_future(guard(async move { Ok(case(tasks).await.err()) }))
 }
@@ -51,11 +44,8 @@ pub fn run_session_store_conformance<'env>(
     name: String,
     store: &Store,
 ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
-    let case = sync_core::session::conformance::CASES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .ok_or_else(|| invalid(format!("no session store case `{name}`")))?
-        .1;
+    let case = find_case(sync_core::session::conformance::CASES, &name)
+        .ok_or_else(|| invalid(format!("no session store case `{name}`")))?;
     let sessions = store.sessions.clone();
     env.spawn_future(guard(async move { Ok(case(sessions).await.err()) }))
 }
@@ -63,10 +53,7 @@ pub fn run_session_store_conformance<'env>(
 /// The names of the job store (outbound queue) conformance cases.
 #[napi]
 pub fn job_store_conformance_cases() -> Vec<String> {
-    sync_core::retry::conformance::CASES
-        .iter()
-        .map(|(name, _)| (*name).to_owned())
-        .collect()
+    case_names(sync_core::retry::conformance::CASES)
 }
 
 /// Runs one job store case on `store` (fresh, keeping jobs); resolves null on success, else
@@ -77,11 +64,8 @@ pub fn run_job_store_conformance<'env>(
     name: String,
     store: &Store,
 ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
-    let case = sync_core::retry::conformance::CASES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .ok_or_else(|| invalid(format!("no job store case `{name}`")))?
-        .1;
+    let case = find_case(sync_core::retry::conformance::CASES, &name)
+        .ok_or_else(|| invalid(format!("no job store case `{name}`")))?;
     let queue = store.queue()?;
     env.spawn_future(guard(async move { Ok(case(queue).await.err()) }))
 }
@@ -89,10 +73,7 @@ pub fn run_job_store_conformance<'env>(
 /// The names of the history store conformance cases.
 #[napi]
 pub fn history_store_conformance_cases() -> Vec<String> {
-    sync_core::history::conformance::CASES
-        .iter()
-        .map(|(name, _)| (*name).to_owned())
-        .collect()
+    case_names(sync_core::history::conformance::CASES)
 }
 
 /// Runs one history store case on `history`'s store (fresh); resolves null on success, else
@@ -103,11 +84,8 @@ pub fn run_history_store_conformance<'env>(
     name: String,
     history: &crate::history::History,
 ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
-    let case = sync_core::history::conformance::CASES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .ok_or_else(|| invalid(format!("no history store case `{name}`")))?
-        .1;
+    let case = find_case(sync_core::history::conformance::CASES, &name)
+        .ok_or_else(|| invalid(format!("no history store case `{name}`")))?;
     let store = history.store.clone();
     env.spawn_future(guard(async move { Ok(case(store).await.err()) }))
 }
