@@ -130,7 +130,7 @@ impl PySqliteHistoryStore {
 }
 
 /// The history store a `store=` argument names.
-pub(crate) fn history_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn HistoryStore>> {
+fn history_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn HistoryStore>> {
     if let Ok(s) = obj.cast::<PyMemoryHistoryStore>() {
         return Ok(s.get().inner.clone());
     }
@@ -429,6 +429,33 @@ fn to_string_py(py: Python<'_>, s: String) -> Py<PyAny> {
     pyo3::types::PyString::new(py, &s).into_any().unbind()
 }
 
+/// Runs the history store suite, each case on a fresh store from `factory()`.
+#[pyfunction]
+fn run_history_store_conformance(
+    py: Python<'_>,
+    factory: Py<PyAny>,
+) -> PyResult<Vec<(String, String)>> {
+    let count = sync_core::history::conformance::CASES.len();
+    let mut stores = Vec::with_capacity(count);
+    for _ in 0..count {
+        stores.push(history_store(factory.bind(py).call0()?.as_any())?);
+    }
+    let stores = Mutex::new(stores);
+    let failures = run_blocking(py, async {
+        let make = || {
+            stores
+                .lock()
+                .map(|mut s| s.remove(0))
+                .expect("one store per case was built")
+        };
+        Ok(sync_core::history::conformance::run_all(make).await)
+    })?;
+    Ok(failures
+        .into_iter()
+        .map(|(n, m)| (n.to_owned(), m))
+        .collect())
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMemoryHistoryStore>()?;
     m.add_class::<PySqliteHistoryStore>()?;
@@ -437,5 +464,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyItem>()?;
     m.add_class::<PyAuditEntry>()?;
     m.add_class::<PyCancelToken>()?;
+    m.add_function(wrap_pyfunction!(run_history_store_conformance, m)?)?;
     Ok(())
 }
