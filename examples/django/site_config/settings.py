@@ -2,8 +2,8 @@
 
 ``TASKSYNC_DB=postgres`` uses PostgreSQL from ``DATABASE_URL`` (default
 ``postgres://postgres@127.0.0.1:5432/postgres``); otherwise SQLite in ``db.sqlite3`` (or
-``TASKSYNC_SQLITE``). The tests' database is ``tasksync_test_django``, created and dropped by
-the run. SQLite uses ``BEGIN IMMEDIATE`` transactions: there they serialise writers, as
+``TASKSYNC_SQLITE``). The tests' database is ``tasksync_test_django`` (or
+``TASKSYNC_TEST_DATABASE``), created and dropped by the run. SQLite uses ``BEGIN IMMEDIATE`` transactions: there they serialise writers, as
 ``select_for_update()`` does on PostgreSQL.
 """
 
@@ -66,7 +66,8 @@ def _database() -> dict[str, Any]:
             "PASSWORD": url.password or "",
             "HOST": url.hostname or "127.0.0.1",
             "PORT": str(url.port or 5432),
-            "TEST": {"NAME": "tasksync_test_django"},
+            # Two checkouts testing on one server at once set their own name.
+            "TEST": {"NAME": os.environ.get("TASKSYNC_TEST_DATABASE", "tasksync_test_django")},
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",
