@@ -2,7 +2,7 @@
 //! the SQLite history of the same database file.
 //!
 //! Recording is best effort, as in the core: if the history cannot be opened the command runs
-//! without it (with a warning). The pump runs next to the command (`futures::join`) and is
+//! without it (with a `warning:` line). The pump runs next to the command (`futures::join`) and is
 //! flushed before the process exits, so a finished `execute` has its run, items and audit
 //! entries on disk.
 
@@ -184,7 +184,7 @@ pub(crate) fn attach(db: &Path, engine: SyncEngine) -> (SyncEngine, Option<Recor
             (engine, Some(Recording { recorder, pump }))
         }
         Err(err) => {
-            tracing::warn!(error = %err, "sync history unavailable; running without it");
+            eprintln!("warning: sync history unavailable, running without it: {err}");
             (engine, None)
         }
     }

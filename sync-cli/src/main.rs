@@ -28,9 +28,10 @@ use std::io::IsTerminal;
 use clap::Parser;
 use sync_core::ErrorKind;
 
-/// The log filter without `TASKSYNC_LOG`: warnings, except the folder source's, which come with
-/// its listing and are printed as `warning:` lines (so each is shown once).
-const DEFAULT_LOG: &str = "warn,sync_fs=error";
+/// The log filter without `TASKSYNC_LOG`: warnings, except those the tool reports itself, so
+/// each is shown once: the folder source's come with its listing and are printed as `warning:`
+/// lines, and the engine's only warning (a stale plan refused) is the command's error.
+const DEFAULT_LOG: &str = "warn,sync_fs=error,sync_core::engine=error";
 
 /// A reader that stops early (`tasksync history list | head -1`) closes the pipe; printing then
 /// fails. The tool exits quietly with 141, the code of a process ended by SIGPIPE, as other

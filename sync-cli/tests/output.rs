@@ -204,3 +204,20 @@ fn tables_fit_100_columns_whatever_their_values() {
     ]);
     assert_fits("session", &session);
 }
+
+#[test]
+fn a_stale_plan_is_reported_once() {
+    let hub = Hub::with_examples();
+    hub.ok(&[
+        "preview",
+        "--from",
+        "tasks",
+        "--scope",
+        "p",
+        "--save",
+        "plan.json",
+    ]);
+    hub.ok(&["execute", "--plan", "plan.json", "--yes"]);
+    let err = hub.fails(3, &["execute", "--plan", "plan.json", "--yes"]);
+    assert_eq!(lines_with(&err, "stale plan").len(), 1, "{err}");
+}
