@@ -86,6 +86,13 @@ mod error;
 mod folder;
 mod parse;
 
+/// The repository README's Rust snippets, compiled and run as this crate's doctests (its
+/// dev-dependencies have what they need: the SQLite store, an executor, a tokio runtime), so
+/// they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeSnippets;
+
 pub use error::{FileProblem, FsError, ProblemKind};
 pub use folder::FolderSource;
 pub use parse::{parse_markdown, parse_status, slugify};
