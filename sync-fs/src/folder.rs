@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use sync_core::{Listing, Millis, ProviderClient, ProviderError, Status};
 
 use crate::error::{FileProblem, FsError, ProblemKind};
-use crate::parse::{FileIssue, parse_file};
+use crate::parse::{FileWarning, parse_file};
 
 /// A folder of Markdown task files, read as one source. See the crate docs for the format.
 #[derive(Clone, Debug)]
@@ -111,10 +111,10 @@ impl FolderSource {
                 }
             };
             let modified = mtime_ms(&path);
-            let (tasks, issues) = parse_file(&default_id, &text);
-            if !issues.is_empty() {
-                for issue in issues {
-                    let (kind, message) = describe(&issue);
+            let (tasks, warnings) = parse_file(&default_id, &text);
+            if !warnings.is_empty() {
+                for warning in warnings {
+                    let (kind, message) = describe(&warning);
                     report(&mut problems, path.clone(), kind, message);
                 }
                 continue;
@@ -159,10 +159,10 @@ impl ProviderClient for FolderSource {
     }
 }
 
-/// The problem kind and message of a file issue.
-fn describe(issue: &FileIssue) -> (ProblemKind, String) {
-    match issue {
-        FileIssue::UnknownStatus(word) => {
+/// The problem kind and message of a file warning.
+fn describe(warning: &FileWarning) -> (ProblemKind, String) {
+    match warning {
+        FileWarning::UnknownStatus(word) => {
             let known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
             let message = format!(
                 "unknown status `{}` (expected {}, or a word such as Done or In Progress); \
@@ -172,7 +172,7 @@ fn describe(issue: &FileIssue) -> (ProblemKind, String) {
             );
             (ProblemKind::UnknownStatus, message)
         }
-        FileIssue::UnclosedFrontMatter => (
+        FileWarning::UnclosedFrontMatter => (
             ProblemKind::UnclosedFrontMatter,
             "front matter opened by `---` on the first line is never closed (end it with a \
              `---` line); file skipped"

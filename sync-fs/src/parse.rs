@@ -68,20 +68,20 @@ pub fn parse_markdown(id: &str, text: &str) -> Vec<DesiredTask> {
 
 /// What a file says that its tasks cannot show, and that the folder reports for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum FileIssue {
+pub(crate) enum FileWarning {
     /// The `status` value is not a status word.
     UnknownStatus(String),
     /// The first line opens front matter (`---`) that no later line closes.
     UnclosedFrontMatter,
 }
 
-/// [`parse_markdown`], plus the issues the folder reports for the file.
-pub(crate) fn parse_file(id: &str, text: &str) -> (Vec<DesiredTask>, Vec<FileIssue>) {
-    let mut issues = Vec::new();
+/// [`parse_markdown`], plus the warnings the folder reports for the file.
+pub(crate) fn parse_file(id: &str, text: &str) -> (Vec<DesiredTask>, Vec<FileWarning>) {
+    let mut warnings = Vec::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front, body) = split_front_matter(text);
     if front.is_none() && text.lines().next().is_some_and(|l| l.trim_end() == "---") {
-        issues.push(FileIssue::UnclosedFrontMatter);
+        warnings.push(FileWarning::UnclosedFrontMatter);
     }
 
     // Bullet metadata first, then front matter on top: front matter wins.
@@ -109,7 +109,7 @@ pub(crate) fn parse_file(id: &str, text: &str) -> (Vec<DesiredTask>, Vec<FileIss
         Some(word) => match parse_status(&word) {
             Some(status) => status,
             None => {
-                issues.push(FileIssue::UnknownStatus(word.clone()));
+                warnings.push(FileWarning::UnknownStatus(word.clone()));
                 task = task.field("status", word);
                 Status::Draft
             }
@@ -126,7 +126,7 @@ pub(crate) fn parse_file(id: &str, text: &str) -> (Vec<DesiredTask>, Vec<FileIss
 
     let mut tasks = vec![task];
     tasks.extend(parse_checkboxes(&file_id, body));
-    (tasks, issues)
+    (tasks, warnings)
 }
 
 /// Splits leading front matter (between `---` lines) from the body. Without a closing `---`
