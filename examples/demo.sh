@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the embedded SQLite store: preview, execute, an empty second
 # preview, a file edit seen as a field-level update, an unconfirmed and a stale execute refused,
-# then a status change delivered through the outbound queue with one failure retried, a task
+# verify's exit code, a task file with a typo left out with a warning (and no deletion because
+# of it), then a status change delivered through the outbound queue with one failure retried, a task
 # completed in the hub flowing through the queue to a real CalDAV server (Radicale on loopback,
 # read back with the `caldav` client library), and the sync history.
 # Usage: examples/demo.sh path/to/tasksync   (RADICALE_VENV: Radicale's virtualenv, created if
@@ -15,12 +16,12 @@ cd "$work"
 export TASKSYNC_DB="$work/tasksync.db"
 ts() { "$bin" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-# Runs a command that must fail with the given exit code.
+# Runs a command that must end with the given (non-zero) exit code.
 refused() {
   local want=$1; shift
   set +e; "$@"; local got=$?; set -e
   if [ "$got" -ne "$want" ]; then echo "expected exit code $want, got $got" >&2; exit 1; fi
-  echo "(refused with exit code $got, as expected)"
+  echo "(exit code $got, as expected)"
 }
 
 step "1. Preview the first sync of examples/tasks into scope demo (read-only), save the plan"
@@ -47,26 +48,38 @@ ts execute --from tasks --scope demo --yes
 step "7. ...so the plan previewed in step 4 is stale, and refused: nothing is written"
 refused 3 ts execute --plan plan2.json --yes
 
-step "8. Verify: the store matches the folder except what the policy protects"
+step "8. Verify: the pending story's new title is not in the hub (the default policy writes only drafts), so verify exits 6"
+refused 6 ts verify --from tasks --scope demo
+
+step "9. A sync that may write every status brings the title in; verify now exits 0"
+ts execute --from tasks --scope demo --all-statuses --yes
 ts verify --from tasks --scope demo
 
-step "9. The tasks of scope demo"
+step "10. A file whose status has a typo is left out with a warning naming it; the listing is then partial, so a removed file is not deleted either"
+printf -- '---\nstatus: frobnicated\n---\n# A task with a typo\n' > tasks/typo.md
+mv tasks/inbox.md inbox.md.aside
+ts preview --from tasks --scope demo | tee preview-partial.txt
+grep -q ' 0 to delete' preview-partial.txt && grep -q 'listing incomplete' preview-partial.txt \
+  || { echo "a partial listing planned deletions" >&2; exit 1; }
+rm tasks/typo.md && mv inbox.md.aside tasks/inbox.md
+
+step "11. The tasks of scope demo"
 ts tasks --scope demo
 
-step "10. Start the pending story in the hub: its new status and its sync job are one atomic write"
-ts status --source files --task story-2-3-status-sync --to in_progress --actor demo \
+step "12. Start the pending story in the hub, named by its source and its id there: its new status and its sync job are one atomic write"
+ts status --task files:story-2-3-status-sync --to in_progress --actor demo \
   --target files=process_step
 
-step "11. A worker delivers it to the provider (a journal file); its folder is missing, so the first attempt fails and is retried"
+step "13. A worker delivers it to the provider (a journal file); its folder is missing, so the first attempt fails and is retried"
 ts worker --provider files=journal:outbox/pushes.db --once
 ts jobs list
 
-step "12. The folder appears; after the 1 s backoff the retry succeeds"
+step "14. The folder appears; after the 1 s backoff the retry succeeds"
 mkdir -p outbox
 ts worker --provider files=journal:outbox/pushes.db --until-idle --metrics | grep -v '^#' | grep -E 'claimed|worker done|jobs_total'
 ts jobs list
 
-step "13. A real CalDAV server (Radicale on loopback) holds the story as a VTODO, created with the caldav client library"
+step "15. A real CalDAV server (Radicale on loopback) holds the story as a VTODO, created with the caldav client library"
 export RADICALE_VENV="${RADICALE_VENV:-$root/target/radicale-venv}" RADICALE_DIR="$work/radicale"
 export RADICALE_PORT RADICALE_USER=demo RADICALE_PASSWORD="demo-$RANDOM$RANDOM" RADICALE_SEED=0
 # The worker and the client read the password from the environment, never from argv.
@@ -79,11 +92,11 @@ calendar="http://127.0.0.1:$RADICALE_PORT/demo/tasks/"
 caldav() { "$RADICALE_VENV/bin/python" "$root/examples/caldav_client.py" "$@"; }
 caldav seed "$calendar" demo story-2-3-status-sync "Two-Way Status Sync"
 
-step "14. Complete the story in the hub; the calendar mirrors the folder's tasks (VTODO <external id>.ics), so a job is queued for it"
+step "16. Complete the story in the hub; the calendar mirrors the folder's tasks (VTODO <external id>.ics), so a job is queued for it"
 ts status --source files --task story-2-3-status-sync --to completed --actor demo \
   --target calendar=cal_dav@files
 
-step "15. A worker delivers it to the CalDAV server (GET, then PUT with If-Match); the caldav client reads the VTODO back"
+step "17. A worker delivers it to the CalDAV server (GET, then PUT with If-Match); the caldav client reads the VTODO back"
 ts worker --provider "calendar=caldav:$calendar" --caldav-user demo --until-idle
 ts jobs list --target calendar
 caldav show "$calendar" demo story-2-3-status-sync | tee caldav.json
@@ -92,8 +105,8 @@ grep -q '"status": "COMPLETED"' caldav.json && grep -q '"percent": 100' caldav.j
   || { echo "the VTODO is not completed on the CalDAV server" >&2; exit 1; }
 echo "(the CalDAV server has STATUS:COMPLETED, COMPLETED and PERCENT-COMPLETE:100)"
 
-step "16. Sync history: every preview and execute is a recorded run (newest first)"
+step "18. Sync history: every preview and execute is a recorded run (newest first)"
 ts history list --limit 10
 last=$(ts history list --limit 1 --json | sed -n 's/^ *"id": "\(run-[^"]*\)".*/\1/p' | head -n 1)
-step "17. The last run, with its counters and items"
+step "19. The last run, with its counters and items"
 ts history show "$last" --items-limit 10

@@ -19,13 +19,19 @@ pub(crate) enum CliError {
     Core(sync_core::Error),
     Usage(String),
     Other(String),
+    /// `verify` found differences (exit code 6); the report is already printed.
+    Inconsistent(String),
 }
 
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            // The only confirmation the tool asks for is `execute`'s, given with `--yes`.
+            CliError::Core(sync_core::Error::NotConfirmed) => f.write_str(
+                "execution not confirmed: preview the plan, then pass --yes to apply it",
+            ),
             CliError::Core(e) => write!(f, "{e}"),
-            CliError::Usage(m) | CliError::Other(m) => f.write_str(m),
+            CliError::Usage(m) | CliError::Other(m) | CliError::Inconsistent(m) => f.write_str(m),
         }
     }
 }
@@ -87,8 +93,17 @@ fn read_folder(args: &SourceArgs) -> Result<Listing, CliError> {
         .read_report()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     bar.finish_and_clear();
-    for problem in problems {
+    for problem in &problems {
         eprintln!("warning: {problem}");
+    }
+    if !problems.is_empty() {
+        eprintln!(
+            "warning: {} left out; the listing is partial, so a sync deletes no task",
+            match problems.len() {
+                1 => "1 file or folder".to_owned(),
+                n => format!("{n} files or folders"),
+            }
+        );
     }
     Ok(listing)
 }
@@ -183,6 +198,13 @@ async fn dispatch(
             let listing = read_folder(&source)?;
             let report = engine.verify(&source.scope, &listing).await?;
             render::verify(&report);
+            if !report.consistent {
+                return Err(CliError::Inconsistent(format!(
+                    "scope `{}` is not consistent with {}",
+                    render::cut_to(&source.scope, 80),
+                    source.from.display()
+                )));
+            }
         }
         Command::Tasks { scope } => {
             let snapshot = engine

@@ -2,7 +2,7 @@
 //! the SQLite history of the same database file.
 //!
 //! Recording is best effort, as in the core: if the history cannot be opened the command runs
-//! without it (with a warning). The pump runs next to the command (`futures::join`) and is
+//! without it (with a `warning:` line). The pump runs next to the command (`futures::join`) and is
 //! flushed before the process exits, so a finished `execute` has its run, items and audit
 //! entries on disk.
 
@@ -184,7 +184,7 @@ pub(crate) fn attach(db: &Path, engine: SyncEngine) -> (SyncEngine, Option<Recor
             (engine, Some(Recording { recorder, pump }))
         }
         Err(err) => {
-            tracing::warn!(error = %err, "sync history unavailable; running without it");
+            eprintln!("warning: sync history unavailable, running without it: {err}");
             (engine, None)
         }
     }
@@ -330,15 +330,11 @@ fn list(runs: &[Run], next: Option<&str>) {
         "status",
         "scope",
         "started (UTC)",
-        "duration",
-        "created",
-        "updated",
-        "deleted",
-        "failed",
-        "skipped",
+        "took",
+        "changes",
     ]);
+    crate::render::whole(&mut rows, 0);
     for run in runs {
-        let t = &run.totals;
         rows.add_row([
             run.id.clone(),
             run.kind.to_string(),
@@ -346,11 +342,7 @@ fn list(runs: &[Run], next: Option<&str>) {
             cut(&run.scope, 24),
             time(run.started_at),
             duration(run),
-            t.created.to_string(),
-            t.updated.to_string(),
-            t.deleted.to_string(),
-            t.failed.to_string(),
-            t.skipped.to_string(),
+            changes(&run.totals),
         ]);
     }
     println!("{rows}");
@@ -359,9 +351,33 @@ fn list(runs: &[Run], next: Option<&str>) {
     }
 }
 
+/// The counters that are not zero, one per line (`none` when all are).
+fn changes(c: &sync_core::history::Counters) -> String {
+    let parts: Vec<String> = [
+        (c.created, "created"),
+        (c.updated, "updated"),
+        (c.deleted, "deleted"),
+        (c.failed, "failed"),
+        (c.skipped, "skipped"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join("\n")
+    }
+}
+
 fn show(run: &Run, items: &[sync_core::history::Item], next: Option<u64>) {
     println!("Run {} ({}, {})", run.id, run.kind, run.status);
-    println!("  scope {} from {}", run.scope, run.source);
+    println!(
+        "  scope {} from {}",
+        cut(&run.scope, 40),
+        cut(&run.source, 40)
+    );
     println!(
         "  started {} UTC, took {}",
         time(run.started_at),

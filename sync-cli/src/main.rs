@@ -3,7 +3,11 @@
 //! and settle its dead letters; run sessions.
 //!
 //! Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 stale plan, 4 not confirmed,
-//! 5 refused by the current state (`invalid_state`, `invalid_transition`).
+//! 5 refused by the current state (`invalid_state`, `invalid_transition`), 6 `verify` found
+//! the store not consistent with the folder.
+//!
+//! Warnings go to stderr once each, without colour codes unless stderr is a terminal and
+//! `NO_COLOR` is unset.
 
 // mimalloc for the core's allocations: a sync builds and drops hundreds of thousands of small
 // strings and maps, and glibc's malloc spent a third of a 100,000-task preview + execute in
@@ -19,16 +23,46 @@ mod journal;
 mod queue;
 mod render;
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use sync_core::ErrorKind;
 
+/// The log filter without `TASKSYNC_LOG`: warnings, except those the tool reports itself, so
+/// each is shown once: the folder source's come with its listing and are printed as `warning:`
+/// lines, and the engine's only warning (a stale plan refused) is the command's error.
+const DEFAULT_LOG: &str = "warn,sync_fs=error,sync_core::engine=error";
+
+/// A reader that stops early (`tasksync history list | head -1`) closes the pipe; printing then
+/// fails. The tool exits quietly with 141, the code of a process ended by SIGPIPE, as other
+/// command-line tools do, instead of reporting a crash.
+fn quiet_on_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        report(info);
+    }));
+}
+
 fn main() {
+    quiet_on_closed_pipe();
     let cli = args::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("TASKSYNC_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .init();
     // A current-thread tokio runtime: the HTTP providers (reqwest) need its I/O and timers.
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -53,6 +87,7 @@ fn main() {
             },
             commands::CliError::Usage(_) => 2,
             commands::CliError::Other(_) => 1,
+            commands::CliError::Inconsistent(_) => 6,
         };
         std::process::exit(code);
     }

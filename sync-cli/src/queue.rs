@@ -12,7 +12,7 @@ use sync_core::retry::{
     WorkerConfig,
 };
 use sync_core::transition::{ProviderKind, StatusMapping};
-use sync_core::{Clock, NullSink, ProviderClient, Secret, Status, SystemClock, Task};
+use sync_core::{Clock, NullSink, ProviderClient, Secret, Status, SystemClock, Task, TaskStore};
 use sync_sqlite::SqliteStore;
 
 use crate::commands::CliError;
@@ -63,11 +63,12 @@ impl TargetArgs {
 /// Change a task's status in the hub and queue its sync jobs.
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
-    /// The task's source (provider name).
+    /// The task's source (e.g. `files`); `--task` is then its external id, taken as is.
     #[arg(long)]
-    source: String,
-    /// The task's external id in its source.
-    #[arg(long)]
+    source: Option<String>,
+    /// The task: `SOURCE:EXTERNAL_ID` (e.g. `files:story-2`), its external id with `--source`,
+    /// or its hub id.
+    #[arg(long, value_name = "SOURCE:EXTERNAL_ID|EXTERNAL_ID|HUB_ID")]
     task: String,
     /// The new status.
     #[arg(long, value_parser = parse_status)]
@@ -81,6 +82,84 @@ pub(crate) struct StatusArgs {
 
 fn parse_status(s: &str) -> Result<Status, String> {
     s.parse::<Status>().map_err(|e| e.to_string())
+}
+
+/// A task as the user named it on the command line.
+#[derive(Debug, PartialEq, Eq)]
+enum TaskRef<'a> {
+    /// By its identity in its source.
+    Identity {
+        source: &'a str,
+        external_id: &'a str,
+    },
+    /// By its hub id.
+    Hub(&'a str),
+}
+
+impl<'a> TaskRef<'a> {
+    /// `--source S --task ID` is `(S, ID)`; `--task S:ID` is `(S, ID)` (split at the first `:`,
+    /// so an external id may hold more); `--task ID` without `:` is a hub id.
+    fn parse(source: Option<&'a str>, task: &'a str) -> Result<Self, CliError> {
+        let identity = |source: &'a str, external_id: &'a str| {
+            if source.is_empty() || external_id.is_empty() {
+                return Err(CliError::Usage(format!(
+                    "--task `{}`: expected SOURCE:EXTERNAL_ID with both parts, \
+                     e.g. `files:story-2`",
+                    render::cut_to(task, 80)
+                )));
+            }
+            Ok(TaskRef::Identity {
+                source,
+                external_id,
+            })
+        };
+        match (source, task.split_once(':')) {
+            (Some(source), _) => identity(source, task),
+            (None, Some((source, external_id))) => identity(source, external_id),
+            (None, None) => Ok(TaskRef::Hub(task)),
+        }
+    }
+
+    fn hub_id(&self) -> String {
+        match self {
+            TaskRef::Identity {
+                source,
+                external_id,
+            } => Task::hub_id(source, external_id),
+            TaskRef::Hub(id) => (*id).to_owned(),
+        }
+    }
+
+    /// The error for a task that is not in the hub, in the user's words.
+    fn not_found(&self) -> CliError {
+        let message = match self {
+            TaskRef::Identity {
+                source,
+                external_id,
+            } => format!(
+                "no task `{}` from source `{}` in the hub",
+                render::cut_to(external_id, 80),
+                render::cut_to(source, 40)
+            ),
+            TaskRef::Hub(id) => {
+                let id = render::cut_to(id, 80);
+                format!(
+                    "no task has the hub id `{id}`; to name a task by its id in its source, \
+                     give the source too: `--task SOURCE:{id}` or `--source SOURCE --task {id}`"
+                )
+            }
+        };
+        CliError::Core(sync_core::Error::NotFound(message))
+    }
+}
+
+/// How a task is shown: `source:external id`.
+fn shown(task: &Task) -> String {
+    format!(
+        "{}:{}",
+        render::cut_to(&task.source, 40),
+        render::cut_to(&task.external_id, 80)
+    )
 }
 
 /// Run a worker that delivers queued status changes.
@@ -172,14 +251,24 @@ pub(crate) async fn status(
     history: Option<HistoryRecorder>,
     args: StatusArgs,
 ) -> Result<(), CliError> {
-    let mut service = StatusService::new(store, Arc::new(SystemClock), Arc::new(NullSink));
+    let mut service = StatusService::new(store.clone(), Arc::new(SystemClock), Arc::new(NullSink));
     if let Some(history) = history {
         service = service.with_history(history);
     }
     for target in args.targets.parse()? {
         service = service.with_target(target);
     }
-    let id = Task::hub_id(&args.source, &args.task);
+    let task = TaskRef::parse(args.source.as_deref(), &args.task)?;
+    let id = task.hub_id();
+    let reader = store;
+    if reader
+        .get(id.clone())
+        .await
+        .map_err(sync_core::Error::from)?
+        .is_none()
+    {
+        return Err(task.not_found());
+    }
     let report = service
         .change_status(&id, args.to, args.actor.as_deref())
         .await?;
@@ -189,9 +278,12 @@ pub(crate) async fn status(
             .as_deref()
             .map(|c| format!(" ({c})"))
             .unwrap_or_default();
+        let name = match reader.get(change.task_id.clone()).await {
+            Ok(Some(task)) => shown(&task),
+            _ => change.task_id.clone(),
+        };
         println!(
-            "{}: {} -> {}{cause}",
-            change.task_id,
+            "{name}: {} -> {}{cause}",
             change.from.as_str(),
             change.to.as_str()
         );

@@ -1,6 +1,6 @@
 //! Readable tables for plans, reports and tasks.
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use sync_core::{ExecuteReport, Plan, ScopeSnapshot, SessionState, SkipReason, VerifyReport};
 
 /// Longest cell text before it is cut.
@@ -18,14 +18,27 @@ pub(crate) fn cut_to(s: &str, n: usize) -> String {
     }
 }
 
-/// An empty table with a header, in the tool's style.
+/// The widest a table is drawn: the terminal's width up to this, and this when the output is
+/// not a terminal (a pipe, a file); longer cells wrap.
+pub(crate) const MAX_WIDTH: u16 = 100;
+
+/// An empty table with a header, in the tool's style, at most [`MAX_WIDTH`] wide.
 pub(crate) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
+    let width = table.width().map_or(MAX_WIDTH, |w| w.min(MAX_WIDTH));
+    table.set_width(width);
     table.set_header(header.iter().copied());
     table
+}
+
+/// Keeps column `index` unwrapped (ids that are copied into the next command).
+pub(crate) fn whole(table: &mut Table, index: usize) {
+    if let Some(column) = table.column_mut(index) {
+        column.set_constraint(ColumnConstraint::ContentWidth);
+    }
 }
 
 fn skip_reason(reason: &SkipReason) -> String {
@@ -46,7 +59,9 @@ fn value(v: &serde_json::Value) -> String {
 pub(crate) fn plan(plan: &Plan) {
     println!(
         "Plan for scope `{}` from `{}` (scope version {})",
-        plan.scope, plan.source, plan.scope_version
+        cut(&plan.scope),
+        cut(&plan.source),
+        plan.scope_version
     );
     if plan.is_empty() && plan.skipped.is_empty() && plan.conflicts.is_empty() {
         println!(
@@ -122,7 +137,11 @@ pub(crate) fn plan(plan: &Plan) {
 pub(crate) fn executed(report: &ExecuteReport) {
     println!(
         "Executed on scope `{}`: {} created, {} updated, {} deleted (scope version {})",
-        report.scope, report.created, report.updated, report.deleted, report.scope_version
+        cut(&report.scope),
+        report.created,
+        report.updated,
+        report.deleted,
+        report.scope_version
     );
 }
 
@@ -171,7 +190,8 @@ pub(crate) fn tasks(scope: &str, mut snapshot: ScopeSnapshot) {
         ]);
     }
     println!(
-        "Scope `{scope}` (version {}): {} tasks",
+        "Scope `{}` (version {}): {} tasks",
+        cut(scope),
         snapshot.version,
         snapshot.tasks.len()
     );
@@ -217,26 +237,31 @@ pub(crate) fn jobs(jobs: &[sync_core::Job], json: bool) {
         );
         return;
     }
-    let mut t = table(&[
-        "job",
-        "task",
-        "target",
-        "to",
-        "state",
-        "attempts",
-        "last error",
-    ]);
+    // Ids and the short status words stay whole; the last errors follow the table, so the
+    // table fits the width without cutting words.
+    let mut t = table(&["job", "task", "target", "to", "state (attempts)"]);
+    for column in [0, 3, 4] {
+        whole(&mut t, column);
+    }
     for job in jobs {
         t.add_row(vec![
             job.id.clone(),
             cut(&job.external_id),
-            job.target.clone(),
+            cut_to(&job.target, 24),
             job.to.as_str().to_owned(),
-            job.state.as_str().to_owned(),
-            format!("{}/{}", job.attempts, job.max_attempts),
-            cut(job.last_error.as_deref().unwrap_or("")),
+            format!(
+                "{} ({}/{})",
+                job.state.as_str(),
+                job.attempts,
+                job.max_attempts
+            ),
         ]);
     }
     println!("{t}");
+    for job in jobs {
+        if let Some(error) = &job.last_error {
+            println!("{}: last error: {}", job.id, cut_to(error, 200));
+        }
+    }
     println!("{} job(s)", jobs.len());
 }

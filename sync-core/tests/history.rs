@@ -601,3 +601,35 @@ fn an_engine_without_history_still_emits_run_events() {
     assert_eq!(finished, 2);
     assert_eq!(clock.now_ms(), 1);
 }
+
+#[test]
+fn a_skipped_change_is_recorded_without_a_made_up_type() {
+    let s = setup();
+    // The story is pending in the hub, so the default policy (drafts only) skips its rename.
+    let mut first = listing();
+    first.items[3].content.status = Some(sync_core::Status::Pending);
+    let mut renamed = first.clone();
+    renamed.items[3].content.title = "Story renamed".into();
+    with_pump(&s.recorder, s.pump, async {
+        let plan = s.engine.preview("p", &first, &Policy::default()).await?;
+        s.engine.execute(&plan, true).await?;
+        let plan = s.engine.preview("p", &renamed, &Policy::default()).await?;
+        assert_eq!(plan.skipped.len(), 1);
+        s.engine.execute(&plan, true).await.map(|_| ())
+    })
+    .unwrap();
+
+    let run = &runs(&s.history)[0];
+    assert_eq!(run.kind, RunKind::Execute);
+    assert_eq!(run.totals.skipped, 1);
+    assert!(run.by_type.values().all(|c| c.skipped == 0), "{run:?}");
+    let items = block_on(s.history.items(ItemQuery::first(&run.id, 10))).unwrap();
+    let skipped: Vec<_> = items
+        .items
+        .iter()
+        .filter(|i| i.outcome == ItemOutcome::Skipped)
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    let item = (skipped[0].external_id.as_str(), skipped[0].kind.as_str());
+    assert_eq!(item, ("s1", ""));
+}

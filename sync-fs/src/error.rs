@@ -43,9 +43,38 @@ pub enum ProblemKind {
     NotUtf8,
     /// The file's task id was already used by an earlier file (in path order).
     DuplicateId,
+    /// The file's `status` is not a status word (a typo would otherwise become `draft`).
+    UnknownStatus,
+    /// The file opens front matter with `---` on its first line and never closes it (its
+    /// `id`, `status`, ... would otherwise be read as body text).
+    UnclosedFrontMatter,
+    /// A symbolic link named `*.md` whose target does not exist.
+    DanglingLink,
 }
 
-/// A file (or sub-folder) that was skipped; any problem makes the listing partial.
+impl ProblemKind {
+    /// The stable snake_case name of the kind, for hosts and bindings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Io => "io",
+            ProblemKind::NotUtf8 => "not_utf8",
+            ProblemKind::DuplicateId => "duplicate_id",
+            ProblemKind::UnknownStatus => "unknown_status",
+            ProblemKind::UnclosedFrontMatter => "unclosed_front_matter",
+            ProblemKind::DanglingLink => "dangling_link",
+        }
+    }
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A file (or sub-folder) that was left out of the listing: the folder's warnings, returned
+/// with the listing by [`crate::FolderSource::read_report`] (and logged) so every host can
+/// show them. Any problem makes the listing partial, so a sync never deletes because of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileProblem {
     /// The path of the skipped file or sub-folder.

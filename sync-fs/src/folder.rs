@@ -4,9 +4,13 @@
 //! - Deterministic order: files are visited in order of their `/`-separated relative path, and
 //!   each file's tasks keep document order, so two reads of an unchanged folder are equal.
 //! - Stable ids: a file's id depends only on its front matter `id` or its relative path.
-//! - Nothing is silently dropped: an unreadable or non-UTF-8 file or sub-folder, or a file
-//!   whose id repeats an earlier one, is logged with `tracing::warn!`, reported as a
-//!   [`FileProblem`], and makes the listing partial (so a sync never deletes because of it).
+//! - Nothing is silently dropped: an unreadable or non-UTF-8 file or sub-folder, a file whose
+//!   id repeats an earlier one, a file whose `status` is not a status word, a file whose front
+//!   matter is never closed, and a `*.md` symbolic link whose target is missing are each left
+//!   out, logged with `tracing::warn!`, returned as a [`FileProblem`] (the folder's warnings),
+//!   and make the listing partial. So a typo never becomes a write (`status: frobnicated` is not
+//!   read as `draft`, an unclosed front matter's `id` is not read as body text) and a left-out
+//!   file never becomes a deletion; the file is synced again once it is fixed.
 //! - Hidden entries (names starting with `.`) are skipped; symbolic links to folders are not
 //!   followed (no cycles), symbolic links to files are read.
 
@@ -17,10 +21,10 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use async_trait::async_trait;
-use sync_core::{Listing, Millis, ProviderClient, ProviderError};
+use sync_core::{Listing, Millis, ProviderClient, ProviderError, Status};
 
 use crate::error::{FileProblem, FsError, ProblemKind};
-use crate::parse::parse_markdown;
+use crate::parse::{FileWarning, parse_file};
 
 /// A folder of Markdown task files, read as one source. See the crate docs for the format.
 #[derive(Clone, Debug)]
@@ -107,7 +111,14 @@ impl FolderSource {
                 }
             };
             let modified = mtime_ms(&path);
-            let tasks = parse_markdown(&default_id, &text);
+            let (tasks, warnings) = parse_file(&default_id, &text);
+            if !warnings.is_empty() {
+                for warning in warnings {
+                    let (kind, message) = describe(&warning);
+                    report(&mut problems, path.clone(), kind, message);
+                }
+                continue;
+            }
             if let Some(dup) = tasks.iter().find(|task| seen.contains(&task.external_id)) {
                 let message = format!(
                     "task id `{}` is already used by an earlier file; file skipped",
@@ -145,6 +156,36 @@ impl ProviderClient for FolderSource {
             status: 0,
             message: err.to_string(),
         })
+    }
+}
+
+/// The problem kind and message of a file warning.
+fn describe(warning: &FileWarning) -> (ProblemKind, String) {
+    match warning {
+        FileWarning::UnknownStatus(word) => {
+            let known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            let message = format!(
+                "unknown status `{}` (expected {}, or a word such as Done or In Progress); \
+                 file skipped",
+                clip(word),
+                known.join(", ")
+            );
+            (ProblemKind::UnknownStatus, message)
+        }
+        FileWarning::UnclosedFrontMatter => (
+            ProblemKind::UnclosedFrontMatter,
+            "front matter opened by `---` on the first line is never closed (end it with a \
+             `---` line); file skipped"
+                .into(),
+        ),
+    }
+}
+
+/// `s` cut to 60 characters, with an ellipsis when it was longer.
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_owned(),
     }
 }
 
@@ -230,9 +271,27 @@ fn collect_files(
         if id.ends_with('/') || id.is_empty() {
             continue;
         }
-        if file_type.is_symlink() && !path.is_file() {
-            tracing::debug!(path = %path.display(), "skipping symlink that is not a file");
-            continue;
+        if file_type.is_symlink() {
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {}
+                Ok(_) => {
+                    tracing::debug!(path = %path.display(), "skipping symlink that is not a file");
+                    continue;
+                }
+                Err(err) if err.kind() == ErrorKind::NotFound => {
+                    let target = fs::read_link(&path)
+                        .map(|t| format!(" `{}`", t.display()))
+                        .unwrap_or_default();
+                    let message = format!("symbolic link to{target}, which does not exist");
+                    report(problems, path, ProblemKind::DanglingLink, message);
+                    continue;
+                }
+                Err(err) => {
+                    let message = format!("cannot follow symbolic link: {err}");
+                    report(problems, path, ProblemKind::Io, message);
+                    continue;
+                }
+            }
         }
         files.push((id.to_owned(), path));
     }

@@ -9,14 +9,15 @@
 //!   without `.md`, with `/` separators (`phases/phase-2`).
 //! - Optional front matter between `---` lines at the very top, one `key: value` per line:
 //!   `id`, `title`, `kind` (default `task`), `status`, `parent`; every other key becomes a
-//!   field (integers and decimals as JSON numbers, everything else as a string).
+//!   field (integers and decimals as JSON numbers, everything else as a string). A file whose
+//!   first line is `---` but which has no closing `---` line is left out (see below).
 //! - Bullet lines `- **Key**: value` (or `- **Key:** value`) in the body are read like front
 //!   matter keys (the key lowercased, spaces as `_`); front matter wins over them.
 //! - The title is the front matter `title`, else the first `# ` heading, else the file name.
 //! - Status words: the snake_case [`sync_core::Status`] names, plus case-insensitive `Pending`,
 //!   `In Progress` / `in-progress`, `Done` / `Complete` / `Completed`, `Draft`,
-//!   `Cancelled` / `Canceled`, `Blocked` (see [`parse_status`]). A file without a status (or an
-//!   unknown word, which is then kept in the `status` field) is `draft`.
+//!   `Cancelled` / `Canceled`, `Blocked` (see [`parse_status`]). A file without a status is
+//!   `draft`; a file whose status is another word is left out (see below).
 //! - Every checkbox `- [ ] text` / `- [x] text` (or `* `, any indentation) is a child task of
 //!   kind `item`, titled with its text, `completed` when checked and `draft` otherwise. Its
 //!   external id is `<file id>#<slug>` (the text lowercased, non-alphanumerics collapsed to
@@ -24,6 +25,15 @@
 //!   less-indented checkbox above it, or the file task.
 //! - Headings, checkboxes and metadata inside fenced code blocks are ignored.
 //! - Every task's `modified_at` is the file's modification time in milliseconds.
+//!
+//! # Warnings
+//!
+//! [`FolderSource::read_report`] returns, next to the listing, one [`FileProblem`] per file or
+//! sub-folder left out, naming its path, its [`ProblemKind`] (`as_str` gives a stable name)
+//! and what is wrong: unreadable, not UTF-8, an id already used, an unknown status word (named
+//! in the message), front matter never closed, a dangling symbolic link. Each is also logged
+//! with `tracing::warn!`. Any problem makes the listing partial: the file's tasks are neither
+//! written nor deleted until it is fixed.
 //!
 //! # Example
 //!
@@ -75,6 +85,13 @@
 mod error;
 mod folder;
 mod parse;
+
+/// The repository README's Rust snippets, compiled and run as this crate's doctests (its
+/// dev-dependencies have what they need: the SQLite store, an executor, a tokio runtime), so
+/// they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeSnippets;
 
 pub use error::{FileProblem, FsError, ProblemKind};
 pub use folder::FolderSource;

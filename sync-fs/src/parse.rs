@@ -59,10 +59,30 @@ pub fn slugify(text: &str) -> String {
 /// per checkbox in document order. `id` is the file's default external id (its path relative
 /// to the folder root, without `.md`); its last `/`-segment is the fallback title.
 ///
-/// `modified_at` is left `None`; the folder reader fills in the file's mtime.
+/// `modified_at` is left `None`; the folder reader fills in the file's mtime. An unknown status
+/// word gives `draft` (the word is kept in the `status` field) and unclosed front matter is
+/// read as body; the folder reader instead leaves such a file out and reports it.
 pub fn parse_markdown(id: &str, text: &str) -> Vec<DesiredTask> {
+    parse_file(id, text).0
+}
+
+/// What a file says that its tasks cannot show, and that the folder reports for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum FileWarning {
+    /// The `status` value is not a status word.
+    UnknownStatus(String),
+    /// The first line opens front matter (`---`) that no later line closes.
+    UnclosedFrontMatter,
+}
+
+/// [`parse_markdown`], plus the warnings the folder reports for the file.
+pub(crate) fn parse_file(id: &str, text: &str) -> (Vec<DesiredTask>, Vec<FileWarning>) {
+    let mut warnings = Vec::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front, body) = split_front_matter(text);
+    if front.is_none() && text.lines().next().is_some_and(|l| l.trim_end() == "---") {
+        warnings.push(FileWarning::UnclosedFrontMatter);
+    }
 
     // Bullet metadata first, then front matter on top: front matter wins.
     let mut meta = scan_bullet_metadata(body);
@@ -89,7 +109,7 @@ pub fn parse_markdown(id: &str, text: &str) -> Vec<DesiredTask> {
         Some(word) => match parse_status(&word) {
             Some(status) => status,
             None => {
-                tracing::debug!(id, status = %word, "unknown status word; using draft");
+                warnings.push(FileWarning::UnknownStatus(word.clone()));
                 task = task.field("status", word);
                 Status::Draft
             }
@@ -106,7 +126,7 @@ pub fn parse_markdown(id: &str, text: &str) -> Vec<DesiredTask> {
 
     let mut tasks = vec![task];
     tasks.extend(parse_checkboxes(&file_id, body));
-    tasks
+    (tasks, warnings)
 }
 
 /// Splits leading front matter (between `---` lines) from the body. Without a closing `---`

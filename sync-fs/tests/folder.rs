@@ -205,3 +205,149 @@ fn example_folder() {
         }
     }
 }
+
+/// The ids of a listing, in order.
+fn ids(listing: &sync_core::Listing) -> Vec<&str> {
+    listing
+        .items
+        .iter()
+        .map(|t| t.external_id.as_str())
+        .collect()
+}
+
+#[test]
+fn unknown_status_is_a_warning_naming_file_and_word_and_the_file_is_left_out() {
+    for text in [
+        "---\nstatus: frobnicated\n---\n# Odd\n- [ ] child\n",
+        "# Odd\n- **Status**: frobnicated\n- [ ] child\n",
+    ] {
+        let dir = sample();
+        write(dir.path(), "odd.md", text);
+        let (listing, problems) = FolderSource::new(dir.path(), "files")
+            .read_report()
+            .unwrap();
+        assert!(!listing.complete, "{text}");
+        assert_eq!(ids(&listing), vec!["a/y", "custom", "b", "b#one"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let problem = &problems[0];
+        assert_eq!(problem.kind, ProblemKind::UnknownStatus);
+        assert_eq!(problem.kind.as_str(), "unknown_status");
+        assert!(problem.path.ends_with("odd.md"));
+        let shown = problem.to_string();
+        assert!(shown.contains("odd.md"), "{shown}");
+        assert!(shown.contains("`frobnicated`"), "{shown}");
+        assert!(shown.contains("in_progress"), "{shown}");
+    }
+}
+
+#[test]
+fn a_long_unknown_status_is_clipped_in_the_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "t.md",
+        format!("---\nstatus: {}\n---\n", "x".repeat(5_000)),
+    );
+    let (_, problems) = FolderSource::new(dir.path(), "files")
+        .read_report()
+        .unwrap();
+    assert_eq!(problems[0].kind, ProblemKind::UnknownStatus);
+    assert!(problems[0].message.len() < 400, "{}", problems[0].message);
+}
+
+#[test]
+fn unclosed_front_matter_is_a_warning_and_the_file_is_left_out() {
+    let dir = sample();
+    write(
+        dir.path(),
+        "open.md",
+        "---\nid: x\nstatus: pending\n# Open\n- [ ] item\n",
+    );
+    let (listing, problems) = FolderSource::new(dir.path(), "files")
+        .read_report()
+        .unwrap();
+    assert!(!listing.complete);
+    assert_eq!(ids(&listing), vec!["a/y", "custom", "b", "b#one"]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::UnclosedFrontMatter);
+    assert!(problems[0].path.ends_with("open.md"));
+    assert!(
+        problems[0].to_string().contains("never closed"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
+fn a_file_that_is_only_a_front_matter_opener_is_unclosed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.md", "---");
+    let (listing, problems) = FolderSource::new(dir.path(), "files")
+        .read_report()
+        .unwrap();
+    assert!(listing.items.is_empty());
+    assert_eq!(problems[0].kind, ProblemKind::UnclosedFrontMatter);
+}
+
+#[test]
+fn dangling_symlink_is_a_warning_naming_link_and_target() {
+    let dir = sample();
+    std::os::unix::fs::symlink(dir.path().join("gone.md"), dir.path().join("link.md")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("b.md"), dir.path().join("alias.md")).unwrap();
+    let (listing, problems) = FolderSource::new(dir.path(), "files")
+        .read_report()
+        .unwrap();
+    assert!(!listing.complete);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::DanglingLink);
+    assert_eq!(problems[0].kind.as_str(), "dangling_link");
+    assert!(problems[0].path.ends_with("link.md"));
+    let shown = problems[0].to_string();
+    assert!(
+        shown.contains("link.md") && shown.contains("gone.md"),
+        "{shown}"
+    );
+    // A link to a file is read as that file, under the link's own path.
+    assert_eq!(
+        ids(&listing),
+        vec!["a/y", "custom", "alias", "alias#one", "b", "b#one"]
+    );
+}
+
+#[test]
+fn a_left_out_file_is_neither_changed_nor_deleted_by_a_sync() {
+    use std::sync::Arc;
+    use sync_core::{MemoryStore, Policy, SyncEngine};
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.md",
+        "---\nstatus: draft\n---\n# A\n- [ ] one\n",
+    );
+    write(dir.path(), "b.md", "# B\n");
+    let engine = SyncEngine::new(Arc::new(MemoryStore::new()));
+    let source = FolderSource::new(dir.path(), "files");
+    let policy = Policy::all_writable();
+    futures::executor::block_on(async {
+        let plan = engine
+            .preview("p", &source.read().unwrap(), &policy)
+            .await
+            .unwrap();
+        assert_eq!(plan.creates.len(), 3);
+        engine.execute(&plan, true).await.unwrap();
+
+        for broken in [
+            "---\nstatus: frobnicated\n---\n# A renamed\n",
+            "---\nstatus: draft\n# A renamed\n",
+        ] {
+            write(dir.path(), "a.md", broken);
+            let listing = source.read().unwrap();
+            assert!(!listing.complete);
+            let plan = engine.preview("p", &listing, &policy).await.unwrap();
+            assert!(plan.deletes.is_empty(), "{plan:?}");
+            assert!(plan.updates.is_empty(), "{plan:?}");
+            assert!(plan.creates.is_empty(), "{plan:?}");
+        }
+    });
+}

@@ -64,10 +64,18 @@ impl Hub {
 
     /// Runs the tool.
     pub(crate) fn run(&self, args: &[&str]) -> Output {
+        self.run_with(&[], args)
+    }
+
+    /// Runs the tool with extra environment variables.
+    pub(crate) fn run_with(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_tasksync"))
             .current_dir(&self.root)
             .env("TASKSYNC_DB", self.db())
             .env("USER", "ana")
+            .env_remove("TASKSYNC_LOG")
+            .env_remove("NO_COLOR")
+            .envs(env.iter().copied())
             .args(&self.prefix)
             .args(args)
             .output()

@@ -206,7 +206,8 @@ pub struct Run {
     pub total_items: u64,
     /// Outcomes over all items.
     pub totals: Counters,
-    /// Outcomes per item type (`epic`, `feature`, `user_story`, ...).
+    /// Outcomes per item type (`epic`, `feature`, `user_story`, ...); items without a type
+    /// (skipped changes) count in `totals` only.
     #[serde(default)]
     pub by_type: BTreeMap<String, Counters>,
     /// Tasks deleted to be recreated, in overwrite mode.
@@ -282,7 +283,7 @@ pub struct Item {
     pub external_id: String,
     /// Its title.
     pub name: String,
-    /// Its item type.
+    /// Its item type; empty when unknown (a skipped change does not carry one).
     pub kind: String,
     /// How it ended.
     pub outcome: ItemOutcome,

@@ -178,6 +178,9 @@ impl<'a> RunTracker<'a> {
 
     fn count(&mut self, kind: &str, outcome: ItemOutcome) {
         self.run.totals.add(outcome);
+        if kind.is_empty() {
+            return; // An item without a type counts in the totals only.
+        }
         // Look up before inserting: most items share a handful of kinds, so no allocation.
         match self.run.by_type.get_mut(kind) {
             Some(counters) => counters.add(outcome),
@@ -254,8 +257,9 @@ impl<'a> RunTracker<'a> {
         }
         for s in &plan.skipped {
             let why = s.reason.to_string();
-            // A skipped change does not carry its item type.
-            let task = Processed::new(&s.external_id, &s.title, "unknown", s.id.as_deref());
+            // A skipped change does not carry its item type: the item has none (rather than a
+            // made-up one that a host would show as if it were real).
+            let task = Processed::new(&s.external_id, &s.title, "", s.id.as_deref());
             self.item(ItemOutcome::Skipped, task, Some(&why), at);
         }
         if failure.is_none() && plan.overwrite {
