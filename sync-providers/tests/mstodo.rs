@@ -96,11 +96,7 @@ async fn patch_task(
     for (key, value) in &patch {
         let ok = match key.as_str() {
             "status" => value.as_str().is_some_and(|s| STATUSES.contains(&s)),
-            "completedDateTime" => {
-                value.is_null()
-                    || (value.get("dateTime").is_some_and(Value::is_string)
-                        && value.get("timeZone").is_some_and(Value::is_string))
-            }
+            "completedDateTime" => value.is_null() || is_date_time_time_zone(value),
             _ => false,
         };
         if !ok {
@@ -123,6 +119,33 @@ async fn patch_task(
         found[key] = value;
     }
     axum::Json(found.clone()).into_response()
+}
+
+/// Graph's `dateTimeTimeZone`: `dateTime` is `{date}T{time}` (fraction of up to seven
+/// digits) with no zone suffix, the zone being in `timeZone` (a Windows or IANA name, e.g.
+/// "UTC"). `2026-01-31T01:08:33.123Z` is refused, as a strict reading of the resource does.
+fn is_date_time_time_zone(value: &Value) -> bool {
+    let Value::Object(fields) = value else {
+        return false;
+    };
+    if fields.keys().any(|k| k != "dateTime" && k != "timeZone") {
+        return false;
+    }
+    let zone = fields.get("timeZone").and_then(Value::as_str);
+    let Some(text) = fields.get("dateTime").and_then(Value::as_str) else {
+        return false;
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let shape = whole.len() == 19
+        && whole.char_indices().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            10 => c == 'T',
+            13 | 16 => c == ':',
+            _ => c.is_ascii_digit(),
+        });
+    let fraction_ok =
+        (1..=7).contains(&fraction.len()) && fraction.bytes().all(|b| b.is_ascii_digit());
+    shape && fraction_ok && zone.is_some_and(|z| !z.is_empty())
 }
 
 fn task(id: &str, title: &str, status: &str) -> Value {
@@ -218,13 +241,25 @@ async fn completing_and_reopening_set_and_clear_completed_date_time() {
         .unwrap();
     assert_eq!(receipt.remote["status"], "completed");
     assert_eq!(
-        receipt.remote["completedDateTime"]["dateTime"],
-        "2026-01-31T01:08:33.123Z"
+        receipt.remote["completedDateTime"],
+        json!({"dateTime": "2026-01-31T01:08:33.1230000", "timeZone": "UTC"})
     );
     let sent = fake.seen().pop().unwrap();
     assert_eq!(sent.method, Method::PATCH);
     assert_eq!(sent.path, "/v1.0/me/todo/lists/L1/tasks/t1");
     assert_eq!(sent.header("idempotency-key"), Some("idem-L1/t1-completed"));
+
+    // A zone suffix in `dateTime` is not the documented form: the strict Graph refuses it.
+    let zoned = json!({"status": "completed",
+        "completedDateTime": {"dateTime": "2026-01-31T01:08:33.123Z", "timeZone": "UTC"}});
+    let err = todo
+        .push(common::push("task", "L1/t2", Status::Completed, zoned))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, sync_core::ProviderError::Rejected { status: 400, message, .. } if message.contains("completedDateTime")),
+        "{err:?}"
+    );
 
     let reopen = mapping.to_provider(Status::Pending, &receipt.remote, 2);
     let receipt = todo
