@@ -114,6 +114,10 @@ async fn completes_a_vtodo_on_a_real_caldav_server() {
     assert_eq!(seen["percent"], 100);
     assert_eq!(seen["note"], "kept as is");
     assert_eq!(seen["summary"], "Write the quarterly report");
+    // The rewrite is the object's last revision: DTSTAMP (seeded 20260101T090000Z) and
+    // LAST-MODIFIED both carry its time (RFC 5545 3.8.7.2, 3.8.7.3).
+    assert_eq!(seen["dtstamp"], "20260131T010833Z", "{seen}");
+    assert_eq!(seen["last_modified"], "20260131T010833Z", "{seen}");
     let listing = caldav.list(CALENDAR.into()).await.unwrap();
     let one = listing
         .items
