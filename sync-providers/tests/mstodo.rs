@@ -319,3 +319,89 @@ async fn shared_behaviour() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_503_with_retry_after_holds_the_queue_until_it_has_passed() {
+    use sync_core::retry::{StatusService, Target, Worker, WorkerConfig};
+    use sync_core::{ChangeSet, Clock, DesiredTask, MemoryStore, NullSink, Task, TaskStore};
+
+    let (base, fake) = graph().await;
+    let clock = Arc::new(ManualClock::new(1_769_821_713_000));
+    let todo = Arc::new(adapter(
+        &base,
+        Credentials::bearer(Secret::new(TOKEN)),
+        common::options(clock.clone()),
+    ));
+    let store = Arc::new(MemoryStore::new());
+    let tasks = ["L1/t1", "L1/t2"].map(|id| sync_core::TaskWrite::Insert {
+        task: Task::from_desired(
+            "inbox",
+            "mstodo",
+            &DesiredTask::new(id, id).status(Status::Pending),
+            0,
+        ),
+    });
+    store
+        .apply(ChangeSet {
+            tasks: tasks.into(),
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    let service = StatusService::new(store.clone(), clock.clone(), Arc::new(NullSink)).with_target(
+        Target::new("mstodo", StatusMapping::new(ProviderKind::MsTodo)),
+    );
+    let worker = Worker::new(
+        store.clone(),
+        clock.clone(),
+        Arc::new(NullSink),
+        WorkerConfig::default(),
+    )
+    .unwrap()
+    .with_provider(todo);
+    let complete = |id: &str| {
+        let id = Task::hub_id("mstodo", id);
+        let service = &service;
+        async move {
+            let report = service
+                .change_status(&id, Status::Completed, None)
+                .await
+                .unwrap();
+            report.jobs[0].id.clone()
+        }
+    };
+
+    // Graph sheds load: 503 with Retry-After: 30. The job waits 30 s, not the 1 s backoff.
+    let first = complete("L1/t1").await;
+    fake.fault(
+        common::Fault::status(
+            503,
+            r#"{"error":{"code":"serviceNotAvailable","message":"busy"}}"#,
+        )
+        .header("retry-after", "30"),
+    );
+    let start = clock.now_ms();
+    let report = worker.run_once().await.unwrap();
+    assert_eq!(report.retried, 1, "{report:?}");
+    let job = sync_core::JobStore::job(store.as_ref(), first.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.run_at, start + 30_000, "{job:?}");
+    assert_eq!(worker.next_wake().await.unwrap(), Some(start + 30_000));
+
+    // Meanwhile the whole provider is paused: another job is deferred without a call.
+    let sent = fake.count();
+    complete("L1/t2").await;
+    let report = worker.run_once().await.unwrap();
+    assert_eq!((report.deferred, report.succeeded), (1, 0), "{report:?}");
+    assert_eq!(fake.count(), sent, "nothing is sent during the pause");
+
+    // Once it has passed, both go through.
+    clock.set(start + 30_000);
+    let report = worker.run_once().await.unwrap();
+    assert_eq!(report.succeeded, 2, "{report:?}");
+    let done = fake.data.lock().unwrap()["L1"].clone();
+    assert_eq!(done[0]["status"], "completed");
+    assert_eq!(done[1]["status"], "completed");
+}

@@ -6,9 +6,10 @@
 //! - The credential is read only to build the `Authorization` header; every error message
 //!   passes through `HttpCore::redact` (the token, its password part and its base64 form are
 //!   replaced by `***`), so a server that echoes the token cannot leak it.
-//! - Every request first takes a token from the limiter. A 429 pauses the whole adapter until
-//!   its `Retry-After` has passed; calls during the pause fail fast with
-//!   [`ProviderError::RateLimited`] and send nothing.
+//! - Every request first takes a token from the limiter. A 429, or a 503 with `Retry-After`,
+//!   pauses the whole adapter until its `Retry-After` (seconds or an HTTP-date) has passed and
+//!   is [`ProviderError::RateLimited`] with that delay, which the queue's worker waits out;
+//!   calls during the pause fail fast with [`ProviderError::RateLimited`] and send nothing.
 //! - A 401 calls the refresher (when there is one) and repeats the request once with the new
 //!   token; a second 401, or none to call, is [`ProviderError::TokenExpired`].
 
@@ -36,7 +37,7 @@ use reqwest::{Client, Method};
 use sync_core::retry::{RateLimiter, RateLimiterConfig};
 use sync_core::{Clock, Millis, ProviderError, Secret, SystemClock, TokenRefresher};
 
-use classify::{body_message, classify_status, retry_after_ms};
+use classify::{body_message, classify_status, pause_ms};
 
 /// The header carrying a job's idempotency key on APIs that accept one.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -397,11 +398,9 @@ impl HttpCore {
             self.refresh().await?;
             reply = self.send_once(call).await?;
         }
-        if reply.status == 429 {
-            let wait = retry_after_ms(&reply.headers, self.clock.now_ms())
-                .unwrap_or(classify::DEFAULT_RETRY_AFTER_MS);
+        if let Some(wait) = pause_ms(reply.status, &reply.headers, self.clock.now_ms()) {
             self.pause(wait);
-            tracing::warn!(provider = %self.name, retry_after_ms = wait, "429: provider paused");
+            tracing::warn!(provider = %self.name, status = reply.status, retry_after_ms = wait, "provider asked to wait: paused");
         }
         Ok(reply)
     }
@@ -418,9 +417,9 @@ impl HttpCore {
 
     /// The class of a failed reply.
     pub(crate) fn error(&self, reply: &Reply) -> ProviderError {
-        let retry_after = retry_after_ms(&reply.headers, self.clock.now_ms());
+        let pause = pause_ms(reply.status, &reply.headers, self.clock.now_ms());
         let message = self.redact(&body_message(&reply.body));
-        let error = classify_status(&self.name, reply.status, retry_after, message);
+        let error = classify_status(&self.name, reply.status, pause, message);
         tracing::warn!(provider = %self.name, status = reply.status, error = %error, "provider call failed");
         error
     }
