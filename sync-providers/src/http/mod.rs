@@ -37,6 +37,8 @@ use reqwest::{Client, Method};
 use sync_core::retry::{RateLimiter, RateLimiterConfig};
 use sync_core::{Clock, Millis, ProviderError, Secret, SystemClock, TokenRefresher};
 
+#[cfg(feature = "connectwise")]
+pub(crate) use classify::clip;
 use classify::{body_message, classify_status, pause_ms};
 
 /// The header carrying a job's idempotency key on APIs that accept one.
