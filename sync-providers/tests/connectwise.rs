@@ -371,3 +371,26 @@ async fn shared_behaviour() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn no_credential_shows_anywhere_after_a_run_with_failures() {
+    let (base, fake) = manage().await;
+    common::secrets::sweep(common::secrets::Sweep {
+        make: &|c, o| adapter(&base, c, o),
+        credentials: &credentials,
+        server: fake.as_ref(),
+        secrets: [TOKEN, common::FRESH],
+        renews: true,
+        scope: "tickets",
+        mapping: ProviderKind::ConnectWiseTicket,
+        mirrored: None,
+        moves: [
+            ("1", Status::Completed),
+            ("3", Status::Completed),
+            ("4", Status::Pending),
+            ("5", Status::InProgress),
+        ],
+        configs: vec![format!("{:?}", ConnectWiseConfig::default())],
+    })
+    .await;
+}

@@ -321,6 +321,29 @@ async fn shared_behaviour() {
 }
 
 #[tokio::test]
+async fn no_credential_shows_anywhere_after_a_run_with_failures() {
+    let (base, fake) = graph().await;
+    common::secrets::sweep(common::secrets::Sweep {
+        make: &|c, o| adapter(&base, c, o),
+        credentials: &|secret| Credentials::bearer(Secret::new(secret)),
+        server: fake.as_ref(),
+        secrets: [TOKEN, common::FRESH],
+        renews: true,
+        scope: "L1",
+        mapping: ProviderKind::MsTodo,
+        mirrored: None,
+        moves: [
+            ("L1/t1", Status::Completed),
+            ("L1/t2", Status::Completed),
+            ("L1/t3", Status::Pending),
+            ("L1/t5", Status::Pending),
+        ],
+        configs: Vec::new(),
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_503_with_retry_after_holds_the_queue_until_it_has_passed() {
     use sync_core::retry::{StatusService, Target, Worker, WorkerConfig};
     use sync_core::{ChangeSet, Clock, DesiredTask, MemoryStore, NullSink, Task, TaskStore};

@@ -9,6 +9,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod caldav_fake;
+pub mod secrets;
+
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -163,6 +166,15 @@ impl Fake {
             return Err(response);
         }
         Ok(())
+    }
+}
+
+impl secrets::Server for Fake {
+    fn accept(&self, authorization: &str) {
+        *self.auth.lock().unwrap() = authorization.to_owned();
+    }
+    fn fail_next(&self, status: u16, body: &str) {
+        self.fault(Fault::status(status, body));
     }
 }
 
