@@ -201,6 +201,32 @@ async fn list_ticket_tasks(
     page(rows, &query, &uri, &headers)
 }
 
+/// The checks of every `PATCH`, and its JSON-patch operations.
+async fn patch_ops(
+    fake: &Fake,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Vec<Value>, Response> {
+    guarded(fake, method, uri, headers, body).await?;
+    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/json") {
+        return Err(cw_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "json only",
+        ));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(ops)) => Ok(ops),
+        _ => Err(cw_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidObject",
+            "patch must be an array",
+        )),
+    }
+}
+
 /// `PATCH /project/tickets/{id}/tasks/{taskId}`: ops on the documented `TicketTask` fields only
 /// (`closedFlag`, `notes`, `priority`, `resolution`); a ticket task has no status.
 async fn patch_ticket_task(
@@ -211,22 +237,9 @@ async fn patch_ticket_task(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guarded(&fake, &method, &uri, &headers, &body).await {
-        return r;
-    }
-    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/json") {
-        return cw_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaType",
-            "json only",
-        );
-    }
-    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&body) else {
-        return cw_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidObject",
-            "patch must be an array",
-        );
+    let ops = match patch_ops(&fake, &method, &uri, &headers, &body).await {
+        Ok(ops) => ops,
+        Err(r) => return r,
     };
     let mut data = fake.data.lock().unwrap();
     let found = data["ticket_tasks"]
@@ -294,14 +307,7 @@ async fn list_tasks(
 }
 
 /// Applies a ConnectWise patch (ops on `status/name`, or `status` with `{"name"}`) to `item`.
-fn apply(item: &mut Value, body: &Bytes, allowed: &[&str]) -> Result<(), Response> {
-    let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(body) else {
-        return Err(cw_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidObject",
-            "patch must be an array",
-        ));
-    };
+fn apply(item: &mut Value, ops: Vec<Value>, allowed: &[&str]) -> Result<(), Response> {
     for op in ops {
         if !matches!(op["op"].as_str(), Some("replace" | "add")) {
             return Err(cw_error(
@@ -344,22 +350,16 @@ async fn patch_ticket(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guarded(&fake, &method, &uri, &headers, &body).await {
-        return r;
-    }
-    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/json") {
-        return cw_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaType",
-            "json only",
-        );
-    }
+    let ops = match patch_ops(&fake, &method, &uri, &headers, &body).await {
+        Ok(ops) => ops,
+        Err(r) => return r,
+    };
     let mut data = fake.data.lock().unwrap();
     let rows = data["tickets"].as_array_mut().unwrap();
     let Some(ticket) = rows.iter_mut().find(|t| t["id"] == json!(id)) else {
         return cw_error(StatusCode::NOT_FOUND, "NotFound", "ticket not found");
     };
-    match apply(ticket, &body, &TICKET_STATUSES) {
+    match apply(ticket, ops, &TICKET_STATUSES) {
         Ok(()) => axum::Json(ticket.clone()).into_response(),
         Err(r) => r,
     }
@@ -373,9 +373,10 @@ async fn patch_task(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = guarded(&fake, &method, &uri, &headers, &body).await {
-        return r;
-    }
+    let ops = match patch_ops(&fake, &method, &uri, &headers, &body).await {
+        Ok(ops) => ops,
+        Err(r) => return r,
+    };
     if let Err(r) = legacy(&fake) {
         return r;
     }
@@ -387,7 +388,7 @@ async fn patch_task(
     let Some(item) = found else {
         return cw_error(StatusCode::NOT_FOUND, "NotFound", "task not found");
     };
-    match apply(item, &body, &TASK_STATUSES) {
+    match apply(item, ops, &TASK_STATUSES) {
         Ok(()) => axum::Json(item.clone()).into_response(),
         Err(r) => r,
     }
