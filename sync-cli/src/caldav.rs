@@ -98,9 +98,20 @@ impl ProviderClient for Collection {
     }
 }
 
+// The credential sweep every adapter passes, and the loopback calendar it runs against.
+#[cfg(test)]
+#[path = "../../sync-providers/tests/common/caldav_fake.rs"]
+mod caldav_fake;
+#[cfg(test)]
+#[path = "../../sync-providers/tests/common/secrets.rs"]
+mod secrets;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_core::transition::ProviderKind;
+    use sync_core::{DesiredTask, Status};
+    use sync_providers::Credentials;
 
     fn collection(url: &str) -> Result<Collection, CliError> {
         Collection::new("cal", url, Some("u"), Some(Secret::new("pw-123456")))
@@ -124,5 +135,51 @@ mod tests {
         let missing = Collection::new("cal", "http://h/u/t/", Some("u"), None).unwrap_err();
         assert!(missing.to_string().contains(PASSWORD_ENV), "{missing}");
         assert!(Collection::new("cal", "http://h/u/t/", None, Some(Secret::new("p"))).is_err());
+    }
+
+    /// The worker's CalDAV provider through the core's queue with failures (a revoked password
+    /// is final: the CLI has no refresher): no form of the password shows in the logs at
+    /// TRACE, the errors, the jobs, the history, the metrics or a `Debug`.
+    #[test]
+    fn no_password_shows_anywhere_after_a_run_with_failures() {
+        const USER: &str = "ana";
+        let todos = [
+            ("a", "NEEDS-ACTION"),
+            ("b", "NEEDS-ACTION"),
+            ("c", "NEEDS-ACTION"),
+            ("d", "NEEDS-ACTION"),
+        ];
+        let fake = super::caldav_fake::CalDavFake::start(USER, "tasks", &todos);
+        let url = fake.collection();
+        let folder =
+            ["a", "b", "c", "d"].map(|id| DesiredTask::new(id, id).status(Status::Pending));
+        // The CLI builds its adapter from --caldav-user and the password in the environment.
+        let make = |credentials: Credentials, _| {
+            let (_, password) = credentials.secret.expose().split_once(':').unwrap();
+            Collection::new("calendar", &url, Some(USER), Some(Secret::new(password))).unwrap()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(super::secrets::sweep(super::secrets::Sweep {
+            make: &make,
+            credentials: &|secret| Credentials::basic(USER, Secret::new(secret)),
+            server: &fake,
+            secrets: ["pw-SWEEP-6a1f0c93d2", "pw-RENEWED-b27e5d4c80"],
+            renews: false,
+            scope: "tasks",
+            mapping: ProviderKind::CalDav,
+            mirrored: Some(Listing::complete("files", folder.into())),
+            moves: [
+                ("a", Status::Completed),
+                ("b", Status::Completed),
+                ("c", Status::InProgress),
+                ("d", Status::Completed),
+            ],
+            configs: Vec::new(),
+        }));
+        assert!(fake.resource("a.ics").unwrap().contains("STATUS:COMPLETED"));
+        assert!(fake.resource("d.ics").unwrap().contains("STATUS:COMPLETED"));
     }
 }

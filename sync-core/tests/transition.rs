@@ -204,7 +204,7 @@ fn ms_todo_sets_and_clears_completed_date_time() {
     let done = m.to_provider(Status::Completed, &current, now);
     assert_eq!(
         done.payload,
-        json!({"status": "completed", "completedDateTime": {"dateTime": "2026-01-31T01:08:33.123Z", "timeZone": "UTC"}})
+        json!({"status": "completed", "completedDateTime": {"dateTime": "2026-01-31T01:08:33.1230000", "timeZone": "UTC"}})
     );
     assert_eq!(done.undo.payload, current);
     let reopened = m.to_provider(Status::Pending, &done.payload, now);

@@ -21,7 +21,7 @@ pub use azure_devops::{AzureDevOpsProvider, CreatedItem, EpicSpec, FeatureSpec, 
 #[cfg(feature = "caldav")]
 pub use caldav::CalDavProvider;
 #[cfg(feature = "connectwise")]
-pub use connectwise::ConnectWiseProvider;
+pub use connectwise::{ConnectWiseConfig, ConnectWiseProvider, ProjectRoute};
 #[cfg(feature = "mstodo")]
 pub use mstodo::MsTodoProvider;
 #[cfg(feature = "processplan")]

@@ -1,4 +1,4 @@
-//! The generic process-plan REST adapter (seed 001).
+//! The generic process-plan REST adapter (process steps with dependencies).
 //!
 //! Shapes: `GET /processes/{processId}/steps` answers `{"steps": [step, ...]}`; a step is
 //! `{"id", "name", "status", "dependsOn": [stepId], "startedAt", "completedAt"}`.
@@ -6,7 +6,7 @@
 //! `completedAt` / `startedAt`) as `application/json` with an `Idempotency-Key` header and
 //! answers the updated step, plus `processStatus` when the process auto-advanced.
 //!
-//! Error classes (decided here; the seed names the cases, not their codes):
+//! Error classes (decided here; the API names the cases, not their codes):
 //! - dependencies not met (`409` or `422` with code `dependencies_not_met`) and invalid
 //!   transitions (`422`): [`ProviderError::Rejected`], retrying cannot help until a person acts;
 //! - process locked (`423 Locked`, or `409` with code `process_locked`): another change to the

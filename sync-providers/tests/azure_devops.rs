@@ -497,3 +497,36 @@ async fn shared_behaviour() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn no_credential_shows_anywhere_after_a_run_with_failures() {
+    let (base, fake) = devops().await;
+    let story = |id: u64, state: &str| {
+        json!({"id": id, "rev": 1, "relations": [],
+        "fields": {"System.WorkItemType": "User Story", "System.State": state, "System.Title": format!("Story {id}")}})
+    };
+    fake.data.lock().unwrap()["items"] = json!([
+        story(1, "New"),
+        story(2, "New"),
+        story(3, "Active"),
+        story(4, "Closed")
+    ]);
+    common::secrets::sweep(common::secrets::Sweep {
+        make: &|c, o| adapter(&base, c, o),
+        credentials: &credentials,
+        server: fake.as_ref(),
+        secrets: [TOKEN, common::FRESH],
+        renews: true,
+        scope: "*",
+        mapping: sync_core::transition::ProviderKind::AzureDevOps,
+        mirrored: None,
+        moves: [
+            ("1", Status::Completed),
+            ("2", Status::Completed),
+            ("3", Status::Completed),
+            ("4", Status::Pending),
+        ],
+        configs: Vec::new(),
+    })
+    .await;
+}

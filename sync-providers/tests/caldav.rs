@@ -114,6 +114,10 @@ async fn completes_a_vtodo_on_a_real_caldav_server() {
     assert_eq!(seen["percent"], 100);
     assert_eq!(seen["note"], "kept as is");
     assert_eq!(seen["summary"], "Write the quarterly report");
+    // The rewrite is the object's last revision: DTSTAMP (seeded 20260101T090000Z) and
+    // LAST-MODIFIED both carry its time (RFC 5545 3.8.7.2, 3.8.7.3).
+    assert_eq!(seen["dtstamp"], "20260131T010833Z", "{seen}");
+    assert_eq!(seen["last_modified"], "20260131T010833Z", "{seen}");
     let listing = caldav.list(CALENDAR.into()).await.unwrap();
     let one = listing
         .items
@@ -349,5 +353,42 @@ async fn an_etag_changed_between_get_and_put_is_reread_and_retried_on_the_real_s
     assert_eq!(
         seen["summary"],
         "Edited Edited Edited Review the pull request"
+    );
+}
+
+#[tokio::test]
+async fn no_credential_shows_anywhere_after_a_run_with_failures() {
+    let todos = [
+        ("a", "NEEDS-ACTION"),
+        ("b", "NEEDS-ACTION"),
+        ("c", "NEEDS-ACTION"),
+        ("d", "COMPLETED"),
+    ];
+    let fake = common::caldav_fake::CalDavFake::start(USER, CALENDAR, &todos);
+    common::secrets::sweep(common::secrets::Sweep {
+        make: &|c, o| CalDavProvider::new(&fake.home, c, o).unwrap(),
+        credentials: &|secret| Credentials::basic(USER, Secret::new(secret)),
+        server: &fake,
+        secrets: [common::TOKEN, common::FRESH],
+        renews: true,
+        scope: CALENDAR,
+        mapping: ProviderKind::CalDav,
+        mirrored: None,
+        moves: [
+            ("tasks/a.ics", Status::Completed),
+            ("tasks/b.ics", Status::Completed),
+            ("tasks/c.ics", Status::InProgress),
+            ("tasks/d.ics", Status::Pending),
+        ],
+        configs: Vec::new(),
+    })
+    .await;
+    // The two pushes that went through were written (the second after a retry by hand).
+    let written = |name: &str| fake.resource(name).unwrap_or_default();
+    assert!(written("a.ics").contains("STATUS:COMPLETED"));
+    assert!(written("d.ics").contains("STATUS:NEEDS-ACTION"));
+    assert!(
+        written("b.ics").contains("STATUS:NEEDS-ACTION"),
+        "the revoked push wrote nothing"
     );
 }

@@ -1,4 +1,5 @@
-"""Reads one VTODO with the `caldav` client library and prints its status properties as JSON.
+"""Reads one VTODO with the `caldav` client library and prints its status properties (and its
+DTSTAMP and LAST-MODIFIED) as JSON.
 
 Used by tests/caldav.rs to check, with a CalDAV client that is not ours, what the adapter wrote.
 Usage: caldav_check.py CALENDAR_URL USER PASSWORD UID
@@ -18,6 +19,13 @@ def main() -> None:
         component = todo.icalendar_component
         completed = component.get("completed")
         percent = component.get("percent-complete")
+        stamps = {
+            name: value.to_ical().decode() if value is not None else None
+            for name, value in (
+                ("dtstamp", component.get("dtstamp")),
+                ("last_modified", component.get("last-modified")),
+            )
+        }
         print(
             json.dumps(
                 {
@@ -28,6 +36,7 @@ def main() -> None:
                     "percent": int(percent) if percent is not None else None,
                     "note": str(component.get("x-tasksync-note")),
                     "summary": str(component.get("summary")),
+                    **stamps,
                 }
             )
         )

@@ -96,11 +96,7 @@ async fn patch_task(
     for (key, value) in &patch {
         let ok = match key.as_str() {
             "status" => value.as_str().is_some_and(|s| STATUSES.contains(&s)),
-            "completedDateTime" => {
-                value.is_null()
-                    || (value.get("dateTime").is_some_and(Value::is_string)
-                        && value.get("timeZone").is_some_and(Value::is_string))
-            }
+            "completedDateTime" => value.is_null() || is_date_time_time_zone(value),
             _ => false,
         };
         if !ok {
@@ -123,6 +119,33 @@ async fn patch_task(
         found[key] = value;
     }
     axum::Json(found.clone()).into_response()
+}
+
+/// Graph's `dateTimeTimeZone`: `dateTime` is `{date}T{time}` (fraction of up to seven
+/// digits) with no zone suffix, the zone being in `timeZone` (a Windows or IANA name, e.g.
+/// "UTC"). `2026-01-31T01:08:33.123Z` is refused, as a strict reading of the resource does.
+fn is_date_time_time_zone(value: &Value) -> bool {
+    let Value::Object(fields) = value else {
+        return false;
+    };
+    if fields.keys().any(|k| k != "dateTime" && k != "timeZone") {
+        return false;
+    }
+    let zone = fields.get("timeZone").and_then(Value::as_str);
+    let Some(text) = fields.get("dateTime").and_then(Value::as_str) else {
+        return false;
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let shape = whole.len() == 19
+        && whole.char_indices().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            10 => c == 'T',
+            13 | 16 => c == ':',
+            _ => c.is_ascii_digit(),
+        });
+    let fraction_ok =
+        (1..=7).contains(&fraction.len()) && fraction.bytes().all(|b| b.is_ascii_digit());
+    shape && fraction_ok && zone.is_some_and(|z| !z.is_empty())
 }
 
 fn task(id: &str, title: &str, status: &str) -> Value {
@@ -218,13 +241,25 @@ async fn completing_and_reopening_set_and_clear_completed_date_time() {
         .unwrap();
     assert_eq!(receipt.remote["status"], "completed");
     assert_eq!(
-        receipt.remote["completedDateTime"]["dateTime"],
-        "2026-01-31T01:08:33.123Z"
+        receipt.remote["completedDateTime"],
+        json!({"dateTime": "2026-01-31T01:08:33.1230000", "timeZone": "UTC"})
     );
     let sent = fake.seen().pop().unwrap();
     assert_eq!(sent.method, Method::PATCH);
     assert_eq!(sent.path, "/v1.0/me/todo/lists/L1/tasks/t1");
     assert_eq!(sent.header("idempotency-key"), Some("idem-L1/t1-completed"));
+
+    // A zone suffix in `dateTime` is not the documented form: the strict Graph refuses it.
+    let zoned = json!({"status": "completed",
+        "completedDateTime": {"dateTime": "2026-01-31T01:08:33.123Z", "timeZone": "UTC"}});
+    let err = todo
+        .push(common::push("task", "L1/t2", Status::Completed, zoned))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, sync_core::ProviderError::Rejected { status: 400, message, .. } if message.contains("completedDateTime")),
+        "{err:?}"
+    );
 
     let reopen = mapping.to_provider(Status::Pending, &receipt.remote, 2);
     let receipt = todo
@@ -283,4 +318,113 @@ async fn shared_behaviour() {
         true,
     )
     .await;
+}
+
+#[tokio::test]
+async fn no_credential_shows_anywhere_after_a_run_with_failures() {
+    let (base, fake) = graph().await;
+    common::secrets::sweep(common::secrets::Sweep {
+        make: &|c, o| adapter(&base, c, o),
+        credentials: &|secret| Credentials::bearer(Secret::new(secret)),
+        server: fake.as_ref(),
+        secrets: [TOKEN, common::FRESH],
+        renews: true,
+        scope: "L1",
+        mapping: ProviderKind::MsTodo,
+        mirrored: None,
+        moves: [
+            ("L1/t1", Status::Completed),
+            ("L1/t2", Status::Completed),
+            ("L1/t3", Status::Pending),
+            ("L1/t5", Status::Pending),
+        ],
+        configs: Vec::new(),
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_holds_the_queue_until_it_has_passed() {
+    use sync_core::retry::{StatusService, Target, Worker, WorkerConfig};
+    use sync_core::{ChangeSet, Clock, DesiredTask, MemoryStore, NullSink, Task, TaskStore};
+
+    let (base, fake) = graph().await;
+    let clock = Arc::new(ManualClock::new(1_769_821_713_000));
+    let todo = Arc::new(adapter(
+        &base,
+        Credentials::bearer(Secret::new(TOKEN)),
+        common::options(clock.clone()),
+    ));
+    let store = Arc::new(MemoryStore::new());
+    let tasks = ["L1/t1", "L1/t2"].map(|id| sync_core::TaskWrite::Insert {
+        task: Task::from_desired(
+            "inbox",
+            "mstodo",
+            &DesiredTask::new(id, id).status(Status::Pending),
+            0,
+        ),
+    });
+    store
+        .apply(ChangeSet {
+            tasks: tasks.into(),
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    let service = StatusService::new(store.clone(), clock.clone(), Arc::new(NullSink)).with_target(
+        Target::new("mstodo", StatusMapping::new(ProviderKind::MsTodo)),
+    );
+    let worker = Worker::new(
+        store.clone(),
+        clock.clone(),
+        Arc::new(NullSink),
+        WorkerConfig::default(),
+    )
+    .unwrap()
+    .with_provider(todo);
+    let complete = |id: &str| {
+        let id = Task::hub_id("mstodo", id);
+        let service = &service;
+        async move {
+            let report = service
+                .change_status(&id, Status::Completed, None)
+                .await
+                .unwrap();
+            report.jobs[0].id.clone()
+        }
+    };
+
+    // Graph sheds load: 503 with Retry-After: 30. The job waits 30 s, not the 1 s backoff.
+    let first = complete("L1/t1").await;
+    fake.fault(
+        common::Fault::status(
+            503,
+            r#"{"error":{"code":"serviceNotAvailable","message":"busy"}}"#,
+        )
+        .header("retry-after", "30"),
+    );
+    let start = clock.now_ms();
+    let report = worker.run_once().await.unwrap();
+    assert_eq!(report.retried, 1, "{report:?}");
+    let job = sync_core::JobStore::job(store.as_ref(), first.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.run_at, start + 30_000, "{job:?}");
+    assert_eq!(worker.next_wake().await.unwrap(), Some(start + 30_000));
+
+    // Meanwhile the whole provider is paused: another job is deferred without a call.
+    let sent = fake.count();
+    complete("L1/t2").await;
+    let report = worker.run_once().await.unwrap();
+    assert_eq!((report.deferred, report.succeeded), (1, 0), "{report:?}");
+    assert_eq!(fake.count(), sent, "nothing is sent during the pause");
+
+    // Once it has passed, both go through.
+    clock.set(start + 30_000);
+    let report = worker.run_once().await.unwrap();
+    assert_eq!(report.succeeded, 2, "{report:?}");
+    let done = fake.data.lock().unwrap()["L1"].clone();
+    assert_eq!(done[0]["status"], "completed");
+    assert_eq!(done[1]["status"], "completed");
 }

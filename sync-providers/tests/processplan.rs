@@ -245,3 +245,29 @@ async fn shared_behaviour() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn no_credential_shows_anywhere_after_a_run_with_failures() {
+    let (base, fake) = plan().await;
+    let step = |id: &str| json!({"id": id, "name": id, "status": "pending", "dependsOn": [], "startedAt": null, "completedAt": null});
+    fake.data.lock().unwrap()["p9"] = json!({"status": "active", "locked": false,
+        "steps": [step("a"), step("b"), step("c"), step("d")]});
+    common::secrets::sweep(common::secrets::Sweep {
+        make: &|c, o| adapter(&base, c, o),
+        credentials: &|secret| Credentials::bearer(Secret::new(secret)),
+        server: fake.as_ref(),
+        secrets: [TOKEN, common::FRESH],
+        renews: true,
+        scope: "p9",
+        mapping: ProviderKind::ProcessStep,
+        mirrored: None,
+        moves: [
+            ("p9/a", Status::InProgress),
+            ("p9/b", Status::InProgress),
+            ("p9/c", Status::Completed),
+            ("p9/d", Status::InProgress),
+        ],
+        configs: Vec::new(),
+    })
+    .await;
+}

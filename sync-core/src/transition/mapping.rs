@@ -14,7 +14,8 @@ use crate::model::{Millis, Status};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
-    /// Microsoft To Do (Graph `todoTask`): `status` plus `completedDateTime` set or null.
+    /// Microsoft To Do (Graph `todoTask`): `status` plus `completedDateTime` set or null (a
+    /// `dateTimeTimeZone`: `{"dateTime": "2026-01-31T01:08:33.1230000", "timeZone": "UTC"}`).
     MsTodo,
     /// ConnectWise Manage service ticket: status by name, "Closed" when done.
     ConnectWiseTicket,
@@ -151,7 +152,7 @@ impl StatusMapping {
         match self.kind {
             ProviderKind::MsTodo => {
                 let completed = (to == Status::Completed)
-                    .then(|| json!({"dateTime": iso8601(now), "timeZone": "UTC"}));
+                    .then(|| json!({"dateTime": graph_date_time(now), "timeZone": "UTC"}));
                 json!({"status": word, "completedDateTime": completed})
             }
             ProviderKind::ConnectWiseTicket | ProviderKind::ConnectWiseProjectTask => {
@@ -239,6 +240,12 @@ impl StatusMapping {
             other => *other,
         })
     }
+}
+
+/// Graph's `dateTimeTimeZone.dateTime`: `{date}T{time}` with seven fractional digits and no
+/// zone suffix (`2026-01-31T01:08:33.1230000`); the zone travels in `timeZone` ("UTC").
+fn graph_date_time(now: Millis) -> String {
+    format!("{}0000", iso8601(now).trim_end_matches('Z'))
 }
 
 /// CalDAV `COMPLETED` is a UTC DATE-TIME: `YYYYMMDDTHHMMSSZ`.

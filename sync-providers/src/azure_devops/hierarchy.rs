@@ -1,5 +1,6 @@
-//! Creating an epic / feature / user story tree (seed 003's sync flow): every item gets an
-//! outcome (id and URLs, or the error), so a sync history can record one item per node.
+//! Creating an epic / feature / user story tree (an architecture model synced into a backlog):
+//! every item gets an outcome (id and URLs, or the error), so a sync history can record one
+//! item per node.
 //!
 //! Invariant: a child is created only under a created parent; the children of a failed item
 //! are reported failed without a call (nothing is created detached from its parent).
@@ -17,7 +18,7 @@ pub(crate) const PARENT_LINK: &str = "System.LinkTypes.Hierarchy-Reverse";
 /// A user story to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StorySpec {
-    /// The id in the system it comes from (seed 003: the Ardoq `_id`).
+    /// The id in the system it comes from (e.g. an Ardoq `_id`).
     pub source_id: String,
     /// Title.
     pub name: String,

@@ -1,5 +1,5 @@
 //! Azure DevOps work items: epics, features and user stories, created and updated with JSON
-//! Patch documents (`application/json-patch+json`), for the history flow of seed 003.
+//! Patch documents (`application/json-patch+json`), for a backlog sync that records history.
 //!
 //! Shapes (REST 7.1, base `https://dev.azure.com/{organization}/{project}`):
 //! - create: `POST _apis/wit/workitems/${type}?api-version=7.1`, a patch of `add` operations

@@ -5,8 +5,9 @@
 //! does not promise. So this works on content lines: unfold to find properties, and write back
 //! the original physical lines of everything it does not change.
 //!
-//! Invariant: only `STATUS`, `COMPLETED`, `PERCENT-COMPLETE` and `LAST-MODIFIED` directly in
-//! the first VTODO are replaced, added or removed; any other line is output unchanged.
+//! Invariant: only `STATUS`, `COMPLETED`, `PERCENT-COMPLETE`, `LAST-MODIFIED` and `DTSTAMP`
+//! directly in the first VTODO are replaced, added or removed; any other line is output
+//! unchanged.
 
 use serde_json::Value;
 
@@ -137,7 +138,9 @@ const OWNED: [&str; 3] = ["STATUS", "COMPLETED", "PERCENT-COMPLETE"];
 
 /// Rewrites the first VTODO of `text` with the mapping's payload (`{"STATUS": ..,
 /// "COMPLETED": .. | null, "PERCENT-COMPLETE": .. | null}`; a null removes the property, a key
-/// left out leaves it alone) and sets `LAST-MODIFIED` to `stamp`. Errors name what is wrong.
+/// left out leaves it alone) and sets `LAST-MODIFIED` and `DTSTAMP` to `stamp`: a stored
+/// calendar object has no `METHOD` (RFC 4791 4.1), so its `DTSTAMP` is the time of its last
+/// revision (RFC 5545 3.8.7.2). Errors name what is wrong.
 pub(crate) fn apply(text: &str, payload: &Value, stamp: &str) -> Result<String, String> {
     let object = payload
         .as_object()
@@ -168,6 +171,7 @@ pub(crate) fn apply(text: &str, payload: &Value, stamp: &str) -> Result<String, 
         wanted.push((key, value));
     }
     wanted.push(("LAST-MODIFIED".into(), Some(stamp.to_owned())));
+    wanted.push(("DTSTAMP".into(), Some(stamp.to_owned())));
 
     let mut out = String::with_capacity(text.len() + 128);
     let (mut depth, mut done, mut seen_todo) = (0usize, false, false);
@@ -246,6 +250,28 @@ END:VALARM\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
             "one VTODO status, one alarm status"
         );
         assert!(out.contains("LAST-MODIFIED:20260101T100000Z\r\n"));
+    }
+
+    #[test]
+    fn a_rewrite_stamps_dtstamp_and_last_modified_once() {
+        let stamped = TODO.replace(
+            "UID:a-1\r\n",
+            "UID:a-1\r\nDTSTAMP:20200101T000000Z\r\nLAST-MODIFIED:20200101T000000Z\r\n",
+        );
+        for original in [TODO, stamped.as_str()] {
+            let out = apply(
+                original,
+                &json!({"STATUS": "IN-PROCESS"}),
+                "20260131T010833Z",
+            )
+            .unwrap();
+            assert_eq!(out.matches("DTSTAMP:").count(), 1, "{out}");
+            assert!(out.contains("\r\nDTSTAMP:20260131T010833Z\r\n"), "{out}");
+            assert_eq!(out.matches("LAST-MODIFIED:").count(), 1, "{out}");
+            assert!(!out.contains("20200101T000000Z"), "{out}");
+            // The alarm inside the VTODO keeps its own lines.
+            assert!(out.contains("BEGIN:VALARM\r\nACTION:DISPLAY\r\nSTATUS:X\r\nEND:VALARM\r\n"));
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! Invariants: the adapter's base URL is a calendar home (`http://host/user/`); the scope is a
 //! calendar collection's name in it; a task's external id is `{calendar}/{resource}` (the
 //! resource's file name, e.g. `{calendar}/{uid}.ics`). Only `STATUS`, `COMPLETED`,
-//! `PERCENT-COMPLETE` and `LAST-MODIFIED` are rewritten; every other line stays intact. The
+//! `PERCENT-COMPLETE`, `LAST-MODIFIED` and `DTSTAMP` (both set to the time of the rewrite) are
+//! rewritten; every other line stays intact. The
 //! `If-Match` ETag is CalDAV's idempotency guard, so no `Idempotency-Key` is sent.
 
 mod ical;
@@ -82,7 +83,7 @@ impl CalDavProvider {
         }
     }
 
-    /// `YYYYMMDDTHHMMSSZ` of now, for `LAST-MODIFIED`.
+    /// `YYYYMMDDTHHMMSSZ` of now, for `LAST-MODIFIED` and `DTSTAMP`.
     fn stamp(&self) -> String {
         let iso = iso8601(self.core.now_ms());
         iso[..19].replace(['-', ':'], "") + "Z"

@@ -4,11 +4,14 @@
 //!
 //! Invariants:
 //! - The credential is read only to build the `Authorization` header; every error message
-//!   passes through `HttpCore::redact` (the token, its password part and its base64 form are
-//!   replaced by `***`), so a server that echoes the token cannot leak it.
-//! - Every request first takes a token from the limiter. A 429 pauses the whole adapter until
-//!   its `Retry-After` has passed; calls during the pause fail fast with
-//!   [`ProviderError::RateLimited`] and send nothing.
+//!   (the host refresher's own included) passes through `HttpCore::redact`: the token, its
+//!   password part and its base64 form are replaced by `***`, for the current credential and
+//!   the ones renewals replaced, so a server (or a proxy, or a vault) that echoes one cannot
+//!   leak it.
+//! - Every request first takes a token from the limiter. A 429, or a 503 with `Retry-After`,
+//!   pauses the whole adapter until its `Retry-After` (seconds or an HTTP-date) has passed and
+//!   is [`ProviderError::RateLimited`] with that delay, which the queue's worker waits out;
+//!   calls during the pause fail fast with [`ProviderError::RateLimited`] and send nothing.
 //! - A 401 calls the refresher (when there is one) and repeats the request once with the new
 //!   token; a second 401, or none to call, is [`ProviderError::TokenExpired`].
 
@@ -36,7 +39,9 @@ use reqwest::{Client, Method};
 use sync_core::retry::{RateLimiter, RateLimiterConfig};
 use sync_core::{Clock, Millis, ProviderError, Secret, SystemClock, TokenRefresher};
 
-use classify::{body_message, classify_status, retry_after_ms};
+#[cfg(feature = "connectwise")]
+pub(crate) use classify::clip;
+use classify::{body_message, classify_status, pause_ms};
 
 /// The header carrying a job's idempotency key on APIs that accept one.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -206,12 +211,18 @@ impl Reply {
     }
 }
 
+/// Credentials replaced by renewals that are still redacted (a reply to a request sent with
+/// one may arrive after the renewal).
+const RETIRED_KEPT: usize = 4;
+
 /// An adapter's connection: client, credential, refresher, limiter.
 pub(crate) struct HttpCore {
     pub(crate) name: String,
     client: Client,
     scheme: AuthScheme,
     secret: RwLock<Secret>,
+    /// The last [`RETIRED_KEPT`] credentials renewals replaced, newest last.
+    retired: Mutex<Vec<Secret>>,
     refresher: Option<Arc<dyn TokenRefresher>>,
     limiter: Mutex<RateLimiter>,
     clock: Arc<dyn Clock>,
@@ -256,6 +267,7 @@ impl HttpCore {
             client,
             scheme: credentials.scheme,
             secret: RwLock::new(credentials.secret),
+            retired: Mutex::new(Vec::new()),
             refresher: credentials.refresher,
             limiter: Mutex::new(RateLimiter::new(options.rate_limit, now)),
             clock: options.clock,
@@ -276,22 +288,62 @@ impl HttpCore {
             .clone()
     }
 
-    /// `text` with every form of the credential replaced by `***`.
+    /// `text` with every form of the credential, and of the ones renewals replaced, replaced
+    /// by `***`.
     pub(crate) fn redact(&self, text: &str) -> String {
-        let secret = self.secret();
-        let raw = secret.expose();
-        let mut forms = vec![raw.to_owned(), encode::base64(raw.as_bytes())];
-        if self.scheme == AuthScheme::Basic {
-            if let Some((_, password)) = raw.split_once(':') {
-                forms.push(password.to_owned());
+        let mut secrets = self
+            .retired
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        secrets.push(self.secret());
+        let mut forms = Vec::with_capacity(secrets.len() * 3);
+        for secret in &secrets {
+            let raw = secret.expose();
+            forms.extend([raw.to_owned(), encode::base64(raw.as_bytes())]);
+            if self.scheme == AuthScheme::Basic {
+                if let Some((_, password)) = raw.split_once(':') {
+                    forms.push(password.to_owned());
+                }
             }
         }
+        // Longest first, so that a form containing another is replaced whole.
+        forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
         let mut out = text.to_owned();
         // Very short fragments would blank ordinary words; real credentials are longer.
         for form in forms.iter().filter(|f| f.len() >= 4) {
             out = out.replace(form.as_str(), "***");
         }
         out
+    }
+
+    /// `err` with every message redacted (an error the host's refresher built).
+    fn redact_error(&self, err: ProviderError) -> ProviderError {
+        match err {
+            ProviderError::Timeout { provider, message } => ProviderError::Timeout {
+                provider,
+                message: self.redact(&message),
+            },
+            ProviderError::Unavailable {
+                provider,
+                status,
+                message,
+            } => ProviderError::Unavailable {
+                provider,
+                status,
+                message: self.redact(&message),
+            },
+            ProviderError::Rejected {
+                provider,
+                status,
+                message,
+            } => ProviderError::Rejected {
+                provider,
+                status,
+                message: self.redact(&message),
+            },
+            other => other,
+        }
     }
 
     fn authorization(&self) -> String {
@@ -309,7 +361,10 @@ impl HttpCore {
                 provider: self.name.clone(),
             });
         };
-        let fresh = refresher.refresh(self.name.clone()).await?;
+        let fresh = refresher
+            .refresh(self.name.clone())
+            .await
+            .map_err(|err| self.redact_error(err))?;
         let fresh = match self.scheme {
             // A refreshed Basic credential keeps the user when the host returns a password.
             AuthScheme::Basic if !fresh.expose().contains(':') => {
@@ -319,7 +374,16 @@ impl HttpCore {
             }
             _ => fresh,
         };
-        *self.secret.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        let replaced = std::mem::replace(
+            &mut *self.secret.write().unwrap_or_else(|e| e.into_inner()),
+            fresh,
+        );
+        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        retired.push(replaced);
+        if retired.len() > RETIRED_KEPT {
+            retired.remove(0);
+        }
+        drop(retired);
         tracing::info!(provider = %self.name, "access token refreshed");
         Ok(())
     }
@@ -397,11 +461,9 @@ impl HttpCore {
             self.refresh().await?;
             reply = self.send_once(call).await?;
         }
-        if reply.status == 429 {
-            let wait = retry_after_ms(&reply.headers, self.clock.now_ms())
-                .unwrap_or(classify::DEFAULT_RETRY_AFTER_MS);
+        if let Some(wait) = pause_ms(reply.status, &reply.headers, self.clock.now_ms()) {
             self.pause(wait);
-            tracing::warn!(provider = %self.name, retry_after_ms = wait, "429: provider paused");
+            tracing::warn!(provider = %self.name, status = reply.status, retry_after_ms = wait, "provider asked to wait: paused");
         }
         Ok(reply)
     }
@@ -418,9 +480,9 @@ impl HttpCore {
 
     /// The class of a failed reply.
     pub(crate) fn error(&self, reply: &Reply) -> ProviderError {
-        let retry_after = retry_after_ms(&reply.headers, self.clock.now_ms());
+        let pause = pause_ms(reply.status, &reply.headers, self.clock.now_ms());
         let message = self.redact(&body_message(&reply.body));
-        let error = classify_status(&self.name, reply.status, retry_after, message);
+        let error = classify_status(&self.name, reply.status, pause, message);
         tracing::warn!(provider = %self.name, status = reply.status, error = %error, "provider call failed");
         error
     }

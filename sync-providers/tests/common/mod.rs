@@ -9,6 +9,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod caldav_fake;
+pub mod secrets;
+
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -163,6 +166,15 @@ impl Fake {
             return Err(response);
         }
         Ok(())
+    }
+}
+
+impl secrets::Server for Fake {
+    fn accept(&self, authorization: &str) {
+        *self.auth.lock().unwrap() = authorization.to_owned();
+    }
+    fn fail_next(&self, status: u16, body: &str) {
+        self.fault(Fault::status(status, body));
     }
 }
 
@@ -346,6 +358,42 @@ pub async fn behaviour_suite(
         "{err:?}"
     );
     clock.advance(30_000);
+
+    // A 503 with Retry-After (Graph sends one when it sheds load) keeps its delay, in seconds
+    // and as an HTTP-date, and pauses the adapter like a 429; without one it is a plain outage.
+    for as_date in [false, true] {
+        let (value, wait) = if as_date {
+            let at =
+                std::time::UNIX_EPOCH + Duration::from_millis(clock_now(&clock) as u64 + 45_000);
+            (httpdate::fmt_http_date(at), 45_000)
+        } else {
+            ("12".to_owned(), 12_000)
+        };
+        fake.fault(
+            Fault::status(503, r#"{"message":"busy"}"#).header("retry-after", value.clone()),
+        );
+        let err = adapter.push(change.clone()).await.unwrap_err();
+        assert_eq!(
+            err,
+            ProviderError::RateLimited {
+                provider: adapter.name(),
+                retry_after_ms: wait
+            },
+            "503 with Retry-After: {value}"
+        );
+        let before = fake.count();
+        let err = adapter.push(change.clone()).await.unwrap_err();
+        assert!(
+            matches!(err, ProviderError::RateLimited { retry_after_ms, .. } if retry_after_ms == wait),
+            "{err:?}"
+        );
+        assert_eq!(fake.count(), before, "a paused adapter sends nothing");
+        clock.advance(wait as i64);
+    }
+    adapter
+        .push(change.clone())
+        .await
+        .expect("after the 503's pause");
 
     // Expired token without a refresher: TokenExpired, and the worker's refresh_token fails.
     *fake.auth.lock().unwrap() = expected_auth(fake, credentials, FRESH);
