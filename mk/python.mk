@@ -37,7 +37,7 @@ test-python: services python-wheel
 	cd examples/django && TASKSYNC_DB=sqlite ../../$(PY_BIN)/python -m pytest -q -p no:cacheprovider
 	cd examples/django && TASKSYNC_DB=postgres ../../$(PY_BIN)/python -m pytest -q -p no:cacheprovider
 
-# Preview + execute of 100,000 tasks vs the seed-002 way (Django ORM), binding call cost,
+# Preview + execute of 100,000 tasks vs the hand-written Django ORM way, binding call cost,
 # switch latency; figures go to BENCHMARKS.md ("Python binding") by hand.
 bench-python: python-wheel
 	$(PY_BIN)/python sync-python/bench/bench_sync.py

@@ -1,5 +1,5 @@
 //! Diff of 1,000,000 stored vs desired tasks (10% changed, 5% new, 5% gone), one core.
-//! Target (SPEC section 4): under 0.5 s. Run: `cargo bench -p sync-core --bench diff`.
+//! Target: under 0.25 s on one core. Run: `cargo bench -p sync-core --bench diff`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -1,7 +1,7 @@
 //! What history costs a big sync: a 100,000-task execute (all creates) on the memory store,
 //! without history, and with history recorded into the memory history store (the pump driven
 //! to completion inside the measured time, so writing the 100,000 items is counted).
-//! Target (SPEC section 4): history adds under 10%.
+//! Target: history adds under 10%.
 //! Run: `cargo bench -p sync-core --bench history`.
 
 use std::hint::black_box;

@@ -1,5 +1,5 @@
 //! Session switch latency: the pure operation, and through `SessionEngine` on the memory store.
-//! Target (issue 5): core p99 under 2 us. Run: `cargo bench -p sync-core --bench session`.
+//! Target: core p99 under 2 us. Run: `cargo bench -p sync-core --bench session`.
 //! Before criterion runs, each setup times 100,000 single switches and prints p50/p99 (criterion
 //! reports means only).
 

@@ -1,4 +1,4 @@
-//! The process-plan adapter against a loopback process API with the seed-001 behaviour: steps
+//! The process-plan adapter against a loopback process API with the documented behaviour: steps
 //! with dependencies, a process that auto-advances when its last step completes, `409
 //! dependencies_not_met`, `423` while the process is locked.
 

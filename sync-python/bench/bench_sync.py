@@ -1,7 +1,7 @@
-"""Benchmark of the Python binding (issue 7; figures go to BENCHMARKS.md by hand).
+"""Benchmark of the Python binding (figures go to BENCHMARKS.md by hand).
 
 1. Preview + execute of N tasks (default 100,000) from Python into ``tasksync.SqliteStore``,
-   against the same job done the seed-002 way in the same run: Python sets for the difference
+   against the same job done the hand-written Django way in the same run: Python sets for the difference
    and the Django ORM (``select_for_update`` on the work order, ``bulk_create(batch_size=100)``
    of draft tasks) on SQLite in a temporary database. Both start from an empty scope (N creates),
    then a second round changes 10% of the titles.
@@ -51,7 +51,7 @@ def bench_tasksync(path: Path, n: int) -> list[tuple[str, float, float]]:
 
 
 def django_setup(path: Path) -> Any:
-    """Configures Django on a temporary SQLite file and creates seed 002's two tables."""
+    """Configures Django on a temporary SQLite file and creates a work-order app's two tables."""
     import django
     from django.conf import settings
 
@@ -85,8 +85,8 @@ def django_setup(path: Path) -> Any:
     return WorkOrder, DraftTask
 
 
-def bench_seed002(path: Path, n: int) -> list[tuple[str, float, float]]:
-    """Seed 002's TaskSyncService: preview with sets, execute atomically with bulk_create."""
+def bench_django_way(path: Path, n: int) -> list[tuple[str, float, float]]:
+    """A hand-written Django TaskSyncService: preview with sets, execute atomically with bulk_create."""
     from django.db import transaction
 
     work_order_model, task_model = django_setup(path)
@@ -164,9 +164,9 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     with tempfile.TemporaryDirectory() as tmp:
         ours = bench_tasksync(Path(tmp) / "hub.db", n)
-        theirs = bench_seed002(Path(tmp) / "django.db", n)
+        theirs = bench_django_way(Path(tmp) / "django.db", n)
     print(f"preview + execute of {n:,} tasks into SQLite (seconds)")
-    print("| run | tasksync preview / execute / total | seed-002 way (same) | speedup |")
+    print("| run | tasksync preview / execute / total | Django way (same) | speedup |")
     print("|---|---|---|---|")
     for (label, p1, e1), (_, p2, e2) in zip(ours, theirs):
         print(

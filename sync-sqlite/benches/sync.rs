@@ -1,5 +1,5 @@
 //! Preview + execute of 100,000 tasks into a SQLite file through the engine: the Rust-side
-//! cost behind the Node (3x) and Python (20x) targets of SPEC section 4, without a binding.
+//! cost behind the Node (3x) and Python (20x) targets, without a binding.
 //! Prints a per-phase breakdown (snapshot + diff, execute) for the initial creates and for a
 //! 10% update run, then lets criterion time the whole 10%-update cycle.
 //! Run: `cargo bench -p sync-sqlite --bench sync`.

@@ -1,4 +1,4 @@
-"""URLs: the admin and the work-order (seed 002) and task-status (seed 001) endpoints."""
+"""URLs: the admin and the work-order sync and task-status endpoints."""
 
 from django.contrib import admin
 from django.urls import include, path

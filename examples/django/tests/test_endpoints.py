@@ -1,5 +1,5 @@
-"""The example project end to end over real HTTP (pytest-django's live server): seed 002's
-preview -> execute -> needed, a stale plan (409) and bad input (400); seed 001's status change
+"""The example project end to end over real HTTP (pytest-django's live server): the work-order
+sync's preview -> execute -> needed, a stale plan (409) and bad input (400); the hub's status change
 -> queued job -> ``tasksync_worker`` pushing to an HTTP endpoint -> synced, and 422."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A work order and its process (seed 002): the process steps are what its draft tasks mirror."""
+"""A work order and its process: the process steps are what its draft tasks mirror."""
 
 from __future__ import annotations
 

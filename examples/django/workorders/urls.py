@@ -1,4 +1,4 @@
-"""The endpoints of seed 002 (work-order sync) and seed 001 (complete a task)."""
+"""The endpoints of the work-order sync and of completing a task."""
 
 from django.urls import path
 

@@ -1,6 +1,6 @@
-"""JSON views. Seed 002: preview (read-only) returns the plan; execute takes it back with
+"""JSON views. Work-order sync: preview (read-only) returns the plan; execute takes it back with
 ``confirmed: true`` under a row lock on the work order (409 when the scope moved on, 400 on bad
-input); needed says whether the process and the tasks differ. Seed 001: a status change writes
+input); needed says whether the process and the tasks differ. Completing a task: a status change writes
 the task and its sync jobs in one transaction (422 on a transition the rules refuse)."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def sync_execute(request: HttpRequest, pk: int) -> JsonResponse:
         if body.get("confirmed") is not True:
             raise tasksync.NotConfirmedError("execute needs `confirmed: true`")
         with transaction.atomic():
-            # Locks the work order against a concurrent process edit (seed 002).
+            # Locks the work order against a concurrent process edit.
             order = get_object_or_404(WorkOrder.objects.select_for_update(), pk=pk)
             if plan.get("scope") != order.scope:
                 raise tasksync.InvalidInputError("the plan is for another work order")

@@ -1,4 +1,4 @@
-//! Sync history and the audit log (SPEC section 3.4): best effort, queryable, cancellable runs.
+//! Sync history and the audit log: best effort, queryable, cancellable runs.
 //!
 //! This module owns the history records ([`Run`] with its status, times, counters and context;
 //! [`Item`] per processed task; [`AuditEntry`]), the [`HistoryStore`] trait with its queries

@@ -1,4 +1,4 @@
-//! Sessions: a timed walk through an ordered list of cycles (SPEC section 3.5).
+//! Sessions: a timed walk through an ordered list of cycles.
 //!
 //! This module owns the [`Session`] record and its time accounting, the pure operations on it
 //! ([`create`], [`start`], [`switch`], [`pause`], [`resume`], [`complete`], [`delete`] and the
