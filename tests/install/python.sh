@@ -32,8 +32,9 @@ cd "$repo"
 
 step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 
-new_venv() { # new_venv DIR PYTHON
+new_venv() { # new_venv DIR PYTHON: with the current pip (24.1 is the first to read git+file:///)
   "$2" -m venv "$1"
+  "$1/bin/pip" install --quiet --upgrade pip
 }
 
 django_project() { # django_project VENV DIR
