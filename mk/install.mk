@@ -14,9 +14,12 @@
 
 TEST_TARGETS += test-install
 
-.PHONY: test-install test-install-python
+.PHONY: test-install test-install-python test-install-node
 
-test-install: test-install-python
+test-install: test-install-python test-install-node
 
 test-install-python:
 	PYTHON=$(PYTHON) bash tests/install/python.sh
+
+test-install-node: node-build
+	NPM=$(NPM) bash tests/install/node.sh
