@@ -67,7 +67,7 @@ if (spawnSync(cargo, ['--version'], { stdio: 'ignore' }).error) {
   fail(
     `the native addon ${addonName} is not built in ${root}, and building it needs Rust, ` +
       `but \`${cargo}\` is not on PATH. Install Rust (https://rustup.rs), then run ` +
-      '`npm rebuild tasksync` in your project (or `npm run build` in that folder); or install a ' +
+      '`npm rebuild tasksync` in your project (or `npm install && npm run build` in that folder); or install a ' +
       'tarball packed where the addon was built (npm pack in that folder).',
   )
 }

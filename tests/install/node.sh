@@ -4,7 +4,8 @@
 #   1. `npm pack` in sync-node (its pack step packs the addon there, or builds one with cargo),
 #      then `npm install <tarball> express zod@3`: the tarball must carry the addon; the
 #      README's Express app (its snippet, extracted by snippet.sh) serves a sync over HTTP
-#      (check-express.mjs) and sync-folder.mjs syncs Markdown files into a SQLite file;
+#      (check-express.mjs) and sync-folder.mjs syncs Markdown files into a SQLite file; the
+#      same package without this machine's addon stops its install step with a message;
 #   2. `npm install <checkout>/sync-node`: npm links the checkout as it is; sync-folder.mjs;
 #   3. a fresh clone of the committed checkout, which has no addon: with cargo missing from
 #      PATH the install stops with the install step's message; with cargo the install step
@@ -50,6 +51,20 @@ bash "$here/snippet.sh" express-app >"$app/app.mjs"
 test ! -L "$app/node_modules/tasksync" && test -f "$app/node_modules/tasksync/$addon"
 (cd "$app" && node check-express.mjs)
 sync_folder "$app"
+# What the install step of a tarball says on a machine it carries no addon for: the same
+# package without this machine's addon (a tarball has no Rust sources to build one from).
+other="$apps/other-platform/node_modules/tasksync"
+mkdir -p "$other" && cp -R "$app/node_modules/tasksync/." "$other" && rm "$other/$addon"
+if INIT_CWD="$apps/other-platform" node "$other/scripts/install.mjs" 2>"$work/other-platform.log"; then
+  echo "FAIL: the install step accepted a tarball without $addon" >&2
+  exit 1
+fi
+grep -q "^tasksync: this package has no native addon for this machine ($addon; it carries none) and no Rust sources" "$work/other-platform.log" || {
+  cat "$work/other-platform.log"
+  echo "FAIL: the install step of a tarball without $addon did not say so" >&2
+  exit 1
+}
+cat "$work/other-platform.log"
 
 step "npm install $repo/sync-node (a link to the checkout)"
 app="$apps/app-folder"
