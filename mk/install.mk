@@ -7,7 +7,7 @@
 #     snippets; pip on Python 3.9 refuses the package.
 #   test-install-node: `npm pack` in sync-node and `npm install` of the tarball (the README's
 #     Express app over HTTP, a Markdown folder into SQLite), of the folder (linked), and of a
-#     fresh clone's folder (its install step builds the addon; without cargo it says so).
+#     clean clone's folder (its install step builds the addon; without cargo it says so).
 # The folder installs reuse target/ (the pip build is the release build `python-wheel` makes;
 # the tarball packs the addon `node-build` made); the clones build with their own cargo target
 # dir, target/install/cargo, so a clone's artifacts never stand in for the checkout's.

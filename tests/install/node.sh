@@ -7,7 +7,7 @@
 #      (check-express.mjs) and sync-folder.mjs syncs Markdown files into a SQLite file; the
 #      same package without this machine's addon stops its install step with a message;
 #   2. `npm install <checkout>/sync-node`: npm links the checkout as it is; sync-folder.mjs;
-#   3. a fresh clone of the committed checkout, which has no addon: with cargo missing from
+#   3. a clean clone of the committed checkout, which has no addon: with cargo missing from
 #      PATH the install stops with the install step's message; with cargo the install step
 #      builds the addon (release, cargo target dir target/install/cargo); sync-folder.mjs.
 set -euo pipefail
@@ -17,7 +17,7 @@ work=${INSTALL_WORK:-$repo/target/install}/node
 npm=${NPM:-npm}
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 rm -rf "$work" && mkdir -p "$work"
-# The apps live outside the checkout, as a user's do (the clone stays in $work).
+# The apps live outside the checkout, as a user's do.
 apps=$(mktemp -d "${TMPDIR:-/tmp}/tasksync-apps.XXXXXX")
 trap 'rm -rf "$apps"' EXIT
 
@@ -74,10 +74,17 @@ test "$(readlink -f "$app/node_modules/tasksync")" = "$repo/sync-node"
 sync_folder "$app"
 
 commit=$(git -C "$repo" rev-parse HEAD)
-clone="$work/clone"
-step "a fresh clone at $commit: npm install <clone>/sync-node without cargo, then with it"
-git clone --quiet "$repo" "$clone"
-git -C "$clone" checkout --quiet --detach "$commit"
+# The clone is kept between runs and reset to the commit (unchanged files keep their times, so
+# cargo rebuilds only what changed); `git clean -fdx` removes the addon a last run built.
+clone=${INSTALL_WORK:-$repo/target/install}/node-clone
+step "a clean clone at $commit: npm install <clone>/sync-node without cargo, then with it"
+if [ -d "$clone/.git" ]; then
+  git -C "$clone" fetch --quiet origin HEAD
+else
+  git clone --quiet --no-checkout "$repo" "$clone"
+fi
+git -C "$clone" checkout --quiet --force --detach "$commit"
+git -C "$clone" clean --quiet -fdx
 test ! -e "$clone/sync-node/$addon"
 app="$apps/app-clone"
 new_project "$app"
