@@ -30,7 +30,9 @@ pub(crate) fn table(header: &[&str]) -> Table {
 
 fn skip_reason(reason: &SkipReason) -> String {
     match reason {
-        SkipReason::MassDeletion { .. } => format!("{reason}; pass --force-deletes"),
+        SkipReason::MassDeletion { .. } | SkipReason::HeldByMassDeletion { .. } => {
+            format!("{reason}; pass --force-deletes")
+        }
         other => other.to_string(),
     }
 }
