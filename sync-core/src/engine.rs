@@ -354,7 +354,8 @@ impl SyncEngine {
             .await;
         match found.map(|found| found.into_iter().next()) {
             Ok(Some(identity)) => stale(format!(
-                "{refused}; it was created meanwhile, in scope `{}`",
+                "{}; it was created meanwhile, in scope `{}`",
+                refused.clipped(),
                 identity.scope
             )),
             Ok(None) => {
@@ -362,7 +363,8 @@ impl SyncEngine {
                 Error::IdentityConflict(refused.clipped())
             }
             Err(read) => Error::Store(format!(
-                "{refused}; reading the identity back failed: {read}"
+                "{}; reading the identity back failed: {read}",
+                refused.clipped()
             )),
         }
     }

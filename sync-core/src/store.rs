@@ -33,7 +33,7 @@ pub enum StoreError {
     /// nothing was written. The engine reads the identity back to tell a lost race (the
     /// identity now exists: the plan is stale) from a permanent refusal
     /// ([`crate::Error::IdentityConflict`]).
-    #[error("{0}")]
+    #[error("{}", .0.clipped())]
     Duplicate(RefusedInsert),
     /// The backend failed (I/O, connection, corrupt data); nothing was written.
     #[error("{0}")]
@@ -76,26 +76,24 @@ impl RefusedInsert {
         )
     }
 
-    /// The same refusal with its identity clipped, as errors carry it to callers.
-    pub(crate) fn clipped(self) -> Self {
+    /// The same refusal with its identity clipped, as messages and errors carry it.
+    pub fn clipped(&self) -> Self {
         RefusedInsert {
             source: clip(&self.source),
             external_id: clip(&self.external_id),
-            ..self
+            ..self.clone()
         }
     }
 }
 
 impl std::fmt::Display for RefusedInsert {
-    /// Names the identity (clipped) and the hub id, then the store's detail.
+    /// Names the identity and the hub id, then the store's detail. Shows the parts as they are:
+    /// format [`RefusedInsert::clipped`] for a message.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "task `{}` (source `{}`, external id `{}`) cannot be inserted: {}",
-            self.id,
-            clip(&self.source),
-            clip(&self.external_id),
-            self.detail
+            self.id, self.source, self.external_id, self.detail
         )
     }
 }

@@ -161,4 +161,3 @@ fn losing_a_create_race_to_another_scope_is_a_stale_plan_that_a_fresh_preview_se
         SkipReason::OwnedByOtherScope { scope } if scope == "p2"
     ));
 }
-

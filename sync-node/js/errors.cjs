@@ -70,9 +70,10 @@ const NAPI_ARG_CODES = new Set([
 
 const PREFIX = /^\[tasksync:([a-z_]+)\] ([\s\S]*)$/
 
-/** An identity conflict from its message and its JSON tail (`{"source":…,"external_id":…}`). */
+/** An identity conflict from its message and its JSON tail (`{"external_id":…,"source":…}`). */
 function identityConflict(text, cause) {
-  const at = text.lastIndexOf(' {"source":')
+  // Inside the tail every quote of a value is escaped, so its start is the last match.
+  const at = text.lastIndexOf(' {"external_id":')
   if (at >= 0) {
     try {
       const { source, external_id: externalId } = JSON.parse(text.slice(at + 1))

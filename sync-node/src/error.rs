@@ -28,13 +28,16 @@ pub fn coded(code: &str, message: impl std::fmt::Display) -> napi::Error {
 }
 
 /// A core error as a napi error. An identity conflict carries its identity (clipped) as a JSON
-/// tail, `{"source":…,"external_id":…}`, which the JS wrapper turns into properties.
+/// tail, `{"external_id":…,"source":…}` (keys in that order), which the JS wrapper turns into
+/// properties.
 pub fn core(err: sync_core::Error) -> napi::Error {
     if let sync_core::Error::IdentityConflict(refused) = &err {
-        let tail = serde_json::json!({
-            "source": refused.source,
-            "external_id": refused.external_id,
-        });
+        let text = |s: &str| serde_json::Value::from(s).to_string();
+        let tail = format!(
+            "{{\"external_id\":{},\"source\":{}}}",
+            text(&refused.external_id),
+            text(&refused.source)
+        );
         return coded(err.kind().code(), format!("{err} {tail}"));
     }
     coded(err.kind().code(), err)
