@@ -83,6 +83,7 @@ fn main() {
                 ErrorKind::StalePlan => 3,
                 ErrorKind::NotConfirmed => 4,
                 ErrorKind::InvalidState | ErrorKind::InvalidTransition => 5,
+                ErrorKind::IdentityConflict => 7,
                 _ => 1,
             },
             commands::CliError::Usage(_) => 2,

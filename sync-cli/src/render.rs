@@ -43,7 +43,9 @@ pub(crate) fn whole(table: &mut Table, index: usize) {
 
 fn skip_reason(reason: &SkipReason) -> String {
     match reason {
-        SkipReason::MassDeletion { .. } => format!("{reason}; pass --force-deletes"),
+        SkipReason::MassDeletion { .. } | SkipReason::HeldByMassDeletion { .. } => {
+            format!("{reason}; pass --force-deletes")
+        }
         other => other.to_string(),
     }
 }

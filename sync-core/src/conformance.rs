@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::model::{DesiredTask, Status, Task};
-use crate::store::{ChangeSet, ScopeGuard, StoreError, TaskStore, TaskWrite};
+use crate::store::{ChangeSet, RefusedInsert, ScopeGuard, StoreError, TaskStore, TaskWrite};
 
 /// A boxed case future.
 pub type CaseFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -63,6 +63,21 @@ fn conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) -> Re
     match result {
         Err(StoreError::Conflict(_)) => Ok(()),
         other => Err(format!("{what}: expected a conflict, got {other:?}")),
+    }
+}
+
+/// An insert refused by a unique key: [`StoreError::Duplicate`] naming that insert, or (for a
+/// store that cannot tell which insert) [`StoreError::Conflict`].
+fn refused<T: std::fmt::Debug>(
+    result: Result<T, StoreError>,
+    insert: &Task,
+    what: &str,
+) -> Result<(), String> {
+    let named = |r: &RefusedInsert| r == &RefusedInsert::of(insert, r.detail.clone());
+    match result {
+        Err(StoreError::Conflict(_)) => Ok(()),
+        Err(StoreError::Duplicate(r)) if named(&r) => Ok(()),
+        other => Err(format!("{what}: expected a refused insert, got {other:?}")),
     }
 }
 
@@ -320,14 +335,19 @@ async fn identity_is_unique(store: Arc<dyn TaskStore>) -> Result<(), String> {
         .apply(insert(&[&a]))
         .await
         .map_err(|e| e.to_string())?;
-    conflict(store.apply(insert(&[&a])).await, "inserting an existing id")?;
+    refused(
+        store.apply(insert(&[&a])).await,
+        &a,
+        "inserting an existing id",
+    )?;
     let twin = Task {
         id: "other-id".into(),
         scope: "elsewhere".into(),
         ..a.clone()
     };
-    conflict(
+    refused(
         store.apply(insert(&[&twin])).await,
+        &twin,
         "inserting an existing (source, external_id)",
     )?;
     ensure!(

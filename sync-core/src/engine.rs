@@ -228,7 +228,8 @@ impl SyncEngine {
     }
 
     /// Applies exactly `plan`, atomically. Refuses an unconfirmed call, a plan whose writes do
-    /// not match its token, and a plan whose scope changed since the preview (stale plan).
+    /// not match its token, and a plan whose scope changed since the preview (stale plan);
+    /// fails with [`Error::IdentityConflict`] when the store refuses a create for good.
     pub async fn execute(&self, plan: &Plan, confirmed: bool) -> Result<ExecuteReport> {
         self.execute_with(plan, confirmed, &RunOptions::default())
             .await
@@ -294,19 +295,10 @@ impl SyncEngine {
         let changes = self.change_set(plan);
         // The last point where a cancel is honoured: the apply is one atomic change set.
         run.check(cancel)?;
-        let applied = self.store.apply(changes).await.map_err(|err| match err {
-            StoreError::Conflict(detail) => {
-                warn!(%detail, "stale plan refused");
-                Error::StalePlan {
-                    scope: plan.scope.clone(),
-                    detail,
-                }
-            }
-            StoreError::Backend(message) => Error::Store(message),
-        });
-        let applied = match applied {
+        let applied = match self.store.apply(changes).await {
             Ok(applied) => applied,
             Err(err) => {
+                let err = self.apply_failure(plan, err).await;
                 run.plan_items(plan, Some(&err));
                 return Err(err);
             }
@@ -335,6 +327,46 @@ impl SyncEngine {
             at: self.clock.now_ms(),
         });
         Ok(report)
+    }
+
+    /// Why a plan's apply failed, in terms the caller can act on. A failed guard or version
+    /// check is a stale plan. So is a refused create whose identity the hub now shows (a
+    /// concurrent sync created it, in this scope or another): a fresh preview matches or skips
+    /// it. A refused create whose identity the hub shows nowhere is an identity conflict: a
+    /// fresh preview plans the very same create (same identity, same hub id) and the store
+    /// refuses it again, so "preview again" would never help.
+    async fn apply_failure(&self, plan: &Plan, err: StoreError) -> Error {
+        let stale = |detail: String| {
+            warn!(%detail, "stale plan refused");
+            Error::StalePlan {
+                scope: plan.scope.clone(),
+                detail,
+            }
+        };
+        let refused = match err {
+            StoreError::Conflict(detail) => return stale(detail),
+            StoreError::Backend(message) => return Error::Store(message),
+            StoreError::Duplicate(refused) => refused,
+        };
+        let found = self
+            .store
+            .find_identities(refused.source.clone(), vec![refused.external_id.clone()])
+            .await;
+        match found.map(|found| found.into_iter().next()) {
+            Ok(Some(identity)) => stale(format!(
+                "{}; it was created meanwhile, in scope `{}`",
+                refused.clipped(),
+                identity.scope
+            )),
+            Ok(None) => {
+                warn!(id = %refused.id, "create refused for an identity the hub does not show");
+                Error::IdentityConflict(refused.clipped())
+            }
+            Err(read) => Error::Store(format!(
+                "{}; reading the identity back failed: {read}",
+                refused.clipped()
+            )),
+        }
     }
 
     /// The one change set a plan becomes: deletes first (overwrite recreates their ids), then

@@ -5,7 +5,7 @@
 //! maps to exactly one [`ErrorKind`], which every binding maps to one exception/error class.
 
 use crate::provider::ProviderError;
-use crate::store::StoreError;
+use crate::store::{RefusedInsert, StoreError};
 use crate::transition::TransitionError;
 
 /// The core's result type.
@@ -43,6 +43,16 @@ pub enum Error {
     /// A record changed under a write (its version moved); nothing was changed. Re-read, retry.
     #[error("version conflict: {0}")]
     Conflict(String),
+    /// The store refuses to create a task although the hub shows its identity nowhere: its hub
+    /// id is held by a record of another identity (one written by another tool, say), or the
+    /// store's unique key is broader than its lookups. Nothing was changed. Previewing again
+    /// plans the same create, which fails the same way: the record holding the key must be
+    /// removed or changed first. Carries the refused identity (clipped).
+    #[error(
+        "identity conflict: {0}; previewing again plans the same create, so the record holding \
+         its key must be removed or changed first"
+    )]
+    IdentityConflict(RefusedInsert),
     /// The operation is not allowed in the entity's current state; nothing was changed. Read
     /// the state and choose an operation it allows.
     #[error("cannot {operation} {entity}: it is {from}")]
@@ -84,6 +94,8 @@ pub enum ErrorKind {
     StalePlan,
     /// See [`Error::Conflict`].
     Conflict,
+    /// See [`Error::IdentityConflict`].
+    IdentityConflict,
     /// See [`Error::InvalidState`].
     InvalidState,
     /// See [`Error::InvalidTransition`].
@@ -106,6 +118,7 @@ impl ErrorKind {
             ErrorKind::NotConfirmed => "not_confirmed",
             ErrorKind::StalePlan => "stale_plan",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::IdentityConflict => "identity_conflict",
             ErrorKind::InvalidState => "invalid_state",
             ErrorKind::InvalidTransition => "invalid_transition",
             ErrorKind::NotFound => "not_found",
@@ -129,6 +142,7 @@ impl Error {
             Error::NotConfirmed => ErrorKind::NotConfirmed,
             Error::StalePlan { .. } => ErrorKind::StalePlan,
             Error::Conflict(_) => ErrorKind::Conflict,
+            Error::IdentityConflict(_) => ErrorKind::IdentityConflict,
             Error::InvalidState { .. } => ErrorKind::InvalidState,
             Error::InvalidTransition(_) => ErrorKind::InvalidTransition,
             Error::NotFound(_) => ErrorKind::NotFound,
@@ -143,6 +157,9 @@ impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(detail) => Error::Conflict(detail),
+            // Outside a sync's execute (which tells a lost race from a permanent refusal), a
+            // taken key is a concurrent write that won.
+            refused @ StoreError::Duplicate(_) => Error::Conflict(refused.to_string()),
             StoreError::Backend(message) => Error::Store(message),
         }
     }

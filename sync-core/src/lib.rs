@@ -41,5 +41,6 @@ pub use session::{
     SessionStatus, SessionStore, server_time,
 };
 pub use store::{
-    Applied, ChangeSet, Identity, ScopeGuard, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
+    Applied, ChangeSet, Identity, RefusedInsert, ScopeGuard, ScopeSnapshot, StoreError, TaskStore,
+    TaskWrite,
 };

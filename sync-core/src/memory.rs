@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use crate::model::{Millis, Task};
 use crate::retry::table::JobTable;
 use crate::retry::{Finish, Job, JobError, JobQuery, JobStore, SyncStatus};
-use crate::store::{Applied, ChangeSet, Identity, ScopeSnapshot, StoreError, TaskStore, TaskWrite};
+use crate::store::{
+    Applied, ChangeSet, Identity, RefusedInsert, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
+};
 
 /// (source, external_id, version) of a record during validation.
 type Row<'a> = (&'a str, &'a str, u64);
@@ -83,10 +85,17 @@ impl Inner {
                         self.identities
                             .contains_key(&(key.0.to_owned(), key.1.to_owned()))
                     });
-                    if self.current(&overlay, &task.id).is_some() || identity_taken {
-                        return Err(StoreError::Conflict(format!(
-                            "task `{}` ({}:{}) already exists",
-                            task.id, task.source, task.external_id
+                    if let Some((source, external_id, _)) = self.current(&overlay, &task.id) {
+                        return Err(StoreError::Duplicate(RefusedInsert::id_held_by(
+                            task,
+                            source,
+                            external_id,
+                        )));
+                    }
+                    if identity_taken {
+                        return Err(StoreError::Duplicate(RefusedInsert::of(
+                            task,
+                            "a task with this source and external id exists",
                         )));
                     }
                     overlay.insert(&task.id, Some((key.0, key.1, task.version)));

@@ -240,7 +240,37 @@ pub struct Task {
 impl Task {
     /// The hub id of the task with this identity: a stable 128-bit hash, so that every process,
     /// binding and retry computes the same id and a unique key makes a double create impossible.
+    ///
+    /// The hashed bytes encode the two parts unambiguously, so two identities never share
+    /// them (only a 128-bit hash collision could give two identities one id):
+    /// - neither part contains a NUL: `source ‖ 0x00 ‖ external_id`. The one NUL marks where
+    ///   the source ends. This is the encoding every hub id had before NUL-safe ids, kept so
+    ///   that the ids stores, jobs, history and hosts already hold stay valid.
+    /// - a part contains a NUL: `0x00 0x00 ‖ len(source) as u64 LE ‖ source ‖ external_id`.
+    ///   The length says where the source ends. These bytes begin with two NULs, which the
+    ///   first form never holds (exactly one NUL), so the two forms never meet.
+    ///
+    /// (Joining with a NUL alone made `("a", "b\0c")` and `("a\0b", "c")` one id, so the
+    /// second could never be created.) Stores that kept such a task under its old id re-key it
+    /// when they migrate (see `sync-sqlite`).
     pub fn hub_id(source: &str, external_id: &str) -> String {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        if source.contains('\0') || external_id.contains('\0') {
+            hasher.update(&[0, 0]);
+            hasher.update(&(source.len() as u64).to_le_bytes());
+            hasher.update(source.as_bytes());
+        } else {
+            hasher.update(source.as_bytes());
+            hasher.update(&[0]);
+        }
+        hasher.update(external_id.as_bytes());
+        format!("t{:032x}", hasher.digest128())
+    }
+
+    /// The hub id this identity had before NUL-safe ids (the parts joined by one NUL): equal to
+    /// [`Task::hub_id`] unless a part contains a NUL. For store migrations that re-key tasks
+    /// stored under the old id; never use it for new tasks.
+    pub fn legacy_hub_id(source: &str, external_id: &str) -> String {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         hasher.update(source.as_bytes());
         hasher.update(&[0]);

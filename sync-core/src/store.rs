@@ -4,8 +4,11 @@
 //! - [`TaskStore::apply`] is atomic: either every write of the [`ChangeSet`] lands or none does.
 //! - Before writing it checks every [`ScopeGuard`] (the scope's version equals the expected one)
 //!   and every update and delete (the record's version equals `expected_version`); an insert
-//!   whose id or `(source, external_id)` exists is a conflict too. Any failed check fails the
-//!   whole set with [`StoreError::Conflict`] and writes nothing.
+//!   whose id or `(source, external_id)` exists is refused too. Any failed check fails the
+//!   whole set and writes nothing: a failed guard or version check with
+//!   [`StoreError::Conflict`], a refused insert with [`StoreError::Duplicate`] naming the
+//!   insert (a store that cannot tell which insert was refused may report
+//!   [`StoreError::Conflict`], which a sync reports as a stale plan).
 //! - Writes are applied in order (an overwrite deletes a record and inserts it again in one set).
 //! - Every applied set bumps the version of each scope it touches by exactly one.
 //! - [`TaskStore::snapshot`] is a consistent read: its tasks are exactly those of the scope at
@@ -17,17 +20,82 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::error::clip;
 use crate::model::Task;
 
 /// A store's failure, by what the engine can do about it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum StoreError {
-    /// A version check or unique key failed; nothing was written.
+    /// A scope guard or version check failed; nothing was written.
     #[error("{0}")]
     Conflict(String),
+    /// A unique key refused an insert: its hub id or its `(source, external_id)` is taken;
+    /// nothing was written. The engine reads the identity back to tell a lost race (the
+    /// identity now exists: the plan is stale) from a permanent refusal
+    /// ([`crate::Error::IdentityConflict`]).
+    #[error("{}", .0.clipped())]
+    Duplicate(RefusedInsert),
     /// The backend failed (I/O, connection, corrupt data); nothing was written.
     #[error("{0}")]
     Backend(String),
+}
+
+/// An insert a store refused because a unique key is taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedInsert {
+    /// The hub id the insert carried.
+    pub id: String,
+    /// The source of its identity.
+    pub source: String,
+    /// The external id of its identity.
+    pub external_id: String,
+    /// What holds the key, as far as the store can say.
+    pub detail: String,
+}
+
+impl RefusedInsert {
+    /// The refused insert of `task`, with what the store knows about the key's holder.
+    pub fn of(task: &Task, detail: impl Into<String>) -> Self {
+        RefusedInsert {
+            id: task.id.clone(),
+            source: task.source.clone(),
+            external_id: task.external_id.clone(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The refused insert of `task` whose hub id is held by the task of another identity.
+    pub fn id_held_by(task: &Task, source: &str, external_id: &str) -> Self {
+        RefusedInsert::of(
+            task,
+            format!(
+                "its hub id is held by the task of source `{}`, external id `{}`",
+                clip(source),
+                clip(external_id)
+            ),
+        )
+    }
+
+    /// The same refusal with its identity clipped, as messages and errors carry it.
+    pub fn clipped(&self) -> Self {
+        RefusedInsert {
+            source: clip(&self.source),
+            external_id: clip(&self.external_id),
+            ..self.clone()
+        }
+    }
+}
+
+impl std::fmt::Display for RefusedInsert {
+    /// Names the identity and the hub id, then the store's detail. Shows the parts as they are:
+    /// format [`RefusedInsert::clipped`] for a message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "task `{}` (source `{}`, external id `{}`) cannot be inserted: {}",
+            self.id, self.source, self.external_id, self.detail
+        )
+    }
 }
 
 /// All tasks of a scope at one scope version.

@@ -213,6 +213,14 @@ pub enum SkipReason {
         /// The limit.
         limit: u64,
     },
+    /// Not created: the sync's deletions are blocked as a mass deletion, and while they are
+    /// the sync creates nothing (so running it again cannot raise the limit).
+    HeldByMassDeletion {
+        /// Deletes the sync wanted.
+        deletes: u64,
+        /// The limit.
+        limit: u64,
+    },
 }
 
 impl SkipReason {
@@ -231,6 +239,10 @@ impl SkipReason {
             },
             S::IncompleteListing => SkipReason::IncompleteListing,
             S::MassDeletion { deletes, limit } => SkipReason::MassDeletion {
+                deletes: *deletes as u64,
+                limit: *limit as u64,
+            },
+            S::HeldByMassDeletion { deletes, limit } => SkipReason::HeldByMassDeletion {
                 deletes: *deletes as u64,
                 limit: *limit as u64,
             },

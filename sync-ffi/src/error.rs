@@ -34,6 +34,17 @@ pub enum TasksyncError {
         /// The core's message.
         detail: String,
     },
+    /// The store refuses a create for good (another record holds its key): previewing again
+    /// does not help; remove or change that record.
+    #[error("{detail}")]
+    IdentityConflict {
+        /// The core's message.
+        detail: String,
+        /// The refused identity's source (clipped).
+        task_source: String,
+        /// The refused identity's external id (clipped).
+        external_id: String,
+    },
     /// The operation does not apply in the entity's current state.
     #[error("{detail}")]
     InvalidState {
@@ -86,6 +97,7 @@ impl TasksyncError {
             TasksyncError::NotConfirmed { .. } => ErrorKind::NotConfirmed.code(),
             TasksyncError::StalePlan { .. } => ErrorKind::StalePlan.code(),
             TasksyncError::Conflict { .. } => ErrorKind::Conflict.code(),
+            TasksyncError::IdentityConflict { .. } => ErrorKind::IdentityConflict.code(),
             TasksyncError::InvalidState { .. } => ErrorKind::InvalidState.code(),
             TasksyncError::InvalidTransition { .. } => ErrorKind::InvalidTransition.code(),
             TasksyncError::NotFound { .. } => ErrorKind::NotFound.code(),
@@ -107,6 +119,13 @@ impl TasksyncError {
 impl From<sync_core::Error> for TasksyncError {
     fn from(err: sync_core::Error) -> Self {
         let detail = err.to_string();
+        if let sync_core::Error::IdentityConflict(refused) = err {
+            return TasksyncError::IdentityConflict {
+                detail,
+                task_source: refused.source,
+                external_id: refused.external_id,
+            };
+        }
         match err.kind() {
             ErrorKind::InvalidInput => TasksyncError::InvalidInput { detail },
             ErrorKind::NotConfirmed => TasksyncError::NotConfirmed { detail },

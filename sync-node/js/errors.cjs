@@ -48,6 +48,20 @@ class ProviderError extends TasksyncError {
 Object.defineProperty(ProviderError, 'code', { value: 'provider' })
 byCode.set('provider', ProviderError)
 
+/**
+ * The store refuses a create for good (another record holds its key); previewing again does not
+ * help. `source` and `externalId` name the refused identity (clipped).
+ */
+class IdentityConflictError extends TasksyncError {
+  constructor(message, identity = {}, options) {
+    super(message, 'identity_conflict', options)
+    this.source = identity.source ?? ''
+    this.externalId = identity.externalId ?? ''
+  }
+}
+Object.defineProperty(IdentityConflictError, 'code', { value: 'identity_conflict' })
+byCode.set('identity_conflict', IdentityConflictError)
+
 // napi status codes for arguments of the wrong JS type.
 const NAPI_ARG_CODES = new Set([
   'InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected',
@@ -55,6 +69,21 @@ const NAPI_ARG_CODES = new Set([
 ])
 
 const PREFIX = /^\[tasksync:([a-z_]+)\] ([\s\S]*)$/
+
+/** An identity conflict from its message and its JSON tail (`{"external_id":…,"source":…}`). */
+function identityConflict(text, cause) {
+  // Inside the tail every quote of a value is escaped, so its start is the last match.
+  const at = text.lastIndexOf(' {"external_id":')
+  if (at >= 0) {
+    try {
+      const { source, external_id: externalId } = JSON.parse(text.slice(at + 1))
+      return new IdentityConflictError(text.slice(0, at), { source, externalId }, { cause })
+    } catch {
+      // Not our tail: keep the whole message.
+    }
+  }
+  return new IdentityConflictError(text, {}, { cause })
+}
 
 /** Turns whatever the addon threw into a TasksyncError subclass (others pass through). */
 function fromNative(err) {
@@ -67,6 +96,7 @@ function fromNative(err) {
       const tail = /\s\{"class":"([a-z_]*)"\}$/.exec(text)
       return new ProviderError(tail ? text.slice(0, tail.index) : text, tail ? tail[1] : 'unavailable')
     }
+    if (code === 'identity_conflict') return identityConflict(text, err)
     const cls = byCode.get(code)
     return cls ? new cls(text, { cause: err }) : new TasksyncError(text, code, { cause: err })
   }
@@ -91,6 +121,7 @@ async function call(fn) {
 
 module.exports = {
   TasksyncError, InvalidInputError, NotConfirmedError, StalePlanError, ConflictError,
-  InvalidStateError, InvalidTransitionError, NotFoundError, StoreError, ProviderError,
-  PanicError, CancelledError, fromNative, call, errorClassFor: (code) => byCode.get(code),
+  IdentityConflictError, InvalidStateError, InvalidTransitionError, NotFoundError, StoreError,
+  ProviderError, PanicError, CancelledError, fromNative, call,
+  errorClassFor: (code) => byCode.get(code),
 }

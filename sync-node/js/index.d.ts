@@ -248,6 +248,15 @@ export declare class InvalidInputError extends TasksyncError { static readonly c
 export declare class NotConfirmedError extends TasksyncError { static readonly code: 'not_confirmed' }
 export declare class StalePlanError extends TasksyncError { static readonly code: 'stale_plan' }
 export declare class ConflictError extends TasksyncError { static readonly code: 'conflict' }
+/** The store refuses a create for good (another record holds its key); previewing again does not help. */
+export declare class IdentityConflictError extends TasksyncError {
+  constructor(message: string, identity?: { source?: string; externalId?: string }, options?: ErrorOptions)
+  static readonly code: 'identity_conflict'
+  /** The refused identity's source (clipped). */
+  readonly source: string
+  /** The refused identity's external id (clipped). */
+  readonly externalId: string
+}
 export declare class InvalidStateError extends TasksyncError { static readonly code: 'invalid_state' }
 export declare class InvalidTransitionError extends TasksyncError { static readonly code: 'invalid_transition' }
 export declare class NotFoundError extends TasksyncError { static readonly code: 'not_found' }
@@ -484,5 +493,6 @@ declare const tasksync: {
   TasksyncError: typeof TasksyncError; StalePlanError: typeof StalePlanError
   InvalidInputError: typeof InvalidInputError; NotFoundError: typeof NotFoundError
   InvalidStateError: typeof InvalidStateError; ConflictError: typeof ConflictError
+  IdentityConflictError: typeof IdentityConflictError
 }
 export default tasksync

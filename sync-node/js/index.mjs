@@ -6,8 +6,8 @@ const tasksync = require('./index.cjs')
 
 export const {
   TasksyncError, InvalidInputError, NotConfirmedError, StalePlanError, ConflictError,
-  InvalidStateError, InvalidTransitionError, NotFoundError, StoreError, ProviderError,
-  PanicError, CancelledError, errorClassFor,
+  IdentityConflictError, InvalidStateError, InvalidTransitionError, NotFoundError, StoreError,
+  ProviderError, PanicError, CancelledError, errorClassFor,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
   History, StatusService, Worker, Jobs,
   transition, retry, conformance, model,

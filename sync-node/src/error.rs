@@ -27,8 +27,19 @@ pub fn coded(code: &str, message: impl std::fmt::Display) -> napi::Error {
     )
 }
 
-/// A core error as a napi error.
+/// A core error as a napi error. An identity conflict carries its identity (clipped) as a JSON
+/// tail, `{"external_id":…,"source":…}` (keys in that order), which the JS wrapper turns into
+/// properties.
 pub fn core(err: sync_core::Error) -> napi::Error {
+    if let sync_core::Error::IdentityConflict(refused) = &err {
+        let text = |s: &str| serde_json::Value::from(s).to_string();
+        let tail = format!(
+            "{{\"external_id\":{},\"source\":{}}}",
+            text(&refused.external_id),
+            text(&refused.source)
+        );
+        return coded(err.kind().code(), format!("{err} {tail}"));
+    }
     coded(err.kind().code(), err)
 }
 

@@ -46,6 +46,13 @@ create_exception!(
 );
 create_exception!(
     tasksync,
+    IdentityConflictError,
+    TasksyncError,
+    "The store refuses a create for good (another record holds its key); previewing again \
+     does not help. `source` and `external_id` name the identity (clipped)."
+);
+create_exception!(
+    tasksync,
     InvalidStateError,
     TasksyncError,
     "The operation is not allowed in the current state."
@@ -112,6 +119,11 @@ fn classes(py: Python<'_>) -> Vec<(&'static str, &'static str, Bound<'_, PyType>
             py.get_type::<ConflictError>(),
         ),
         (
+            "IdentityConflictError",
+            ErrorKind::IdentityConflict.code(),
+            py.get_type::<IdentityConflictError>(),
+        ),
+        (
             "InvalidStateError",
             ErrorKind::InvalidState.code(),
             py.get_type::<InvalidStateError>(),
@@ -174,6 +186,15 @@ pub(crate) fn invalid_input(message: impl Into<String>) -> PyErr {
 /// The exception for a core error.
 pub(crate) fn to_py(err: Error) -> PyErr {
     let message = err.to_string();
+    if let Error::IdentityConflict(refused) = &err {
+        return Python::attach(|py| {
+            let exc = IdentityConflictError::new_err(message);
+            let value = exc.value(py);
+            let _ = value.setattr("source", refused.source.as_str());
+            let _ = value.setattr("external_id", refused.external_id.as_str());
+            exc
+        });
+    }
     match err.kind() {
         ErrorKind::InvalidInput => InvalidInputError::new_err(message),
         ErrorKind::NotConfirmed => NotConfirmedError::new_err(message),

@@ -3,8 +3,8 @@
 //! needed).
 //!
 //! This crate owns one thing: [`SqliteStore`], the SQLite file layout of the hub's tasks, scope
-//! versions, sync jobs (`jobs.rs`) and sessions (`sessions.rs`), and its schema migrations (tracked with
-//! `PRAGMA user_version`). Sync history and the audit log live in the same file, written by
+//! versions, sync jobs (`jobs.rs`) and sessions (`sessions.rs`), and its schema migrations
+//! (`migrate.rs`, tracked with `PRAGMA user_version`). Sync history and the audit log live in the same file, written by
 //! [`SqliteHistoryStore`] on a connection of its own (`history.rs` says why).
 //!
 //! Invariants (on top of the contract in [`sync_core::store`]):
@@ -14,8 +14,9 @@
 //!   it back: nothing of a failed set is ever written.
 //! - Every update and delete is a compare-and-swap (`... WHERE id = ? AND version = ?`, exactly
 //!   one row changed); inserts rely on the primary key and the `UNIQUE(source, external_id)`
-//!   key. A failed check or constraint is a [`StoreError::Conflict`]; every other SQLite failure
-//!   is a [`StoreError::Backend`].
+//!   key. A failed guard or version check is a [`StoreError::Conflict`], an insert one of those
+//!   keys refuses a [`StoreError::Duplicate`] (naming the task holding the id, if one does);
+//!   every other SQLite failure is a [`StoreError::Backend`].
 //! - Files use the WAL journal (`synchronous=NORMAL`), so readers never block the writer, and a
 //!   committed set survives a process crash.
 //! - [`TaskStore::snapshot`] reads the scope version and the tasks in one read transaction.
@@ -24,9 +25,11 @@
 
 mod history;
 mod jobs;
+mod migrate;
 mod sessions;
 
 pub use history::SqliteHistoryStore;
+pub(crate) use migrate::migrate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -38,52 +41,12 @@ use rusqlite::{
     Connection, ErrorCode, OptionalExtension, TransactionBehavior, params, params_from_iter,
 };
 use sync_core::store::{
-    Applied, ChangeSet, Identity, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
+    Applied, ChangeSet, Identity, RefusedInsert, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
 };
 use sync_core::{Fields, Status, Task, TaskContent};
 
 /// How many ids go into one `IN (...)` list (SQLite limits the number of parameters).
 const ID_CHUNK: usize = 500;
-
-/// Schema migrations; migration `i` moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
-    "
-    CREATE TABLE tasks (
-        id          TEXT PRIMARY KEY NOT NULL,
-        source      TEXT NOT NULL,
-        external_id TEXT NOT NULL,
-        scope       TEXT NOT NULL,
-        kind        TEXT NOT NULL,
-        title       TEXT NOT NULL,
-        status      TEXT NOT NULL,
-        parent      TEXT NULL,
-        fields      TEXT NOT NULL,
-        base        TEXT NULL,
-        version     INTEGER NOT NULL,
-        created_at  INTEGER NOT NULL,
-        updated_at  INTEGER NOT NULL,
-        UNIQUE (source, external_id)
-    );
-    CREATE INDEX tasks_scope ON tasks (scope);
-    CREATE TABLE scopes (
-        scope   TEXT PRIMARY KEY NOT NULL,
-        version INTEGER NOT NULL
-    );
-",
-    "
-    CREATE TABLE sessions (
-        id      TEXT PRIMARY KEY NOT NULL,
-        status  TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        body    TEXT NOT NULL
-    );
-",
-    jobs::MIGRATION,
-    history::MIGRATION,
-    // Version 5 writes base markers (see `fields_and_base`); the step changes no table, it
-    // only makes builds that cannot read markers refuse the file.
-    "-- tasks.base may hold a marker: '=' or '=s'",
-];
 
 const TASK_COLUMNS: &str = "id, source, external_id, scope, kind, title, status, parent, fields, \
                             base, version, created_at, updated_at";
@@ -163,29 +126,6 @@ pub(crate) fn open_wal(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(to_store_error)?;
     Ok(conn)
-}
-
-/// Brings the schema up to date, each step in its own IMMEDIATE transaction.
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(to_store_error)?;
-    let current: i64 = tx
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(to_store_error)?;
-    let target = MIGRATIONS.len() as i64;
-    if current > target {
-        return Err(StoreError::Backend(format!(
-            "database schema version {current} is newer than this build supports ({target})"
-        )));
-    }
-    for (step, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.execute_batch(sql).map_err(to_store_error)?;
-        tx.pragma_update(None, "user_version", step as i64 + 1)
-            .map_err(to_store_error)?;
-        tracing::debug!(version = step + 1, "sqlite schema migrated");
-    }
-    tx.commit().map_err(to_store_error)
 }
 
 /// Constraint violations (primary key, unique identity) are conflicts; the rest is the backend.
@@ -337,8 +277,12 @@ fn version_conflict(conn: &Connection, id: &str, expected: u64) -> StoreError {
 }
 
 /// Inserts a new record with `stmt` (from [`insert_sql`]); an existing id or identity is a
-/// conflict.
-fn insert_task(stmt: &mut rusqlite::CachedStatement<'_>, task: &Task) -> Result<(), StoreError> {
+/// [`StoreError::Duplicate`].
+fn insert_task(
+    conn: &Connection,
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    task: &Task,
+) -> Result<(), StoreError> {
     let (fields, base) = fields_and_base(task)?;
     stmt.execute(params![
         task.id,
@@ -355,14 +299,39 @@ fn insert_task(stmt: &mut rusqlite::CachedStatement<'_>, task: &Task) -> Result<
         task.created_at,
         task.updated_at,
     ])
-    .map_err(|e| match to_store_error(e) {
-        StoreError::Conflict(detail) => StoreError::Conflict(format!(
-            "task `{}` ({}:{}) cannot be inserted: {detail}",
-            task.id, task.source, task.external_id
-        )),
-        other => other,
+    .map_err(|e| {
+        let unique_key = matches!(
+            &e,
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        );
+        match to_store_error(e) {
+            StoreError::Conflict(detail) if unique_key => refused_insert(conn, task, detail),
+            other => other,
+        }
     })?;
     Ok(())
+}
+
+/// The [`StoreError::Duplicate`] of an insert a unique key refused, naming the task that holds
+/// its id when one does (a record of another identity: not a race a fresh preview settles).
+fn refused_insert(conn: &Connection, task: &Task, constraint: String) -> StoreError {
+    let holder: Result<Option<(String, String)>, _> = conn
+        .prepare_cached("SELECT source, external_id FROM tasks WHERE id = ?1")
+        .and_then(|mut stmt| {
+            stmt.query_row([&task.id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        });
+    StoreError::Duplicate(match holder {
+        Ok(Some((source, external_id)))
+            if (source.as_str(), external_id.as_str())
+                != (task.source.as_str(), task.external_id.as_str()) =>
+        {
+            RefusedInsert::id_held_by(task, &source, &external_id)
+        }
+        _ => RefusedInsert::of(task, constraint),
+    })
 }
 
 /// Updates a record with `stmt` (from [`UPDATE_SQL`]) under a version check.
@@ -433,7 +402,7 @@ fn apply_in(conn: &Connection, changes: &ChangeSet) -> Result<Applied, StoreErro
                         insert.insert(conn.prepare_cached(&insert_sql()).map_err(to_store_error)?)
                     }
                 };
-                insert_task(stmt, task)?
+                insert_task(conn, stmt, task)?
             }
             TaskWrite::Update {
                 task,

@@ -89,6 +89,7 @@ fn injected_failure_mid_apply_writes_nothing() {
         StoreError::Backend(message) | StoreError::Conflict(message) => {
             assert!(message.contains("injected"), "unclear error: {message}")
         }
+        StoreError::Duplicate(refused) => panic!("not a refused insert: {refused}"),
     }
 
     let snapshot = block_on(store.snapshot("s".into())).unwrap();

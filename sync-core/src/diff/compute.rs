@@ -152,20 +152,47 @@ pub fn compute(scope: &str, snapshot: &ScopeSnapshot, listing: &Listing, policy:
         }
     }
 
-    plan_deletions(&mut plan, &hub, &matched, listing.complete, policy);
+    if let Some(blocked) = plan_deletions(&mut plan, &hub, &matched, listing.complete, policy) {
+        hold_creates(&mut plan, blocked);
+    }
     plan.counts = recount(&plan, unchanged);
     plan
 }
 
+/// While its deletions are blocked as a mass deletion, a sync creates no new task: otherwise
+/// its creates would grow the scope, and the same sync run again would find its deletions
+/// under the larger limit and make them without force. Overwrite's recreations (a delete and
+/// an insert of one id) stay: they leave the number of tasks as it is.
+fn hold_creates(plan: &mut Plan, blocked: SkipReason) {
+    let SkipReason::MassDeletion { deletes, limit } = blocked else {
+        return;
+    };
+    let recreated: FxHashSet<String> = plan.deletes.iter().map(|d| d.id.clone()).collect();
+    let creates = std::mem::take(&mut plan.creates);
+    for create in creates {
+        if recreated.contains(&create.task.id) {
+            plan.creates.push(create);
+        } else {
+            plan.skipped.push(Skipped {
+                external_id: create.task.external_id,
+                id: None,
+                title: create.task.title,
+                reason: SkipReason::HeldByMassDeletion { deletes, limit },
+            });
+        }
+    }
+}
+
 /// Hub tasks of the source the listing no longer names: deleted if the policy and the
-/// deletion-safety rules allow it, skipped with a reason otherwise.
+/// deletion-safety rules allow it (see [`Policy`]), skipped with a reason otherwise. Returns
+/// the reason when deletions were blocked.
 fn plan_deletions(
     plan: &mut Plan,
     hub: &[&Task],
     matched: &[bool],
     complete: bool,
     policy: &Policy,
-) {
+) -> Option<SkipReason> {
     let mut gone: Vec<&Task> = hub
         .iter()
         .zip(matched)
@@ -199,6 +226,7 @@ fn plan_deletions(
             None => plan.deletes.push(delete(task, DeleteReason::Gone)),
         }
     }
+    blocked
 }
 
 /// Recounts a plan's totals (also after the engine moves creates to skipped).

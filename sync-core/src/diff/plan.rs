@@ -179,6 +179,14 @@ pub enum SkipReason {
         /// The most allowed without force.
         limit: usize,
     },
+    /// Not created: the sync's deletions are blocked as a mass deletion, and while they are
+    /// the sync creates nothing (see [`crate::Policy`]).
+    HeldByMassDeletion {
+        /// Deletions the plan would have made.
+        deletes: usize,
+        /// The most allowed without force.
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for SkipReason {
@@ -195,6 +203,10 @@ impl std::fmt::Display for SkipReason {
             SkipReason::MassDeletion { deletes, limit } => {
                 write!(f, "{deletes} deletions exceed the limit of {limit}")
             }
+            SkipReason::HeldByMassDeletion { deletes, limit } => write!(
+                f,
+                "not created while {deletes} deletions exceeding the limit of {limit} are blocked"
+            ),
         }
     }
 }

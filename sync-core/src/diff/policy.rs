@@ -21,6 +21,22 @@ pub enum ConflictStrategy {
 }
 
 /// What a sync may do.
+///
+/// # Deletion safety
+///
+/// A sync deletes the writable tasks of its source that a complete listing no longer names
+/// (an incomplete listing never deletes). Let `N` be the number of the source's tasks in the
+/// scope when the sync is previewed, whatever their status. More than
+/// `max(max_delete_floor, floor(max_delete_ratio × N))` such deletions are a mass deletion,
+/// and without `force_deletes` a mass deletion is blocked:
+/// - none of those tasks is deleted (each is skipped as `mass_deletion`), and
+/// - the sync creates no new task either (each is skipped as `held_by_mass_deletion`);
+///   updates, rebases and overwrite's recreations still apply, since they change no count.
+///
+/// So a blocked sync never adds a task of its source and `N` cannot grow through it: running
+/// it again, any number of times and however many new items the source lists meanwhile,
+/// finds the same deletions against the same limit and stays blocked, until it is run with
+/// `force_deletes` or the source lists enough of those tasks again.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Policy {
@@ -34,11 +50,12 @@ pub struct Policy {
     pub overwrite: bool,
     /// How field conflicts are settled when a base is known.
     pub strategy: ConflictStrategy,
-    /// Deletions above this share of the source's tasks in the scope need `force_deletes`.
+    /// Deletions above this share of the source's tasks in the scope need `force_deletes`
+    /// (see "Deletion safety" above).
     pub max_delete_ratio: f64,
     /// Up to this many deletions are never "mass" deletions.
     pub max_delete_floor: usize,
-    /// Allows a mass deletion.
+    /// Allows a mass deletion, and the creates a blocked one holds back.
     pub force_deletes: bool,
 }
 
@@ -93,7 +110,8 @@ impl Policy {
         }
     }
 
-    /// The most deletions allowed without force for a source with `total` tasks in the scope.
+    /// The most deletions allowed without force for a source with `total` tasks in the scope
+    /// before the sync (never counting the sync's own creates: a blocked sync holds them).
     pub(crate) fn delete_limit(&self, total: usize) -> usize {
         let share = (self.max_delete_ratio * total as f64).floor() as usize;
         share.max(self.max_delete_floor)

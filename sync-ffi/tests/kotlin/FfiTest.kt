@@ -143,6 +143,7 @@ fun code(reason: SkipReason): String = when (reason) {
     is SkipReason.OwnedByOtherScope -> "owned_by_other_scope"
     is SkipReason.IncompleteListing -> "incomplete_listing"
     is SkipReason.MassDeletion -> "mass_deletion"
+    is SkipReason.HeldByMassDeletion -> "held_by_mass_deletion"
 }
 
 fun check(ok: Boolean, what: () -> String) {
