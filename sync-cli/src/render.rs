@@ -233,7 +233,11 @@ pub(crate) fn jobs(jobs: &[sync_core::Job], json: bool) {
             job.target.clone(),
             job.to.as_str().to_owned(),
             job.state.as_str().to_owned(),
-            format!("{}/{}", job.attempts, job.max_attempts),
+            format!(
+                "{}/{}",
+                job.attempts,
+                job.budget(sync_core::WorkerConfig::default().backoff.max_attempts)
+            ),
             cut(job.last_error.as_deref().unwrap_or("")),
         ]);
     }
