@@ -152,7 +152,11 @@ export declare class SessionEngine {
 
 /** Changes task statuses and enqueues their sync jobs atomically (the outbox). */
 export declare class StatusService {
-  /** A service on `store`; `options` is JSON `{rules?, targets?: [{name, kind, maxAttempts?}]}`. */
+  /**
+   * A service on `store`; `options` is JSON `{rules?, targets?: [{name, kind, maxAttempts?,
+   * sources?}]}` (a target receives the tasks of the source of its own name unless `sources`
+   * lists others).
+   */
   constructor(store: Store, options?: string | undefined | null, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null, history?: History | undefined | null)
   /**
    * Moves task `taskId` to status `to` on behalf of `actor`, with its effects and jobs, in
@@ -252,6 +256,12 @@ export declare function mapStatusFromProvider(kind: string, payload: string): st
 export declare function mapStatusToProvider(kind: string, to: string, current: string, nowMs: number): string
 
 /**
+ * The longest delay the queue waits (one day, in ms): longer configured durations are
+ * refused, longer `Retry-After`s clamped.
+ */
+export declare function maxDelayMs(): number
+
+/**
  * Every status change moving `task` (JSON `Task`) to `to` implies, given its related tasks
  * (JSON `Task[]`), as JSON `StatusChange[]`; refused changes fail with `invalid_transition`.
  */
@@ -277,6 +287,12 @@ export declare function runTaskStoreConformance(name: string, store: Store): Pro
 
 /** The names of the session store conformance cases. */
 export declare function sessionStoreConformanceCases(): Array<string>
+
+/**
+ * The sync status a task shows when the latest job of a (task, target) is in `state`: the
+ * core's rule, for a JS queue store's `syncStatus`.
+ */
+export declare function syncStatusOf(state: string): string
 
 /**
  * A new task (version 1; no source status means draft) from a desired task (JSON

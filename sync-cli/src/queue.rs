@@ -291,6 +291,9 @@ pub(crate) async fn status(
     for job in &report.jobs {
         println!("queued job {} for `{}`", job.id, job.target);
     }
+    for skipped in report.targets.iter().filter_map(|t| t.skipped.as_deref()) {
+        println!("no job: {skipped}");
+    }
     Ok(())
 }
 
@@ -432,7 +435,8 @@ pub(crate) async fn jobs(
                 "job {} is {} ({} attempts left)",
                 job.id,
                 job.state.as_str(),
-                job.max_attempts - job.attempts
+                job.budget(WorkerConfig::default().backoff.max_attempts)
+                    .saturating_sub(job.attempts)
             );
         }
         JobsCommand::Discard { id } => {

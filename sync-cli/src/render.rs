@@ -255,7 +255,7 @@ pub(crate) fn jobs(jobs: &[sync_core::Job], json: bool) {
                 "{} ({}/{})",
                 job.state.as_str(),
                 job.attempts,
-                job.max_attempts
+                job.budget(sync_core::WorkerConfig::default().backoff.max_attempts)
             ),
         ]);
     }

@@ -52,9 +52,16 @@ fn a_status_change_is_delivered_after_a_retry() {
         "ana",
         "--target",
         "files=process_step",
+        "--target",
+        "calendar=cal_dav",
     ]);
     assert!(
         out.contains("pending -> completed") && out.contains("queued job"),
+        "{out}"
+    );
+    // A target that receives no task of this source says so instead of staying silent.
+    assert!(
+        out.contains("no job: target `calendar` receives the tasks of source `calendar` only"),
         "{out}"
     );
 
@@ -63,7 +70,7 @@ fn a_status_change_is_delivered_after_a_retry() {
     assert!(out.contains("1 retried"), "{out}");
     let listed = hub.ok(&["jobs", "list"]);
     assert!(
-        listed.contains("pending") && listed.contains("1/5") && listed.contains("journal"),
+        listed.contains("pending") && listed.contains("1/6") && listed.contains("journal"),
         "{listed}"
     );
 

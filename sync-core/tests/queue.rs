@@ -70,6 +70,14 @@ impl ProviderClient for Scripted {
     }
 }
 
+/// A provider answering by `script`.
+fn scripted(script: Script) -> Scripted {
+    Scripted {
+        script: Mutex::new(script),
+        ..Scripted::default()
+    }
+}
+
 fn unavailable() -> ProviderError {
     ProviderError::Unavailable {
         provider: "todo".into(),
@@ -278,6 +286,191 @@ fn retries_follow_the_backoff_schedule_exactly() {
     assert_eq!((done.state, done.attempts), (JobState::Succeeded, 5));
 }
 
+/// The complete-a-task flow's schedule with every default (backoff, breaker, budget): the first
+/// call, 5 retries after 1, 2, 4, 8 and 16 s, then the dead letters after 6 calls. The default
+/// breaker never opens on one job's own failures, so it never stretches the schedule.
+#[test]
+fn one_always_failing_job_retries_after_1_2_4_8_16_s_then_dies() {
+    let script = HashMap::from([("a".to_string(), vec![Err(unavailable()); 50])]);
+    let r = rig(scripted(script), &["a"]);
+    let job = r.complete("a").jobs.remove(0);
+    assert_eq!(
+        job.max_attempts, None,
+        "the target sets no budget of its own"
+    );
+    r.drain();
+    let times = r.call_times();
+    let gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(times[0], 1_000_000);
+    assert_eq!(gaps, vec![1_000, 2_000, 4_000, 8_000, 16_000]);
+    let dead = r.job(&job.id);
+    assert_eq!((dead.state, dead.attempts), (JobState::Dead, 6));
+    assert_eq!(
+        block_on(r.store.sync_status(id("a"))).unwrap(),
+        vec![("todo".into(), SyncStatus::Failed)]
+    );
+}
+
+/// A target without a budget of its own takes the worker's; one with a budget keeps it.
+#[test]
+fn the_worker_budget_applies_when_the_target_sets_none() {
+    let script = HashMap::from([
+        ("a".to_string(), vec![Err(unavailable()); 50]),
+        ("b".to_string(), vec![Err(unavailable()); 50]),
+    ]);
+    let config = WorkerConfig {
+        backoff: sync_core::retry::Backoff {
+            max_attempts: 3,
+            ..sync_core::retry::Backoff::default()
+        },
+        ..WorkerConfig::default()
+    };
+    let r = rig_with(config, scripted(script), &["a", "b"]);
+    let own = StatusService::new(r.store.clone(), r.clock.clone(), r.events.clone()).with_target(
+        Target::new("todo", StatusMapping::new(ProviderKind::MsTodo)).with_max_attempts(2),
+    );
+    let a = r.complete("a").jobs.remove(0);
+    let b = block_on(own.change_status(&id("b"), Status::Completed, None))
+        .unwrap()
+        .jobs
+        .remove(0);
+    assert_eq!((a.max_attempts, b.max_attempts), (None, Some(2)));
+    r.drain();
+    let (a, b) = (r.job(&a.id), r.job(&b.id));
+    assert_eq!(
+        (a.state, a.attempts),
+        (JobState::Dead, 3),
+        "the worker's budget"
+    );
+    assert_eq!(
+        (b.state, b.attempts),
+        (JobState::Dead, 2),
+        "the target's own"
+    );
+    assert!(
+        Target::new("todo", StatusMapping::new(ProviderKind::MsTodo))
+            .with_max_attempts(0)
+            .validate()
+            .is_err()
+    );
+}
+
+/// A provider's `Retry-After` of 2^63 ms or more neither schedules the retry in the past nor
+/// lets the next call through: the job waits a day, and so does the paused provider.
+#[test]
+fn a_huge_retry_after_pauses_for_a_day_not_the_past() {
+    for retry_after_ms in [1u64 << 63, u64::MAX] {
+        let limited = ProviderError::RateLimited {
+            provider: "todo".into(),
+            retry_after_ms,
+        };
+        let script = HashMap::from([("a".to_string(), vec![Err(limited)])]);
+        let one_at_a_time = WorkerConfig {
+            concurrency: 1,
+            batch: 1,
+            ..WorkerConfig::default()
+        };
+        let r = rig_with(one_at_a_time, scripted(script), &["a", "b"]);
+        let ja = r.complete("a").jobs.remove(0);
+        let jb = r.complete("b").jobs.remove(0);
+        let day = sync_core::retry::MAX_DELAY_MS as i64;
+        assert_eq!(r.tick().retried, 1);
+        assert_eq!(r.job(&ja.id).run_at, 1_000_000 + day, "{retry_after_ms}");
+        assert_eq!(r.tick().deferred, 1, "the provider is paused");
+        assert_eq!(r.job(&jb.id).run_at, 1_000_000 + day);
+        assert_eq!(r.call_times().len(), 1);
+    }
+}
+
+/// A status change that no target receives enqueues nothing, and says so: the report lists
+/// each target considered with the reason it was skipped, and a warning is logged.
+#[test]
+fn a_change_no_target_receives_reports_why_and_warns() {
+    let r = rig(Scripted::default(), &["a"]);
+    let service =
+        StatusService::new(r.store.clone(), r.clock.clone(), r.events.clone()).with_target(
+            Target::new("mstodo", StatusMapping::new(ProviderKind::MsTodo)),
+        );
+    let (report, logged) = capture_warnings(|| {
+        block_on(service.change_status(&id("a"), Status::Completed, None)).unwrap()
+    });
+    assert!(report.jobs.is_empty());
+    assert_eq!(report.targets.len(), 1);
+    let decision = &report.targets[0];
+    assert_eq!(
+        (decision.task_id.as_str(), decision.target.as_str()),
+        (id("a").as_str(), "mstodo")
+    );
+    assert_eq!(decision.job_id, None);
+    let why = decision.skipped.as_deref().unwrap();
+    assert!(
+        why.contains("`mstodo`") && why.contains("`todo`") && why.contains("sources"),
+        "{why}"
+    );
+    assert!(
+        logged.iter().any(|m| m.contains("enqueues no sync job")),
+        "{logged:?}"
+    );
+
+    // The same target mirroring the task's source sends it, and the report says so.
+    let mirrored = StatusService::new(r.store.clone(), r.clock.clone(), r.events.clone())
+        .with_target(
+            Target::new("mstodo", StatusMapping::new(ProviderKind::MsTodo)).mirroring("todo"),
+        );
+    let (report, logged) = capture_warnings(|| {
+        block_on(mirrored.change_status(&id("a"), Status::InProgress, None)).unwrap()
+    });
+    assert_eq!(report.jobs.len(), 1);
+    assert_eq!(
+        report.targets[0].job_id.as_deref(),
+        Some(report.jobs[0].id.as_str())
+    );
+    assert_eq!(report.targets[0].skipped, None);
+    assert!(logged.is_empty(), "{logged:?}");
+}
+
+/// Runs `f` with a subscriber that keeps the messages of WARN events.
+fn capture_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    #[derive(Default)]
+    struct Keep(Arc<Mutex<Vec<String>>>);
+    struct Message<'a>(&'a mut String);
+    impl Visit for Message<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                *self.0 = format!("{value:?}");
+            }
+        }
+    }
+    impl Subscriber for Keep {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            if *event.metadata().level() == Level::WARN {
+                let mut text = String::new();
+                event.record(&mut Message(&mut text));
+                self.0.lock().unwrap().push(text);
+            }
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+    let keep = Keep::default();
+    let messages = keep.0.clone();
+    let out = tracing::subscriber::with_default(keep, f);
+    let messages = messages.lock().unwrap().clone();
+    (out, messages)
+}
+
 #[test]
 fn an_exhausted_job_dies_and_can_revert_or_stay_flagged() {
     for policy in [DeadPolicy::KeepFlagged, DeadPolicy::RevertStatus] {
@@ -296,14 +489,14 @@ fn an_exhausted_job_dies_and_can_revert_or_stay_flagged() {
         );
         let job = r.complete("a").jobs.remove(0);
         r.drain();
-        assert_eq!(r.call_times().len(), 5, "5 attempts in all");
+        assert_eq!(r.call_times().len(), 6, "6 attempts in all");
         let dead = r.job(&job.id);
         assert_eq!(dead.state, JobState::Dead);
         assert!(
             dead.last_error
                 .as_deref()
                 .unwrap()
-                .contains("gave up after 5 attempts")
+                .contains("gave up after 6 attempts")
         );
         let task = block_on(r.store.get(id("a"))).unwrap().unwrap();
         let expected = if policy == DeadPolicy::RevertStatus {
@@ -605,8 +798,8 @@ fn chaos_every_job_ends_terminal_with_the_right_attempts() {
         // Replay the script: the first refusal, or the first success, or the budget ends it.
         let steps = &expected[&job.external_id];
         let mut outcome = JobState::Dead;
-        let mut calls_needed = 5;
-        for (k, step) in steps.iter().take(5).enumerate() {
+        let mut calls_needed = 6;
+        for (k, step) in steps.iter().take(6).enumerate() {
             match step {
                 Ok(()) => {
                     outcome = JobState::Succeeded;

@@ -2,10 +2,10 @@
 
 use proptest::prelude::*;
 use sync_core::retry::{
-    Backoff, Breaker, BreakerConfig, BreakerState, Outcome, RateLimiter, RateLimiterConfig,
-    classify,
+    Backoff, Breaker, BreakerConfig, BreakerState, MAX_DELAY_MS, Outcome, RateLimiter,
+    RateLimiterConfig, WorkerConfig, classify, later,
 };
-use sync_core::{Clock, ManualClock, ProviderError};
+use sync_core::{Clock, ErrorKind, ManualClock, ProviderError};
 
 fn timeout() -> ProviderError {
     ProviderError::Timeout {
@@ -15,7 +15,7 @@ fn timeout() -> ProviderError {
 }
 
 #[test]
-fn the_default_schedule_is_1_2_4_8_16_seconds_then_dead() {
+fn the_default_schedule_is_5_retries_after_1_2_4_8_16_seconds_then_dead() {
     let clock = ManualClock::new(0);
     let backoff = Backoff::default();
     let mut waits = Vec::new();
@@ -26,14 +26,14 @@ fn the_default_schedule_is_1_2_4_8_16_seconds_then_dead() {
                 clock.set(at);
             }
             Outcome::Dead { reason } => {
-                assert!(reason.contains("gave up after 5 attempts"), "{reason}");
+                assert!(reason.contains("gave up after 6 attempts"), "{reason}");
                 break;
             }
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(waits, vec![1_000, 2_000, 4_000, 8_000]);
-    assert_eq!(backoff.delay_ms(5, 0), 16_000);
+    assert_eq!(waits, vec![1_000, 2_000, 4_000, 8_000, 16_000]);
+    assert_eq!(backoff.max_attempts, 6, "the first call and 5 retries");
     assert_eq!(backoff.delay_ms(40, 0), 16_000, "capped");
 }
 
@@ -113,9 +113,9 @@ fn the_breaker_opens_half_opens_and_closes() {
         failure_threshold: 3,
         open_ms: 10_000,
     });
-    for _ in 0..3 {
+    for job in ["j1", "j2", "j3"] {
         assert!(breaker.try_acquire(clock.now_ms()).is_ok());
-        breaker.on_failure(clock.now_ms());
+        breaker.on_failure(clock.now_ms(), Some(job));
     }
     assert_eq!(breaker.state, BreakerState::Open { until: 10_000 });
     assert_eq!(breaker.try_acquire(5_000), Err(10_000));
@@ -129,7 +129,7 @@ fn the_breaker_opens_half_opens_and_closes() {
         breaker.try_acquire(clock.now_ms()).is_err(),
         "only one trial at a time"
     );
-    breaker.on_failure(clock.now_ms());
+    breaker.on_failure(clock.now_ms(), Some("j1"));
     assert_eq!(
         breaker.state,
         BreakerState::Open { until: 20_000 },
@@ -139,11 +139,151 @@ fn the_breaker_opens_half_opens_and_closes() {
     breaker.on_success();
     assert_eq!(breaker.state, BreakerState::Closed { failures: 0 });
     // A success resets the count of consecutive failures.
-    breaker.on_failure(21_000);
-    breaker.on_failure(21_000);
+    breaker.on_failure(21_000, Some("j1"));
+    breaker.on_failure(21_000, None);
     breaker.on_success();
-    breaker.on_failure(21_000);
+    breaker.on_failure(21_000, Some("j2"));
     assert_eq!(breaker.state, BreakerState::Closed { failures: 1 });
+}
+
+#[test]
+fn the_breaker_counts_each_job_once() {
+    let mut breaker = Breaker::new(BreakerConfig::default());
+    // One job failing through a whole (even long) retry schedule never opens it.
+    for attempt in 0..50 {
+        breaker.on_failure(attempt * 1_000, Some("only-job"));
+        assert!(
+            breaker.try_acquire(attempt * 1_000).is_ok(),
+            "attempt {attempt}"
+        );
+    }
+    assert_eq!(breaker.state, BreakerState::Closed { failures: 1 });
+    // Four more distinct jobs failing in a row (5 in all, the default threshold) open it.
+    for job in ["b", "c", "d"] {
+        breaker.on_failure(60_000, Some(job));
+        assert!(matches!(breaker.state, BreakerState::Closed { .. }));
+    }
+    breaker.on_failure(60_000, Some("e"));
+    assert_eq!(breaker.state, BreakerState::Open { until: 90_000 });
+    // After a success the same jobs count afresh.
+    assert!(breaker.try_acquire(90_000).is_ok());
+    breaker.on_success();
+    breaker.on_failure(91_000, Some("only-job"));
+    assert_eq!(breaker.state, BreakerState::Closed { failures: 1 });
+}
+
+/// 2^63 and 2^64 - 1: the values that wrap negative when cast to a signed time.
+const HUGE: [u64; 2] = [1 << 63, u64::MAX];
+
+#[test]
+fn a_huge_retry_after_is_clamped_to_a_day_never_wrapped() {
+    let now = 1_000_000;
+    for retry_after_ms in HUGE {
+        let limited = ProviderError::RateLimited {
+            provider: "p".into(),
+            retry_after_ms,
+        };
+        assert_eq!(
+            classify(Err(&limited), 1, now, &Backoff::default(), 0),
+            Outcome::RetryAt {
+                at: now + MAX_DELAY_MS as i64
+            },
+            "{retry_after_ms}"
+        );
+        let mut limiter = RateLimiter::new(RateLimiterConfig::default(), now);
+        limiter.pause(now, retry_after_ms);
+        assert_eq!(
+            limiter.try_acquire(now + 1),
+            Err(now + MAX_DELAY_MS as i64),
+            "a 429 pauses the provider, for a day at most"
+        );
+        assert!(limiter.try_acquire(now + MAX_DELAY_MS as i64).is_ok());
+    }
+    assert_eq!(
+        later(i64::MAX - 5, 10),
+        i64::MAX,
+        "saturates at the end of time"
+    );
+    // A very slow rate's wait is clamped too (no overflow).
+    let mut slow = RateLimiter::new(
+        RateLimiterConfig {
+            per_second: 1e-300,
+            burst: 1,
+        },
+        0,
+    );
+    assert!(slow.try_acquire(0).is_ok());
+    assert_eq!(slow.try_acquire(0), Err(MAX_DELAY_MS as i64));
+}
+
+#[test]
+fn configured_durations_above_a_day_are_refused_naming_the_field() {
+    for value in HUGE.into_iter().chain([MAX_DELAY_MS + 1]) {
+        let cases: [(&str, sync_core::Result<()>); 4] = [
+            (
+                "backoff.base_ms",
+                Backoff {
+                    base_ms: value,
+                    ..Backoff::default()
+                }
+                .validate(),
+            ),
+            (
+                "backoff.max_ms",
+                Backoff {
+                    max_ms: value,
+                    ..Backoff::default()
+                }
+                .validate(),
+            ),
+            (
+                "breaker.open_ms",
+                BreakerConfig {
+                    open_ms: value,
+                    ..BreakerConfig::default()
+                }
+                .validate(),
+            ),
+            (
+                "lease_ms",
+                WorkerConfig {
+                    lease_ms: value,
+                    ..WorkerConfig::default()
+                }
+                .validate(),
+            ),
+        ];
+        for (field, result) in cases {
+            let err = result.expect_err(field);
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{field}");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("`{field}`")) && text.contains("86400000"),
+                "{text}"
+            );
+        }
+    }
+    let nested = WorkerConfig {
+        breaker: BreakerConfig {
+            open_ms: 1 << 63,
+            ..BreakerConfig::default()
+        },
+        ..WorkerConfig::default()
+    };
+    assert!(nested.validate().is_err(), "the worker checks its breaker");
+    assert!(
+        BreakerConfig {
+            failure_threshold: 0,
+            ..BreakerConfig::default()
+        }
+        .validate()
+        .is_err()
+    );
+    let day = WorkerConfig {
+        lease_ms: MAX_DELAY_MS,
+        ..WorkerConfig::default()
+    };
+    assert!(day.validate().is_ok(), "exactly a day is allowed");
 }
 
 #[test]

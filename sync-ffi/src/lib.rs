@@ -40,6 +40,7 @@ mod retry;
 mod session;
 mod store;
 mod transition;
+mod worker;
 
 pub use clock::Clock;
 pub use conformance::{
@@ -67,8 +68,8 @@ pub use provider::{
     Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,
 };
 pub use retry::{
-    DeadPolicy, JobQuery, JobState, QueuedJob, StatusChangeReport, StatusService, SyncStatus,
-    Target, TargetSyncStatus, TickReport, Worker, WorkerConfig,
+    JobQuery, JobState, QueuedJob, StatusChangeReport, StatusService, SyncStatus, Target,
+    TargetDecision, TargetSyncStatus, sync_status_of,
 };
 pub use session::{
     Cycle, CycleTime, ServerTime, Session, SessionEngine, SessionState, SessionStatus,
@@ -79,6 +80,10 @@ pub use store::{
     TaskWrite,
 };
 pub use transition::{ProviderKind, StatusChange, transition_allowed};
+pub use worker::{
+    Backoff, BreakerConfig, DeadPolicy, RateLimiterConfig, TickReport, Worker, WorkerConfig,
+    max_delay_ms,
+};
 
 /// The stable code a binding gives an error of this kind (`stale_plan`, ...).
 pub fn error_code(kind: sync_core::ErrorKind) -> &'static str {

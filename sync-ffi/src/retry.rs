@@ -1,6 +1,6 @@
 //! The outbound queue: [`StatusService`] (change a status and enqueue its jobs in one write),
-//! [`Worker`] (`run_once` / `next_wake`, host-implemented providers), job operations and dead
-//! letters on [`HubStore`], and their records. The host drives the worker: call `run_once`,
+//! job operations and dead letters on [`HubStore`], and their records; the worker that sends
+//! the jobs is in [`crate::worker`]. The host drives the worker: call `run_once`,
 //! then sleep until `next_wake` (or a status change), as sync-cli's queue loop does.
 //!
 //! Invariant: the queue needs a store that keeps jobs (memory, SQLite, or a host queue from
@@ -15,7 +15,6 @@ use crate::event::{EventSink, core_sink};
 use crate::history::History;
 use crate::json;
 use crate::model::Status;
-use crate::provider::{ForeignProvider, Provider};
 use crate::store::HubStore;
 use crate::transition::{ProviderKind, StatusChange};
 
@@ -75,6 +74,8 @@ pub enum SyncStatus {
     Synced,
     /// The latest change is a dead letter.
     Failed,
+    /// The latest change was discarded from the dead letters: it never reached the provider.
+    Discarded,
 }
 
 /// One outbound status change for one target (the outbox record).
@@ -102,8 +103,8 @@ pub struct QueuedJob {
     pub state: JobState,
     /// Attempts so far.
     pub attempts: u32,
-    /// Attempt budget.
-    pub max_attempts: u32,
+    /// The job's own attempt budget (`None`: the worker's backoff budget).
+    pub max_attempts: Option<u32>,
     /// When it is due (ms).
     pub run_at: i64,
     /// The worker holding its lease.
@@ -192,6 +193,7 @@ impl From<sync_core::SyncStatus> for SyncStatus {
             S::Syncing => SyncStatus::Syncing,
             S::Synced => SyncStatus::Synced,
             S::Failed => SyncStatus::Failed,
+            S::Discarded => SyncStatus::Discarded,
         }
     }
 }
@@ -204,6 +206,7 @@ impl From<SyncStatus> for sync_core::SyncStatus {
             SyncStatus::Syncing => S::Syncing,
             SyncStatus::Synced => S::Synced,
             SyncStatus::Failed => S::Failed,
+            SyncStatus::Discarded => S::Discarded,
         }
     }
 }
@@ -334,9 +337,52 @@ pub struct Target {
     pub name: String,
     /// Which built-in status mapping shapes its payloads.
     pub kind: ProviderKind,
-    /// Attempt budget of its jobs (`None`: the core's default).
+    /// Attempt budget of its jobs (`None`: the worker's backoff budget, by default the first
+    /// call and 5 retries).
     #[uniffi(default = None)]
     pub max_attempts: Option<u32>,
+    /// The task sources it receives (empty: the source of its own name).
+    #[uniffi(default)]
+    pub sources: Vec<String>,
+}
+
+impl TryFrom<Target> for sync_core::retry::Target {
+    type Error = TasksyncError;
+
+    fn try_from(t: Target) -> Result<Self, TasksyncError> {
+        let target = sync_core::retry::Target {
+            name: t.name,
+            sources: t.sources,
+            mapping: sync_core::transition::StatusMapping::new(t.kind.into()),
+            max_attempts: t.max_attempts,
+        };
+        target.validate()?;
+        Ok(target)
+    }
+}
+
+/// How one target was considered for one status change.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TargetDecision {
+    /// The task whose status changed.
+    pub task_id: String,
+    /// The target.
+    pub target: String,
+    /// The job enqueued for it (`None`: skipped).
+    pub job_id: Option<String>,
+    /// Why it was skipped.
+    pub skipped: Option<String>,
+}
+
+impl From<sync_core::retry::TargetDecision> for TargetDecision {
+    fn from(d: sync_core::retry::TargetDecision) -> Self {
+        TargetDecision {
+            task_id: d.task_id,
+            target: d.target,
+            job_id: d.job_id,
+            skipped: d.skipped,
+        }
+    }
 }
 
 /// What a status change did.
@@ -346,6 +392,15 @@ pub struct StatusChangeReport {
     pub changes: Vec<StatusChange>,
     /// The jobs enqueued with it (same transaction).
     pub jobs: Vec<QueuedJob>,
+    /// Every target considered for every change: its job, or why it was skipped.
+    pub targets: Vec<TargetDecision>,
+}
+
+/// The sync status a task shows when the latest job of a (task, target) is in `state`: the
+/// core's rule, for a host `JobStore`'s `syncStatus`.
+#[uniffi::export]
+pub fn sync_status_of(state: JobState) -> SyncStatus {
+    sync_core::SyncStatus::of(state.into()).into()
 }
 
 /// Changes task statuses and enqueues their sync jobs in the same write.
@@ -371,12 +426,7 @@ impl StatusService {
             core_sink(events),
         );
         for t in targets {
-            let mapping = sync_core::transition::StatusMapping::new(t.kind.into());
-            let mut target = sync_core::retry::Target::new(t.name, mapping);
-            if let Some(max) = t.max_attempts {
-                target.max_attempts = max;
-            }
-            service = service.with_target(target);
+            service = service.with_target(t.try_into()?);
         }
         if let Some(history) = history {
             service = service.with_history(history.recorder.clone());
@@ -398,114 +448,7 @@ impl StatusService {
         Ok(StatusChangeReport {
             changes: report.changes.iter().map(Into::into).collect(),
             jobs: jobs_out(&report.jobs),
+            targets: report.targets.into_iter().map(Into::into).collect(),
         })
-    }
-}
-
-/// What happens to a task whose job died.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DeadPolicy {
-    /// Keep the new status; the task shows sync status `Failed`.
-    KeepFlagged,
-    /// Put the status back (unless it changed since).
-    RevertStatus,
-}
-
-/// How a worker runs (backoff, breaker and limiter keep the core's defaults).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct WorkerConfig {
-    /// Lease owner id.
-    #[uniffi(default = "worker")]
-    pub id: String,
-    /// Lease length (ms).
-    #[uniffi(default = 30000)]
-    pub lease_ms: u64,
-    /// Jobs claimed per tick.
-    #[uniffi(default = 64)]
-    pub batch: u32,
-    /// Provider calls in flight.
-    #[uniffi(default = 16)]
-    pub concurrency: u32,
-    /// Dead-job policy.
-    pub dead_policy: DeadPolicy,
-}
-
-/// What one worker tick did.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct TickReport {
-    /// Jobs claimed.
-    pub claimed: u64,
-    /// Delivered.
-    pub succeeded: u64,
-    /// Failed, to be retried.
-    pub retried: u64,
-    /// Not attempted (breaker open, rate limited).
-    pub deferred: u64,
-    /// Dead-lettered.
-    pub dead: u64,
-    /// Lease lost before finishing.
-    pub lease_lost: u64,
-}
-
-/// Sends queued status changes to providers; the host calls `run_once` in its loop.
-#[derive(Debug, uniffi::Object)]
-pub struct Worker(sync_core::Worker);
-
-#[uniffi::export(async_runtime = "tokio")]
-impl Worker {
-    /// A worker on a job-keeping store, sending to `providers` (routed by `name()`); `events`
-    /// receives `job_changed` events.
-    #[uniffi::constructor(default(clock = None, events = None))]
-    pub fn new(
-        store: Arc<HubStore>,
-        providers: Vec<Arc<dyn Provider>>,
-        config: WorkerConfig,
-        clock: Option<Arc<dyn Clock>>,
-        events: Option<Arc<dyn EventSink>>,
-    ) -> Result<Arc<Self>, TasksyncError> {
-        let core_config = sync_core::WorkerConfig {
-            id: config.id,
-            lease_ms: config.lease_ms,
-            batch: config.batch as usize,
-            concurrency: config.concurrency as usize,
-            dead_policy: match config.dead_policy {
-                DeadPolicy::KeepFlagged => sync_core::retry::DeadPolicy::KeepFlagged,
-                DeadPolicy::RevertStatus => sync_core::retry::DeadPolicy::RevertStatus,
-            },
-            ..Default::default()
-        };
-        let mut worker = sync_core::Worker::new(
-            store.job_store()?,
-            core_clock(clock),
-            core_sink(events),
-            core_config,
-        )?;
-        for provider in providers {
-            worker = worker.with_provider(Arc::new(ForeignProvider(provider)));
-        }
-        Ok(Arc::new(Worker(worker)))
-    }
-
-    /// Claims due jobs, sends them, records the outcomes.
-    pub async fn run_once(&self) -> Result<TickReport, TasksyncError> {
-        let r = self.0.run_once().await?;
-        Ok(TickReport {
-            claimed: r.claimed as u64,
-            succeeded: r.succeeded as u64,
-            retried: r.retried as u64,
-            deferred: r.deferred as u64,
-            dead: r.dead as u64,
-            lease_lost: r.lease_lost as u64,
-        })
-    }
-
-    /// When the next job is due (ms), `None` when the queue is empty.
-    pub async fn next_wake(&self) -> Result<Option<i64>, TasksyncError> {
-        Ok(self.0.next_wake().await?)
-    }
-
-    /// The worker's metrics in the Prometheus text format.
-    pub fn metrics_prometheus(&self) -> String {
-        self.0.metrics().render_prometheus()
     }
 }

@@ -55,6 +55,10 @@ expect=(
   'public func runJobStoreConformance(name: String, store: HubStore)async throws  -> String?'
   'public func runSessionStoreConformance(name: String, engine: SessionEngine)async throws  -> String?'
   'public func runHistoryStoreConformance(name: String, history: History)async throws  -> String?'
+  'public func syncStatusOf(state: JobState) -> SyncStatus'
+  'public func maxDelayMs() -> UInt64'
+  'public struct TargetDecision'
+  'public struct WorkerConfig'
 )
 missing=0
 for e in "${expect[@]}"; do

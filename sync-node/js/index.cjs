@@ -225,6 +225,10 @@ const model = {
 
 const retry = {
   backoffDelayMs: (backoff, attempt, seed = 0) => sync(() => native.backoffDelayMs(json('backoff', backoff), attempt, seed)),
+  /** The sync status a task shows when its latest job is in `state` (for a JS queue store's `syncStatus`). */
+  syncStatusOf: (state) => sync(() => native.syncStatusOf(str('state', state))),
+  /** The longest delay the queue waits (one day): longer durations are refused or clamped. */
+  MAX_DELAY_MS: native.maxDelayMs(),
 }
 
 const { StatusService, Worker, Jobs } = require('./queue.cjs')({ json, str, nativeClock, sink, EventStream, Store, Provider, History })

@@ -204,7 +204,7 @@ export interface AuditEntry {
 export interface Page<T, C> { items: T[]; next: C | null }
 
 export type JobState = 'pending' | 'running' | 'succeeded' | 'dead' | 'superseded' | 'discarded'
-export type SyncStatus = 'pending' | 'syncing' | 'synced' | 'failed'
+export type SyncStatus = 'pending' | 'syncing' | 'synced' | 'failed' | 'discarded'
 export interface Job {
   id: string
   task_id: string
@@ -217,7 +217,8 @@ export interface Job {
   undo: unknown
   state: JobState
   attempts: number
-  max_attempts: number
+  /** The job's own attempt budget; null: the worker's backoff budget applies. */
+  max_attempts: number | null
   run_at: Millis
   lease_owner: string | null
   lease_until: Millis | null
@@ -228,7 +229,9 @@ export interface Job {
   updated_at: Millis
 }
 export interface StatusChange { task_id: string; from: Status; to: Status; cause?: string | null; [key: string]: unknown }
-export interface StatusChangeReport { changes: StatusChange[]; jobs: Job[] }
+/** How one target was considered for one change: the job enqueued, or why it was skipped. */
+export interface TargetDecision { task_id: string; target: string; job_id: string | null; skipped: string | null }
+export interface StatusChangeReport { changes: StatusChange[]; jobs: Job[]; targets: TargetDecision[] }
 export interface TickReport { claimed: number; succeeded: number; retried: number; deferred: number; dead: number; lease_lost: number }
 
 export type Event =
@@ -420,7 +423,11 @@ export declare class Provider {
 }
 
 export type ProviderKind = 'ms_todo' | 'connect_wise_ticket' | 'connect_wise_project_task' | 'process_step' | 'cal_dav' | 'azure_devops'
-export interface TargetSpec { name: string; kind: ProviderKind; maxAttempts?: number }
+/**
+ * A target receives the tasks of the source of its own name unless `sources` lists others;
+ * `maxAttempts` is its jobs' own budget (default: the worker's, the first call and 5 retries).
+ */
+export interface TargetSpec { name: string; kind: ProviderKind; maxAttempts?: number; sources?: string[] }
 
 export declare class StatusService {
   constructor(store: Store, options?: EngineOptions & { targets?: TargetSpec[]; rules?: unknown; history?: History })
@@ -433,7 +440,9 @@ export interface WorkerConfig {
   lease_ms?: number
   batch?: number
   concurrency?: number
-  backoff?: Backoff
+  /** Default: 1, 2, 4, 8, 16 s, 6 attempts (the first call and 5 retries). */
+  backoff?: Partial<Backoff>
+  /** Default: opens after 5 distinct jobs fail in a row, for 30 s. Durations: at most a day. */
   breaker?: { failure_threshold?: number; open_ms?: number }
   limiter?: { per_second?: number; burst?: number } | null
   dead_policy?: 'keep_flagged' | 'revert_status'
@@ -467,7 +476,9 @@ export declare const transition: {
 
 export interface Backoff { base_ms: number; factor: number; max_ms: number; max_attempts: number; jitter: number }
 export declare const retry: {
-  backoffDelayMs(backoff: Backoff, attempt: number, seed?: number): number
+  backoffDelayMs(backoff: Partial<Backoff>, attempt: number, seed?: number): number
+  syncStatusOf(state: JobState): SyncStatus
+  readonly MAX_DELAY_MS: number
 }
 
 export declare const model: {

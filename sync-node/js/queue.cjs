@@ -22,13 +22,19 @@ module.exports = function queue({ json, str, nativeClock, sink, EventStream, Sto
 
   /** Changes task statuses in the hub and enqueues their sync jobs atomically. */
   class StatusService {
-    /** targets: `[{name, kind, maxAttempts?}]` (kind: ms_todo, connect_wise_ticket, ...). */
+    /**
+     * targets: `[{name, kind, maxAttempts?, sources?}]` (kind: ms_todo, connect_wise_ticket, ...);
+     * a target receives the tasks of the source of its own name unless `sources` lists others.
+     */
     constructor(s, { targets = [], rules, clock, events, history: h } = {}) {
       this.events = events instanceof EventStream ? events : undefined
       const options = json('status service options', { targets, ...(rules ? { rules } : {}) })
       this._native = sync(() => new native.StatusService(store(s), options, nativeClock(clock), sink(events), history(h)))
     }
-    /** Moves task `taskId` to `to`; resolves `{changes, jobs}`. Refusals are InvalidTransitionError. */
+    /**
+     * Moves task `taskId` to `to`; resolves `{changes, jobs, targets}` (`targets`: each target
+     * considered, with its `job_id` or why it was `skipped`). Refusals are InvalidTransitionError.
+     */
     changeStatus(taskId, to, { actor } = {}) {
       return call(async () => JSON.parse(await this._native.changeStatus(str('taskId', taskId), str('to', to),
         actor === undefined || actor === null ? undefined : str('actor', actor))))
@@ -107,7 +113,7 @@ module.exports = function queue({ json, str, nativeClock, sink, EventStream, Sto
     discard(id, { actor } = {}) {
       return call(async () => JSON.parse(await this._native.discard(str('id', id), actor ? json('actor', actor) : undefined)))
     }
-    /** `{target: 'pending' | 'syncing' | 'synced' | 'failed'}` for a task. */
+    /** `{target: 'pending' | 'syncing' | 'synced' | 'failed' | 'discarded'}` for a task. */
     syncStatus(taskId) { return call(async () => JSON.parse(await this._native.syncStatus(str('taskId', taskId)))) }
   }
 

@@ -42,7 +42,11 @@ pub struct HostFailure {
     #[serde(default)]
     pub status: Option<u16>,
     /// For `rate_limited`: how long to wait.
-    #[serde(default, rename = "retryAfterMs")]
+    #[serde(
+        default,
+        rename = "retryAfterMs",
+        deserialize_with = "crate::retry::saturating_ms"
+    )]
     pub retry_after_ms: Option<u64>,
     /// For a job store's `not_dead`: the job's state.
     #[serde(default)]

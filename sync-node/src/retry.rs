@@ -1,7 +1,7 @@
 //! The outbound queue: `StatusService` (a status change and its jobs in one change set),
 //! `Worker` (one batch per `runOnce`, `nextWake` for the host's timer; the JS wrapper runs the
 //! loop), `Jobs` (list, show, dead letters, requeue, discard, sync status) and the queue
-//! metrics, plus backoff delays as a pure function.
+//! metrics, plus backoff delays and the sync status of a job state as pure functions.
 //!
 //! Invariants:
 //! - The queue needs a store that keeps jobs (`Store.sqlite`, `Store.memory`, or a JS store
@@ -20,14 +20,14 @@ use napi_derive::napi;
 use serde::Deserialize;
 use sync_core::history::Actor;
 use sync_core::retry::{
-    Backoff, DeadLetters, JobQuery, Metrics, StatusService as CoreStatusService, Target,
-    Worker as CoreWorker, WorkerConfig,
+    Backoff, DeadLetters, JobQuery, JobState, MAX_DELAY_MS, Metrics,
+    StatusService as CoreStatusService, SyncStatus, Target, Worker as CoreWorker, WorkerConfig,
 };
 use sync_core::transition::{ProviderKind, StatusMapping, TransitionRules};
 use sync_core::{EventSink, NullSink, Status, SystemClock};
 
 use crate::clock::Clock;
-use crate::error::{core, guard, guard_sync, invalid, parse, to_json};
+use crate::error::{core, guard, guard_sync, parse, to_json};
 use crate::event::JsSink;
 use crate::history::History;
 use crate::provider::Provider;
@@ -55,6 +55,33 @@ fn sink_of(on_event: Option<Function<'_, String, ()>>) -> napi::Result<Arc<dyn E
     })
 }
 
+/// The sync status a task shows when the latest job of a (task, target) is in `state`: the
+/// core's rule, for a JS queue store's `syncStatus`.
+#[napi]
+pub fn sync_status_of(state: String) -> napi::Result<String> {
+    guard_sync(|| {
+        let state: JobState = state.parse().map_err(core)?;
+        Ok(SyncStatus::of(state).as_str().to_owned())
+    })
+}
+
+/// The longest delay the queue waits (one day, in ms): longer configured durations are
+/// refused, longer `Retry-After`s clamped.
+#[napi]
+pub fn max_delay_ms() -> i64 {
+    MAX_DELAY_MS as i64
+}
+
+/// Reads a duration a JS value gave as any JSON number: negative is 0, beyond `u64` saturates
+/// (the core then clamps it to [`MAX_DELAY_MS`]); a JS number above 2^64 is still a 429.
+pub(crate) fn saturating_ms<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<Option<u64>, D::Error> {
+    let value: Option<f64> = Option::deserialize(de)?;
+    // A float-to-int cast saturates and maps NaN to 0.
+    Ok(value.map(|ms| ms as u64))
+}
+
 /// A provider that receives the status changes of its tasks, as JS gives it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -63,6 +90,8 @@ struct TargetSpec {
     kind: ProviderKind,
     #[serde(default)]
     max_attempts: Option<u32>,
+    #[serde(default)]
+    sources: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,7 +112,9 @@ pub struct StatusService {
 
 #[napi]
 impl StatusService {
-    /// A service on `store`; `options` is JSON `{rules?, targets?: [{name, kind, maxAttempts?}]}`.
+    /// A service on `store`; `options` is JSON `{rules?, targets?: [{name, kind, maxAttempts?,
+    /// sources?}]}` (a target receives the tasks of the source of its own name unless `sources`
+    /// lists others).
     #[napi(constructor)]
     pub fn new(
         store: &Store,
@@ -102,15 +133,13 @@ impl StatusService {
             inner = inner.with_rules(rules);
         }
         for spec in options.targets {
-            if spec.name.is_empty() || spec.max_attempts == Some(0) {
-                return Err(invalid(
-                    "a target needs a non-empty name and a positive maxAttempts",
-                ));
-            }
-            let mut target = Target::new(spec.name, StatusMapping::new(spec.kind));
-            if let Some(max) = spec.max_attempts {
-                target.max_attempts = max;
-            }
+            let target = Target {
+                name: spec.name,
+                sources: spec.sources,
+                mapping: StatusMapping::new(spec.kind),
+                max_attempts: spec.max_attempts,
+            };
+            target.validate().map_err(core)?;
             inner = inner.with_target(target);
         }
         if let Some(history) = history {

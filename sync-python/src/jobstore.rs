@@ -179,16 +179,8 @@ fn job_to_py(py: Python<'_>, job: Option<Job>) -> PyResult<Py<PyAny>> {
 }
 
 fn state(name: Option<&str>) -> PyResult<Option<JobState>> {
-    name.map(|s| {
-        JobState::parse(s).ok_or_else(|| {
-            crate::error::invalid_input(format!(
-                "unknown job state `{}` (pending, running, succeeded, dead, superseded, \
-                 discarded)",
-                crate::convert::clip(s)
-            ))
-        })
-    })
-    .transpose()
+    name.map(|s| s.parse().map_err(crate::error::to_py))
+        .transpose()
 }
 
 /// The operator's view of a queue: list and inspect jobs, retry or discard dead letters, and
@@ -321,7 +313,7 @@ impl PyJobQueue {
     }
 
     /// The task's sync status per target: `{"mstodo": "synced", ...}` (`pending`, `syncing`,
-    /// `synced` or `failed`).
+    /// `synced`, `failed` or `discarded`).
     fn sync_status(&self, py: Python<'_>, task_id: String) -> PyResult<Py<PyAny>> {
         let store = self.store.clone();
         let status = run_blocking(py, async move { Ok(store.sync_status(task_id).await?) })?;
@@ -338,6 +330,15 @@ impl PyJobQueue {
     fn __repr__(&self) -> &'static str {
         "JobQueue(...)"
     }
+}
+
+/// The sync status a task shows when the latest job of a (task, target) is in `state`
+/// (`"dead"` is `"failed"`, `"discarded"` is `"discarded"`, ...): the core's rule, for a host
+/// queue store's `sync_status`. `InvalidInputError` for an unknown state.
+#[pyfunction]
+fn sync_status_of(state: &str) -> PyResult<&'static str> {
+    let state: JobState = state.parse().map_err(crate::error::to_py)?;
+    Ok(SyncStatus::of(state).as_str())
 }
 
 /// Runs the job store suite (`sync_core::retry::conformance`), each case on a fresh queue
@@ -374,5 +375,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyJob>()?;
     m.add_class::<PyJobQueue>()?;
     m.add_function(wrap_pyfunction!(run_job_store_conformance, m)?)?;
+    m.add_function(wrap_pyfunction!(sync_status_of, m)?)?;
     Ok(())
 }

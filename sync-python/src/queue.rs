@@ -20,7 +20,8 @@ use crate::runtime::{run_async, run_blocking};
 
 record!(
     /// What a status change did: the changes applied (the requested one first, then its
-    /// effects) and the jobs enqueued with them.
+    /// effects), the jobs enqueued with them, and `targets`: every target considered for each
+    /// change, with its `job_id` or the reason it was `skipped`.
     PyStatusChangeReport, "StatusChangeReport", StatusChangeReport
 );
 
@@ -30,7 +31,8 @@ record!(
 );
 
 /// A target as Python gives it: `{"name": "mstodo", "kind": "ms_todo", "max_attempts": 5,
-/// "sources": ["files"]}` (`sources`: the task sources it mirrors; default its own name).
+/// "sources": ["files"]}` (`sources`: the task sources it mirrors, default its own name;
+/// `max_attempts`: its jobs' own budget, default the worker's).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TargetArg {
@@ -48,18 +50,13 @@ fn targets(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Target>> {
     let args: Vec<TargetArg> = from_py(obj, "targets")?;
     args.into_iter()
         .map(|a| {
-            if a.name.is_empty() || a.max_attempts == Some(0) {
-                return Err(crate::error::invalid_input(
-                    "targets: a target needs a non-empty name and max_attempts >= 1",
-                ));
-            }
-            let mut target = Target::new(a.name, StatusMapping::new(a.kind));
-            if let Some(n) = a.max_attempts {
-                target.max_attempts = n;
-            }
-            for source in a.sources {
-                target = target.mirroring(source);
-            }
+            let target = Target {
+                name: a.name,
+                sources: a.sources,
+                mapping: StatusMapping::new(a.kind),
+                max_attempts: a.max_attempts,
+            };
+            target.validate().map_err(crate::error::to_py)?;
             Ok(target)
         })
         .collect()
@@ -75,8 +72,10 @@ pub(crate) struct PyStatusService {
 impl PyStatusService {
     /// `store`: a store that keeps jobs (`MemoryStore`, `SqliteStore` or a host queue store;
     /// a host task store without jobs refuses the change set); `targets`: a list of
-    /// `{"name", "kind", "max_attempts"?}` dicts; `rules`: `None` (default table) or a
-    /// `TransitionRules`; `history`: `None` or a `History` that gets an audit entry per change.
+    /// `{"name", "kind", "max_attempts"?, "sources"?}` dicts (a target receives the tasks of
+    /// the source of its own name unless `sources` lists others); `rules`: `None` (default
+    /// table) or a `TransitionRules`; `history`: `None` or a `History` that gets an audit
+    /// entry per change.
     #[new]
     #[pyo3(signature = (store, targets = None, rules = None, clock = None, events = None,
                         history = None))]

@@ -83,6 +83,7 @@ impl PyBreaker {
     #[pyo3(signature = (**fields))]
     fn new(fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let config: BreakerConfig = config(fields, "breaker config")?;
+        config.validate().map_err(error_to_py)?;
         Ok(PyBreaker {
             inner: Breaker::new(config),
         })
@@ -98,9 +99,11 @@ impl PyBreaker {
         self.inner.on_success();
     }
 
-    /// Records a failed call at `now`.
-    fn on_failure(&mut self, now: Millis) {
-        self.inner.on_failure(now);
+    /// Records a failed call at `now` for `job` (a job already counted since the last success
+    /// is not counted again; `None` always counts).
+    #[pyo3(signature = (now, job = None))]
+    fn on_failure(&mut self, now: Millis, job: Option<&str>) {
+        self.inner.on_failure(now, job);
     }
 
     /// The state: `{"state": "closed", "failures": n}`, `{"state": "open", "until": t}` or
@@ -129,6 +132,7 @@ impl PyRateLimiter {
     #[pyo3(signature = (now, **fields))]
     fn new(now: Millis, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let config: RateLimiterConfig = config(fields, "rate limiter config")?;
+        config.validate().map_err(error_to_py)?;
         Ok(PyRateLimiter {
             inner: RateLimiter::new(config, now),
         })
@@ -139,7 +143,7 @@ impl PyRateLimiter {
         self.inner.try_acquire(now).err()
     }
 
-    /// Pauses the provider for `retry_after_ms` from `now` (an HTTP 429).
+    /// Pauses the provider for `retry_after_ms` from `now` (an HTTP 429; at most a day).
     fn pause(&mut self, now: Millis, retry_after_ms: u64) {
         self.inner.pause(now, retry_after_ms);
     }
@@ -150,6 +154,7 @@ impl PyRateLimiter {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("MAX_DELAY_MS", sync_core::retry::MAX_DELAY_MS)?;
     m.add_class::<PyBackoff>()?;
     m.add_class::<PyBreaker>()?;
     m.add_class::<PyRateLimiter>()?;

@@ -16,15 +16,6 @@ from pystores import PyTaskStore
 
 Job = dict[str, Any]
 
-SYNC_STATUS = {
-    "pending": "pending",
-    "running": "syncing",
-    "succeeded": "synced",
-    "superseded": "synced",
-    "discarded": "synced",
-    "dead": "failed",
-}
-
 
 class PyQueueStore(PyTaskStore):
     """A task store that also keeps sync jobs (a QueueStore), in plain Python."""
@@ -96,13 +87,20 @@ class PyQueueStore(PyTaskStore):
         if job is None or job["state"] != "running" or job["lease_owner"] != owner:
             return False
         job.update(lease_owner=None, lease_until=None, updated_at=now)
+        # Put back behind a newer intent of its pair, the job is superseded instead.
+        pair = (job["task_id"], job["target"])
+        newer = any(
+            (j["task_id"], j["target"]) == pair and j["state"] == "pending"
+            for j in self.job_rows.values()
+        )
+        again = "superseded" if newer else "pending"
         kind = result["result"]
         if kind == "succeeded":
             job.update(state="succeeded", result=result["remote"])
         elif kind == "retry":
-            job.update(state="pending", run_at=result["run_at"], last_error=result["error"])
+            job.update(state=again, run_at=result["run_at"], last_error=result["error"])
         elif kind == "defer":
-            job.update(state="pending", run_at=result["run_at"])
+            job.update(state=again, run_at=result["run_at"])
             job["attempts"] = max(0, job["attempts"] - 1)
         else:
             job.update(state="dead", last_error=result["error"])
@@ -171,7 +169,7 @@ class PyQueueStore(PyTaskStore):
     def sync_status(self, task_id: str) -> list[list[str]]:
         with self.lock:
             return [
-                [target, SYNC_STATUS[self.job_rows[id]["state"]]]
+                [target, tasksync.sync_status_of(self.job_rows[id]["state"])]
                 for (task, target), id in sorted(self.latest.items())
                 if task == task_id
             ]

@@ -4,7 +4,6 @@ providers written in Python, dead letters, metrics, and host stores (with and wi
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,15 +51,6 @@ class FakeTodo:
     def refresh_token(self) -> None:
         self.refreshes += 1
         self.expired = False
-
-
-@pytest.fixture(params=["memory", "sqlite", "python"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "memory":
-        return tasksync.MemoryStore()
-    if request.param == "sqlite":
-        return tasksync.SqliteStore(str(tmp_path / "hub.db"))
-    return PyQueueStore()
 
 
 def test_status_change_queues_a_job_and_the_worker_pushes_it(store: Any) -> None:

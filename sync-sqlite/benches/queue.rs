@@ -65,7 +65,7 @@ fn job(i: usize) -> Job {
         undo: serde_json::json!({"status": "notStarted"}),
         state: JobState::Pending,
         attempts: 0,
-        max_attempts: 5,
+        max_attempts: Some(5),
         run_at: 0,
         lease_owner: None,
         lease_until: None,

@@ -125,6 +125,16 @@ pub(crate) fn enqueue_in(conn: &Connection, job: &Job) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Whether `job`'s (task, target) has another job waiting (a newer intent).
+fn newer_pending_in(conn: &Connection, job: &Job) -> Result<bool, StoreError> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE task_id = ?1 AND target = ?2 \
+         AND state = 'pending' AND id != ?3)",
+    )
+    .and_then(|mut stmt| stmt.query_row(params![job.task_id, job.target, job.id], |row| row.get(0)))
+    .map_err(to_store_error)
+}
+
 /// Puts a dead job's task back to the job's `from` while it still shows the job's `to`.
 fn revert_in(conn: &Connection, job: &Job, now: Millis) -> Result<(), StoreError> {
     let scope: Option<String> = conn
@@ -232,7 +242,8 @@ impl JobStore for SqliteStore {
                     applied.push(false);
                     continue;
                 };
-                job.finish(result, now);
+                let newer_pending = newer_pending_in(conn, &job)?;
+                job.finish(result, now, newer_pending);
                 save(conn, &job)?;
                 if let Finish::Dead { revert: true, .. } = result {
                     revert_in(conn, &job, now)?;

@@ -1,9 +1,35 @@
-//! Backoff schedules and the classification of a provider call's result.
+//! Backoff schedules, the classification of a provider call's result, and the one rule for
+//! every delay the queue adds to the clock ([`MAX_DELAY_MS`], [`later`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::Millis;
 use crate::provider::ProviderError;
+
+/// The longest delay the queue ever waits: one day, in ms.
+///
+/// Configured durations (`Backoff::base_ms` and `max_ms`, `BreakerConfig::open_ms`,
+/// `WorkerConfig::lease_ms`) above it are refused by their `validate`; a delay that comes from
+/// outside at run time (a provider's `Retry-After`, a rate-limit pause) is clamped to it, so a
+/// huge value never wraps into the past and never parks a provider for longer than a day.
+pub const MAX_DELAY_MS: u64 = 86_400_000;
+
+/// `now` plus `delay_ms`, the delay clamped to [`MAX_DELAY_MS`] and the sum saturating: the
+/// queue's only way of computing "when".
+pub fn later(now: Millis, delay_ms: u64) -> Millis {
+    // MAX_DELAY_MS fits an i64 by far, so the cast is exact.
+    now.saturating_add(delay_ms.min(MAX_DELAY_MS) as Millis)
+}
+
+/// Refuses a configured duration above [`MAX_DELAY_MS`], naming the field.
+pub(crate) fn check_delay(field: &str, value: u64) -> crate::Result<()> {
+    if value > MAX_DELAY_MS {
+        return Err(crate::Error::invalid_input(format!(
+            "`{field}` must be at most {MAX_DELAY_MS} ms (one day), got {value}"
+        )));
+    }
+    Ok(())
+}
 
 /// Exponential backoff: `base * factor^(attempt-1)`, capped, with optional jitter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,34 +41,38 @@ pub struct Backoff {
     pub factor: u32,
     /// Largest delay, in ms.
     pub max_ms: u64,
-    /// Attempts in all (the first call included) before a job is dead.
+    /// Attempts in all (the first call included) before a job is dead; the budget of every
+    /// job whose target sets none of its own.
     pub max_attempts: u32,
     /// Share of each delay randomized away (0 = none, 0.5 = up to half earlier).
     pub jitter: f64,
 }
 
 impl Default for Backoff {
-    /// The seed's schedule: 1, 2, 4, 8, 16 s; 5 attempts; no jitter.
+    /// The complete-a-task flow's schedule: the first call, then 5 retries after 1, 2, 4, 8
+    /// and 16 s (6 attempts in all), then the dead letters; no jitter.
     fn default() -> Self {
         Backoff {
             base_ms: 1_000,
             factor: 2,
             max_ms: 16_000,
-            max_attempts: 5,
+            max_attempts: 6,
             jitter: 0.0,
         }
     }
 }
 
 impl Backoff {
-    /// Checks the policy.
+    /// Checks the policy: at least one attempt, a factor of at least 1, jitter in [0, 1] and
+    /// delays of at most [`MAX_DELAY_MS`].
     pub fn validate(&self) -> crate::Result<()> {
         if self.max_attempts == 0 || self.factor == 0 || !(0.0..=1.0).contains(&self.jitter) {
             return Err(crate::Error::invalid_input(format!(
                 "backoff needs max_attempts >= 1, factor >= 1 and jitter in [0, 1], got {self:?}"
             )));
         }
-        Ok(())
+        check_delay("backoff.base_ms", self.base_ms)?;
+        check_delay("backoff.max_ms", self.max_ms)
     }
 
     /// The delay after failed attempt number `attempt` (1-based). `seed` drives the jitter
@@ -87,7 +117,8 @@ pub enum Outcome {
 }
 
 /// Classifies the result of attempt number `attempt` (1-based) made at `now`.
-/// A 429's `Retry-After` wins over the backoff when it is longer.
+/// A 429's `Retry-After` wins over the backoff when it is longer (clamped to
+/// [`MAX_DELAY_MS`]).
 pub fn classify(
     result: Result<(), &ProviderError>,
     attempt: u32,
@@ -114,11 +145,11 @@ pub fn classify(
         ProviderError::RateLimited { retry_after_ms, .. } => {
             let wait = backoff.delay_ms(attempt, seed).max(*retry_after_ms);
             Outcome::RetryAt {
-                at: now.saturating_add(wait as Millis),
+                at: later(now, wait),
             }
         }
         _ => Outcome::RetryAt {
-            at: now.saturating_add(backoff.delay_ms(attempt, seed) as Millis),
+            at: later(now, backoff.delay_ms(attempt, seed)),
         },
     }
 }

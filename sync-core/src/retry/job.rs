@@ -40,23 +40,40 @@ impl JobState {
         }
     }
 
+    /// Every state, in lifecycle order.
+    pub const ALL: [JobState; 6] = [
+        JobState::Pending,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Dead,
+        JobState::Superseded,
+        JobState::Discarded,
+    ];
+
     /// Parses a snake_case name.
     pub fn parse(s: &str) -> Option<JobState> {
-        [
-            JobState::Pending,
-            JobState::Running,
-            JobState::Succeeded,
-            JobState::Dead,
-            JobState::Superseded,
-            JobState::Discarded,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == s)
+        JobState::ALL.into_iter().find(|state| state.as_str() == s)
     }
 
     /// Whether the job will not change again by itself.
     pub fn is_terminal(self) -> bool {
         !matches!(self, JobState::Pending | JobState::Running)
+    }
+}
+
+impl std::str::FromStr for JobState {
+    type Err = crate::Error;
+
+    /// Parses a snake_case name; an unknown one is `InvalidInput` naming the known ones.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobState::parse(s).ok_or_else(|| {
+            let known: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+            crate::Error::invalid_input(format!(
+                "unknown job state `{}`; expected one of: {}",
+                crate::error::clip(s),
+                known.join(", ")
+            ))
+        })
     }
 }
 
@@ -72,6 +89,9 @@ pub enum SyncStatus {
     Synced,
     /// The latest change is in the dead-letter queue.
     Failed,
+    /// The latest change was taken out of the dead-letter queue by hand: it never reached the
+    /// provider, and nothing will send it.
+    Discarded,
 }
 
 impl SyncStatus {
@@ -80,8 +100,20 @@ impl SyncStatus {
         match state {
             JobState::Pending => SyncStatus::Pending,
             JobState::Running => SyncStatus::Syncing,
-            JobState::Succeeded | JobState::Superseded | JobState::Discarded => SyncStatus::Synced,
+            JobState::Succeeded | JobState::Superseded => SyncStatus::Synced,
             JobState::Dead => SyncStatus::Failed,
+            JobState::Discarded => SyncStatus::Discarded,
+        }
+    }
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Pending => "pending",
+            SyncStatus::Syncing => "syncing",
+            SyncStatus::Synced => "synced",
+            SyncStatus::Failed => "failed",
+            SyncStatus::Discarded => "discarded",
         }
     }
 }
@@ -112,8 +144,9 @@ pub struct Job {
     pub state: JobState,
     /// Attempts started so far (a claim starts one; a deferral gives it back).
     pub attempts: u32,
-    /// The attempt budget.
-    pub max_attempts: u32,
+    /// The job's own attempt budget (from its target); `None`: the worker's backoff budget.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
     /// When it is due.
     pub run_at: Millis,
     /// The worker holding it (while running).
@@ -138,27 +171,35 @@ impl Job {
         self.state = JobState::Running;
         self.attempts += 1;
         self.lease_owner = Some(owner.to_owned());
-        self.lease_until = Some(now.saturating_add(lease_ms as Millis));
+        self.lease_until = Some(super::backoff::later(now, lease_ms));
         self.updated_at = now;
     }
 
-    /// Applies a worker's result (the caller checked the lease).
-    pub fn finish(&mut self, result: &Finish, now: Millis) {
+    /// Applies a worker's result (the caller checked the lease). `newer_pending` says whether
+    /// the job's (task, target) has a newer job waiting (enqueued while this one ran): a job
+    /// that would go back to `pending` is then `superseded` instead, so the older intent can
+    /// never reach the provider after the newer one.
+    pub fn finish(&mut self, result: &Finish, now: Millis, newer_pending: bool) {
         self.lease_owner = None;
         self.lease_until = None;
         self.updated_at = now;
+        let again = if newer_pending {
+            JobState::Superseded
+        } else {
+            JobState::Pending
+        };
         match result {
             Finish::Succeeded { remote, .. } => {
                 self.state = JobState::Succeeded;
                 self.result = Some(remote.clone());
             }
             Finish::Retry { run_at, error, .. } => {
-                self.state = JobState::Pending;
+                self.state = again;
                 self.run_at = *run_at;
                 self.last_error = Some(error.clone());
             }
             Finish::Defer { run_at, .. } => {
-                self.state = JobState::Pending;
+                self.state = again;
                 self.run_at = *run_at;
                 self.attempts = self.attempts.saturating_sub(1);
             }
@@ -167,6 +208,12 @@ impl Job {
                 self.last_error = Some(error.clone());
             }
         }
+    }
+
+    /// The attempt budget that applies: the job's own, else `default` (the worker's backoff
+    /// budget).
+    pub fn budget(&self, default: u32) -> u32 {
+        self.max_attempts.unwrap_or(default)
     }
 
     /// Whether `owner` holds the job's lease.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::backoff::later;
 use crate::model::Millis;
 
 /// Rate and burst of a provider's calls.
@@ -68,7 +69,8 @@ impl RateLimiter {
 
     fn refill(&mut self, now: Millis) {
         if now > self.refilled_at {
-            let earned = (now - self.refilled_at) as f64 / 1_000.0 * self.config.per_second;
+            let earned =
+                now.saturating_sub(self.refilled_at) as f64 / 1_000.0 * self.config.per_second;
             self.tokens = (self.tokens + earned).min(f64::from(self.config.burst));
             self.refilled_at = now;
         }
@@ -85,14 +87,14 @@ impl RateLimiter {
             return Ok(());
         }
         let missing = 1.0 - self.tokens;
-        let wait = (missing / self.config.per_second * 1_000.0).ceil() as Millis;
-        Err(now + wait.max(1))
+        // A float-to-int cast saturates; `later` clamps a very slow rate's wait to a day.
+        let wait = (missing / self.config.per_second * 1_000.0).ceil() as u64;
+        Err(later(now, wait.max(1)))
     }
 
-    /// A 429 said "retry after": the whole provider waits until `now + retry_after_ms`.
+    /// A 429 said "retry after": the whole provider waits until `now + retry_after_ms`
+    /// (clamped to [`MAX_DELAY_MS`](super::MAX_DELAY_MS)).
     pub fn pause(&mut self, now: Millis, retry_after_ms: u64) {
-        self.paused_until = self
-            .paused_until
-            .max(now.saturating_add(retry_after_ms as Millis));
+        self.paused_until = self.paused_until.max(later(now, retry_after_ms));
     }
 }

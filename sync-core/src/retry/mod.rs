@@ -9,9 +9,18 @@
 //! either: a host calls [`Worker::run_once`] in its own loop and sleeps until
 //! [`Worker::next_wake`].
 //!
+//! Defaults (the hub's complete-a-task flow): a job gets the first call and 5 retries after
+//! 1, 2, 4, 8 and 16 s ([`Backoff::default`], 6 attempts in all), then goes to the dead
+//! letters; a target may set its own budget, else the worker's applies. A provider's breaker
+//! opens after failures of 5 *distinct* jobs in a row, for 30 s ([`BreakerConfig::default`]):
+//! one job's own retries count once, so they never open it and never stretch its schedule.
+//!
 //! Invariants:
 //! - Every delay is a pure function of the policy, the attempt number and (for jitter) a seed
 //!   the caller passes, so schedules are testable against a manual clock.
+//! - Every "now + delay" goes through [`later`]: configured durations above [`MAX_DELAY_MS`]
+//!   (one day) are refused by `validate`, run-time ones (`Retry-After`, pauses) are clamped to
+//!   it, and nothing wraps into the past.
 //! - Calls deferred by a breaker or a limiter never count as attempts.
 //! - A 429 pauses the whole provider until its `Retry-After` has passed.
 
@@ -29,12 +38,12 @@ mod worker;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use backoff::{Backoff, Outcome, classify};
+pub use backoff::{Backoff, MAX_DELAY_MS, Outcome, classify, later};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
 pub use dead::DeadLetters;
 pub use job::{Finish, Job, JobQuery, JobState, SyncStatus};
 pub use limiter::{RateLimiter, RateLimiterConfig};
 pub use metrics::Metrics;
-pub use outbox::{StatusChangeReport, StatusService, Target};
+pub use outbox::{StatusChangeReport, StatusService, Target, TargetDecision};
 pub use store::{JobError, JobStore, QueueStore};
 pub use worker::{DeadPolicy, TickReport, Worker, WorkerConfig};

@@ -7,6 +7,10 @@
 //!   and one job per change whose task's source is a registered [`Target`] are applied in ONE
 //!   [`ChangeSet`], each task under a compare-and-swap on its version: either the statuses and
 //!   their jobs are all written, or nothing is.
+//! - A target receives the tasks of its own source (its name) unless `sources` says otherwise.
+//!   The report lists every (change, target) pair considered, with the job enqueued or the
+//!   reason it was skipped; a change that enqueues no job at all is logged as a warning, so a
+//!   misconfigured target is never a silent no-op.
 //! - A job's payload and undo payload come from the target's [`StatusMapping`], computed from
 //!   the task's `remote` field (the provider's last known state, in its own field names, when
 //!   the source put it there); its id (also its idempotency key) is unique per intent.
@@ -40,19 +44,48 @@ pub struct Target {
     pub sources: Vec<String>,
     /// How hub statuses look in it.
     pub mapping: StatusMapping,
-    /// The attempt budget of its jobs.
-    pub max_attempts: u32,
+    /// The attempt budget of its jobs; `None`: the worker's backoff budget (by default the
+    /// first call and 5 retries).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
 }
 
 impl Target {
-    /// A target with the default attempt budget (5).
+    /// A target without a budget of its own (its jobs get the worker's).
     pub fn new(name: impl Into<String>, mapping: StatusMapping) -> Self {
         Target {
             name: name.into(),
             sources: Vec::new(),
             mapping,
-            max_attempts: super::Backoff::default().max_attempts,
+            max_attempts: None,
         }
+    }
+
+    /// Gives its jobs an attempt budget of their own.
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = Some(max_attempts);
+        self
+    }
+
+    /// Checks the target: a non-empty name, non-empty source names and a budget of at least
+    /// one attempt.
+    pub fn validate(&self) -> Result<()> {
+        if self.name.is_empty() {
+            return Err(Error::invalid_input("target `name` must not be empty"));
+        }
+        if self.sources.iter().any(String::is_empty) {
+            return Err(Error::invalid_input(format!(
+                "target `{}`: `sources` must not contain an empty name",
+                crate::error::clip(&self.name)
+            )));
+        }
+        if self.max_attempts == Some(0) {
+            return Err(Error::invalid_input(format!(
+                "target `{}`: `max_attempts` must be at least 1",
+                crate::error::clip(&self.name)
+            )));
+        }
+        Ok(())
     }
 
     /// Also receive the status changes of tasks from `source` (a mirror of that source).
@@ -63,12 +96,49 @@ impl Target {
 
     /// Whether tasks of `source` sync their status to this target.
     pub fn receives(&self, source: &str) -> bool {
+        self.received_sources().contains(&source)
+    }
+
+    /// The task sources it receives: `sources`, or else its own name.
+    pub fn received_sources(&self) -> Vec<&str> {
         if self.sources.is_empty() {
-            self.name == source
+            vec![self.name.as_str()]
         } else {
-            self.sources.iter().any(|s| s == source)
+            self.sources.iter().map(String::as_str).collect()
         }
     }
+
+    /// Why tasks of `source` are not sent here (`None` when they are).
+    fn skip_reason(&self, source: &str) -> Option<String> {
+        if self.receives(source) {
+            return None;
+        }
+        let names: Vec<String> = self
+            .received_sources()
+            .iter()
+            .map(|s| format!("`{}`", crate::error::clip(s)))
+            .collect();
+        Some(format!(
+            "target `{}` receives the tasks of source {} only, and this task comes from `{}` \
+             (list the source in the target's `sources` to send it there)",
+            crate::error::clip(&self.name),
+            names.join(", "),
+            crate::error::clip(source)
+        ))
+    }
+}
+
+/// How one target was considered for one status change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetDecision {
+    /// The task whose status changed (the requested one, or one of its effects).
+    pub task_id: String,
+    /// The target.
+    pub target: String,
+    /// The job enqueued for it; `None` when it was skipped.
+    pub job_id: Option<String>,
+    /// Why it was skipped (`None` when a job was enqueued).
+    pub skipped: Option<String>,
 }
 
 /// What a status change did.
@@ -78,6 +148,9 @@ pub struct StatusChangeReport {
     pub changes: Vec<StatusChange>,
     /// The jobs enqueued with them.
     pub jobs: Vec<Job>,
+    /// Every target considered for every change, in order: its job or why it was skipped.
+    /// Empty when the service has no targets.
+    pub targets: Vec<TargetDecision>,
 }
 
 /// Changes task statuses in the hub and enqueues their sync jobs (see the module doc).
@@ -128,7 +201,8 @@ impl StatusService {
         self
     }
 
-    /// Registers a target (a later one with the same name replaces it).
+    /// Registers a target (a later one with the same name replaces it). Check a target from
+    /// outside with [`Target::validate`] first.
     pub fn with_target(mut self, target: Target) -> Self {
         self.targets.retain(|t| t.name != target.name);
         self.targets.push(target);
@@ -152,6 +226,8 @@ impl StatusService {
         let changes = self.rules.plan(&task, to, &related)?;
         let now = self.clock.now_ms();
         let mut set = ChangeSet::default();
+        let mut decisions = Vec::new();
+        let mut unsent = Vec::new();
         for change in &changes {
             let current = related
                 .iter()
@@ -161,8 +237,26 @@ impl StatusService {
             next.status = change.to;
             next.version += 1;
             next.updated_at = now;
-            for target in self.targets.iter().filter(|t| t.receives(&next.source)) {
-                set.jobs.push(job_for(target, &next, change, actor, now));
+            let queued = set.jobs.len();
+            for target in &self.targets {
+                let skipped = target.skip_reason(&next.source);
+                let job_id = if skipped.is_none() {
+                    let job = job_for(target, &next, change, actor, now);
+                    let id = job.id.clone();
+                    set.jobs.push(job);
+                    Some(id)
+                } else {
+                    None
+                };
+                decisions.push(TargetDecision {
+                    task_id: next.id.clone(),
+                    target: target.name.clone(),
+                    job_id,
+                    skipped,
+                });
+            }
+            if set.jobs.len() == queued {
+                unsent.push((next.id.clone(), next.source.clone()));
             }
             set.tasks.push(TaskWrite::Update {
                 expected_version: current.version,
@@ -170,6 +264,9 @@ impl StatusService {
             });
         }
         self.store.apply(set.clone()).await?;
+        for (task, source) in &unsent {
+            self.warn_unsent(task, source);
+        }
         for change in &changes {
             tracing::info!(task = %change.task_id, from = %change.from.as_str(), to = %change.to.as_str(), "status changed");
             if let Some(history) = &self.history {
@@ -193,7 +290,24 @@ impl StatusService {
         Ok(StatusChangeReport {
             changes,
             jobs: set.jobs,
+            targets: decisions,
         })
+    }
+
+    /// Says that the status change of `task` (from `source`) reaches no provider.
+    fn warn_unsent(&self, task: &str, source: &str) {
+        let names: Vec<&str> = self.targets.iter().map(|t| t.name.as_str()).collect();
+        if names.is_empty() {
+            tracing::warn!(
+                task,
+                source,
+                "status change enqueues no sync job: the status service has no targets"
+            );
+        } else {
+            tracing::warn!(task, source, targets = ?names,
+                "status change enqueues no sync job: no target receives tasks of this source \
+                 (see the report's `targets` for why each was skipped)");
+        }
     }
 }
 

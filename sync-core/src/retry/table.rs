@@ -12,6 +12,10 @@ use super::job::{Finish, Job, JobQuery, JobState, SyncStatus};
 use super::store::JobError;
 use crate::model::Millis;
 
+fn pair_of(job: &Job) -> (String, String) {
+    (job.task_id.clone(), job.target.clone())
+}
+
 #[derive(Debug, Default)]
 struct Pair {
     pending: Option<String>,
@@ -159,8 +163,12 @@ impl JobTable {
             return None;
         }
         self.unindex(id);
+        let newer_pending = self
+            .pairs
+            .get(&pair_of(&self.jobs[id].1))
+            .is_some_and(|pair| pair.pending.as_deref().is_some_and(|p| p != id));
         let job = &mut self.jobs.get_mut(id).expect("checked above").1;
-        job.finish(result, now);
+        job.finish(result, now, newer_pending);
         let after = job.clone();
         self.reindex(id);
         Some(after)

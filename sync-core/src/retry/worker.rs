@@ -6,8 +6,12 @@
 //!   returns; the host loops and sleeps until [`Worker::next_wake`].
 //! - A job deferred by an open breaker or an exhausted/paused limiter makes no call and burns
 //!   no attempt ([`Finish::Defer`]).
-//! - A 429 pauses the whole provider for its `Retry-After`; other retryable failures feed the
-//!   provider's breaker; refusals (4xx) do not (the provider is healthy, the request is not).
+//! - A job's attempt budget is its own (set by its target) or else the backoff's
+//!   `max_attempts`: by default the first call and 5 retries after 1, 2, 4, 8 and 16 s.
+//! - A 429 pauses the whole provider for its `Retry-After` (at most a day); other retryable
+//!   failures feed the provider's breaker, which counts each job once, so a single job's
+//!   retries never open it; refusals (4xx) do not count (the provider is healthy, the request
+//!   is not).
 //! - A token expiry calls the provider's `refresh_token` (the host callback) and retries at
 //!   once; a failing refresh sends the job to the dead letters.
 //! - Results are applied only while the worker still holds the lease; a lost lease (another
@@ -49,15 +53,17 @@ pub enum DeadPolicy {
 pub struct WorkerConfig {
     /// The lease owner name (unique per worker process).
     pub id: String,
-    /// How long a claim holds a job; a crashed worker's jobs return after it.
+    /// How long a claim holds a job; a crashed worker's jobs return after it (at most
+    /// [`MAX_DELAY_MS`](super::MAX_DELAY_MS)).
     pub lease_ms: u64,
     /// Jobs claimed per batch.
     pub batch: usize,
     /// Provider calls in flight at once within a batch.
     pub concurrency: usize,
-    /// The retry schedule (its `max_attempts` is the default budget; a job's own wins).
+    /// The retry schedule (its `max_attempts` is the budget of every job whose target sets
+    /// none; a target's own budget wins).
     pub backoff: Backoff,
-    /// The per-provider breaker.
+    /// The per-provider breaker (opens after 5 distinct jobs fail in a row, for 30 s).
     pub breaker: BreakerConfig,
     /// The per-provider rate limit (`None`: unlimited until a 429 pauses the provider).
     pub limiter: Option<RateLimiterConfig>,
@@ -84,9 +90,11 @@ impl WorkerConfig {
     /// Checks the configuration.
     pub fn validate(&self) -> Result<()> {
         self.backoff.validate()?;
+        self.breaker.validate()?;
         if let Some(limiter) = &self.limiter {
             limiter.validate()?;
         }
+        super::backoff::check_delay("lease_ms", self.lease_ms)?;
         if self.id.is_empty() || self.lease_ms == 0 || self.batch == 0 || self.concurrency == 0 {
             return Err(crate::Error::invalid_input(
                 "worker id must be non-empty and lease_ms, batch and concurrency positive",
@@ -313,9 +321,9 @@ impl Worker {
             (ended - started).max(0) as u64,
             (started - job.created_at).max(0) as u64,
         );
-        self.settle(&job.target, &result, ended);
+        self.settle(job, &result, ended);
         let mut backoff = self.config.backoff.clone();
-        backoff.max_attempts = job.max_attempts;
+        backoff.max_attempts = job.budget(self.config.backoff.max_attempts);
         let seed = xxhash_rust::xxh3::xxh3_64(job.id.as_bytes()) ^ u64::from(job.attempts);
         let error = result.as_ref().err();
         match classify(
@@ -373,13 +381,14 @@ impl Worker {
         gate.breaker.try_acquire(now)
     }
 
-    /// Feeds a call's result to the provider's breaker and limiter.
+    /// Feeds a call's result for `job` to its provider's breaker and limiter.
     fn settle(
         &self,
-        target: &str,
+        job: &Job,
         result: &std::result::Result<PushReceipt, ProviderError>,
         now: Millis,
     ) {
+        let target = job.target.as_str();
         let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
         let gate = self.gate(&mut gates, target, now);
         match result {
@@ -393,7 +402,7 @@ impl Worker {
             Err(ProviderError::Rejected { .. } | ProviderError::TokenExpired { .. }) => {
                 gate.breaker.on_success()
             }
-            Err(_) => gate.breaker.on_failure(now),
+            Err(_) => gate.breaker.on_failure(now, Some(&job.id)),
         }
     }
 

@@ -84,11 +84,14 @@ open class KtQueueStore : TaskStore, JobStore {
             job.leaseOwner = null
             job.leaseUntil = null
             job.updatedAt = now
+            // Put back behind a newer intent of its pair, the job is superseded instead.
+            val newer = jobRows.values.any { pair(it) == pair(job) && it.state == JobState.PENDING }
+            val again = if (newer) JobState.SUPERSEDED else JobState.PENDING
             when (r) {
                 is Finish.Succeeded -> { job.state = JobState.SUCCEEDED; job.result = r.remote }
-                is Finish.Retry -> { job.state = JobState.PENDING; job.runAt = r.runAt; job.lastError = r.error }
+                is Finish.Retry -> { job.state = again; job.runAt = r.runAt; job.lastError = r.error }
                 is Finish.Defer -> {
-                    job.state = JobState.PENDING
+                    job.state = again
                     job.runAt = r.runAt
                     job.attempts = if (job.attempts > 0u) job.attempts - 1u else 0u
                 }
@@ -150,13 +153,7 @@ open class KtQueueStore : TaskStore, JobStore {
 
     override suspend fun syncStatus(taskId: String): List<TargetSyncStatus> = synchronized(lock) {
         latest.entries.filter { it.key.substringBefore('\u001f') == taskId }.map { (key, id) ->
-            val status = when (jobRows.getValue(id).state) {
-                JobState.PENDING -> SyncStatus.PENDING
-                JobState.RUNNING -> SyncStatus.SYNCING
-                JobState.DEAD -> SyncStatus.FAILED
-                else -> SyncStatus.SYNCED
-            }
-            TargetSyncStatus(key.substringAfter('\u001f'), status)
+            TargetSyncStatus(key.substringAfter('\u001f'), syncStatusOf(jobRows.getValue(id).state))
         }
     }
 }

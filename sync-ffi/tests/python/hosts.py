@@ -93,16 +93,6 @@ class PyTaskStore(ts.TaskStore):
         self.versions[task.scope] = self.versions.get(task.scope, 0) + 1
 
 
-SYNC_STATUS = {
-    ts.JobState.PENDING: ts.SyncStatus.PENDING,
-    ts.JobState.RUNNING: ts.SyncStatus.SYNCING,
-    ts.JobState.SUCCEEDED: ts.SyncStatus.SYNCED,
-    ts.JobState.SUPERSEDED: ts.SyncStatus.SYNCED,
-    ts.JobState.DISCARDED: ts.SyncStatus.SYNCED,
-    ts.JobState.DEAD: ts.SyncStatus.FAILED,
-}
-
-
 class PyQueueStore(PyTaskStore, ts.JobStore):
     """A task store that also keeps the outbound queue (pass it twice to
     `HubStore.foreign_queue`): `apply` writes a change set's jobs with its tasks."""
@@ -174,15 +164,22 @@ class PyQueueStore(PyTaskStore, ts.JobStore):
         job.lease_owner = None
         job.lease_until = None
         job.updated_at = now
+        # Put back behind a newer intent of its pair, the job is superseded instead.
+        pair = (job.task_id, job.target)
+        newer = any(
+            (j.task_id, j.target) == pair and j.state == ts.JobState.PENDING
+            for j in self.job_rows.values()
+        )
+        again = ts.JobState.SUPERSEDED if newer else ts.JobState.PENDING
         if result.is_succeeded():
             job.state = ts.JobState.SUCCEEDED
             job.result = result.remote
         elif result.is_retry():
-            job.state = ts.JobState.PENDING
+            job.state = again
             job.run_at = result.run_at
             job.last_error = result.error
         elif result.is_defer():
-            job.state = ts.JobState.PENDING
+            job.state = again
             job.run_at = result.run_at
             job.attempts = max(0, job.attempts - 1)
         else:
@@ -258,7 +255,7 @@ class PyQueueStore(PyTaskStore, ts.JobStore):
 
     async def sync_status(self, task_id: str) -> list[ts.TargetSyncStatus]:
         return [
-            ts.TargetSyncStatus(target=target, status=SYNC_STATUS[self.job_rows[id].state])
+            ts.TargetSyncStatus(target=target, status=ts.sync_status_of(self.job_rows[id].state))
             for (task, target), id in sorted(self.latest.items())
             if task == task_id
         ]

@@ -2,11 +2,11 @@
 // contract of sync_core::retry::store), written in the same synchronous step as the tasks of a
 // change set (the outbox). Linear scans: it proves the contract, not speed.
 
+import { retry } from '../../js/index.mjs'
 import { JsStore } from './js-store.mjs'
 
 const coded = (code, message, extra = {}) => Object.assign(new Error(message), { code, ...extra })
 const clone = (v) => structuredClone(v)
-const SYNC = { pending: 'pending', running: 'syncing', succeeded: 'synced', superseded: 'synced', discarded: 'synced', dead: 'failed' }
 
 export class JsQueueStore extends JsStore {
   constructor(options) {
@@ -90,15 +90,18 @@ export class JsQueueStore extends JsStore {
       job.lease_owner = null
       job.lease_until = null
       job.updated_at = now
+      // Put back behind a newer intent of its pair, the job is superseded instead.
+      const pending = this.#pair(job).pending
+      const again = pending !== null && pending !== job.id ? 'superseded' : 'pending'
       if (r.result === 'succeeded') {
         job.state = 'succeeded'
         job.result = r.remote
       } else if (r.result === 'retry') {
-        job.state = 'pending'
+        job.state = again
         job.run_at = r.run_at
         job.last_error = r.error
       } else if (r.result === 'defer') {
-        job.state = 'pending'
+        job.state = again
         job.run_at = r.run_at
         job.attempts = Math.max(0, job.attempts - 1)
       } else if (r.result === 'dead') {
@@ -176,7 +179,7 @@ export class JsQueueStore extends JsStore {
     const out = []
     for (const [key, pair] of this.pairs) {
       const [task, target] = key.split('\u001f')
-      if (task === taskId && pair.latest) out.push([target, SYNC[this.jobsById.get(pair.latest).job.state]])
+      if (task === taskId && pair.latest) out.push([target, retry.syncStatusOf(this.jobsById.get(pair.latest).job.state)])
     }
     return out.sort((a, b) => (a[0] < b[0] ? -1 : 1))
   }

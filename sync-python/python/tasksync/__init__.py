@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tasksync._native import (
+    MAX_DELAY_MS,
     MAX_ID_BYTES,
     MAX_TITLE_BYTES,
     AuditEntry,
@@ -76,9 +77,11 @@ from tasksync._native import (
     run_store_conformance,
     server_time,
     statuses,
+    sync_status_of,
 )
 
 __all__ = [
+    "MAX_DELAY_MS",
     "MAX_ID_BYTES",
     "MAX_TITLE_BYTES",
     "AuditEntry",
@@ -141,6 +144,7 @@ __all__ = [
     "run_store_conformance",
     "server_time",
     "statuses",
+    "sync_status_of",
 ]
 
 

@@ -86,7 +86,8 @@ class SyncJob(models.Model):
     undo = JsonText(null=True, blank=True)
     state = models.TextField(db_index=True)
     attempts = models.IntegerField(default=0)
-    max_attempts = models.IntegerField()
+    # The job's own attempt budget; NULL: the worker's backoff budget applies.
+    max_attempts = models.IntegerField(null=True, blank=True)
     run_at = models.BigIntegerField()
     lease_owner = models.TextField(null=True, blank=True)
     lease_until = models.BigIntegerField(null=True, blank=True)

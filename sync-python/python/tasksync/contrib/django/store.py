@@ -6,7 +6,9 @@ every guard and expected version, writes, and bumps each touched scope once; any
 raises ``tasksync.ConflictError`` and the transaction rolls back, so a failed set writes nothing.
 On SQLite ``select_for_update()`` is a no-op; configure ``"OPTIONS": {"transaction_mode":
 "IMMEDIATE"}`` there so the transaction itself serialises writers. Job claims use
-``select_for_update(skip_locked=True)`` so several workers never claim one job.
+``select_for_update(skip_locked=True)`` so several workers never claim one job, and every
+``running`` job, its lease expired or not, locked by another claimer or not, keeps its (task,
+target) busy: a newer job of that pair is never handed out beside it.
 """
 
 from __future__ import annotations
@@ -26,16 +28,6 @@ Job = dict[str, Any]
 _TASK_FIELDS = (
     "id source external_id scope kind title status parent fields base version created_at updated_at"
 ).split()
-
-# A job's state as the task's sync status (`JobQueue.sync_status`).
-_SYNC_STATUS = {
-    "pending": "pending",
-    "running": "syncing",
-    "succeeded": "synced",
-    "superseded": "synced",
-    "discarded": "synced",
-    "dead": "failed",
-}
 
 
 def task_dict(row: HubTask) -> Task:
@@ -236,18 +228,15 @@ class DjangoQueueStore(DjangoTaskStore):
 
     def claim(self, owner: str, now: int, lease_ms: int, limit: int) -> list[Job]:
         with transaction.atomic(using=self.using):
+            # Read without locking, so a row another claimer holds still counts: a running
+            # job keeps its pair busy whether its lease expired or not.
+            busy = set(self._jobs().filter(state="running").values_list("task_id", "target"))
             free = self._jobs().select_for_update(skip_locked=True)
             picked = list(
                 free.filter(state="running", lease_until__lte=now).order_by(
                     "lease_until", "job_id"
                 )[:limit]
             )
-            busy = set(
-                self._jobs()
-                .filter(state="running", lease_until__gt=now)
-                .values_list("task_id", "target")
-            )
-            busy |= {(j.task_id, j.target) for j in picked}
             due = free.filter(state="pending", run_at__lte=now).order_by("run_at", "seq")
             for row in due.iterator():
                 if len(picked) >= limit:
@@ -274,12 +263,20 @@ class DjangoQueueStore(DjangoTaskStore):
             return False
         job.lease_owner, job.lease_until, job.updated_at = None, None, now
         kind = result["result"]
+        again = "pending"
+        if kind in ("retry", "defer"):
+            # Put back behind a newer intent of its pair, the job is superseded instead. The
+            # task row's lock orders this after a status change enqueueing that intent.
+            self._tasks().select_for_update().filter(id=job.task_id).first()
+            pair = self._jobs().filter(task_id=job.task_id, target=job.target, state="pending")
+            if pair.exclude(job_id=job.job_id).exists():
+                again = "superseded"
         if kind == "succeeded":
             job.state, job.result = "succeeded", result["remote"]
         elif kind == "retry":
-            job.state, job.run_at, job.last_error = "pending", result["run_at"], result["error"]
+            job.state, job.run_at, job.last_error = again, result["run_at"], result["error"]
         elif kind == "defer":
-            job.state, job.run_at = "pending", result["run_at"]
+            job.state, job.run_at = again, result["run_at"]
             job.attempts = max(0, job.attempts - 1)
         else:
             job.state, job.last_error = "dead", result["error"]
@@ -354,7 +351,7 @@ class DjangoQueueStore(DjangoTaskStore):
         latest = self._jobs().filter(task_id=task_id).values("target").annotate(last=Max("seq"))
         seqs = [r["last"] for r in latest]
         rows = self._jobs().filter(seq__in=seqs).order_by("target")
-        return [[r.target, _SYNC_STATUS[r.state]] for r in rows]
+        return [[r.target, tasksync.sync_status_of(r.state)] for r in rows]
 
 
 def reset(using: str = "default") -> None:

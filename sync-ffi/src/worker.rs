@@ -1,0 +1,227 @@
+//! The queue worker: [`Worker`] (`run_once` / `next_wake`, host-implemented providers) and its
+//! configuration records. The host drives the worker: call `run_once`, then sleep until
+//! `next_wake` (or a status change), as sync-cli's queue loop does.
+//!
+//! Invariant: every field a host leaves out (`None`) takes the core's default, read from
+//! `sync_core::WorkerConfig::default()` and its parts, never restated here: the first call and
+//! 5 retries after 1, 2, 4, 8 and 16 s, a breaker that opens after 5 distinct jobs fail in a
+//! row for 30 s, no rate limit of its own, a 30 s lease. Durations above a day are refused.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, core_clock};
+use crate::error::TasksyncError;
+use crate::event::{EventSink, core_sink};
+use crate::provider::{ForeignProvider, Provider};
+use crate::store::HubStore;
+
+/// What happens to a task whose job died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeadPolicy {
+    /// Keep the new status; the task shows sync status `Failed`.
+    KeepFlagged,
+    /// Put the status back (unless it changed since).
+    RevertStatus,
+}
+
+/// The retry schedule: `base_ms * factor^(attempt-1)`, capped at `max_ms`. `None` fields take
+/// the core's defaults (1, 2, 4, 8, 16 s; 6 attempts in all; no jitter).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Backoff {
+    /// Delay after the first failed attempt (ms, at most a day).
+    #[uniffi(default = None)]
+    pub base_ms: Option<u64>,
+    /// Growth per attempt.
+    #[uniffi(default = None)]
+    pub factor: Option<u32>,
+    /// Largest delay (ms, at most a day).
+    #[uniffi(default = None)]
+    pub max_ms: Option<u64>,
+    /// Attempts in all, the first call included: the budget of jobs whose target sets none.
+    #[uniffi(default = None)]
+    pub max_attempts: Option<u32>,
+    /// Share of each delay randomized away (0 to 1).
+    #[uniffi(default = None)]
+    pub jitter: Option<f64>,
+}
+
+impl From<Backoff> for sync_core::retry::Backoff {
+    fn from(b: Backoff) -> Self {
+        let d = sync_core::retry::Backoff::default();
+        sync_core::retry::Backoff {
+            base_ms: b.base_ms.unwrap_or(d.base_ms),
+            factor: b.factor.unwrap_or(d.factor),
+            max_ms: b.max_ms.unwrap_or(d.max_ms),
+            max_attempts: b.max_attempts.unwrap_or(d.max_attempts),
+            jitter: b.jitter.unwrap_or(d.jitter),
+        }
+    }
+}
+
+/// The per-provider circuit breaker. `None` fields take the core's defaults (opens after 5
+/// distinct jobs fail in a row, for 30 s).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BreakerConfig {
+    /// Consecutive failures of distinct jobs that open it.
+    #[uniffi(default = None)]
+    pub failure_threshold: Option<u32>,
+    /// How long it stays open (ms, at most a day).
+    #[uniffi(default = None)]
+    pub open_ms: Option<u64>,
+}
+
+impl From<BreakerConfig> for sync_core::retry::BreakerConfig {
+    fn from(b: BreakerConfig) -> Self {
+        let d = sync_core::retry::BreakerConfig::default();
+        sync_core::retry::BreakerConfig {
+            failure_threshold: b.failure_threshold.unwrap_or(d.failure_threshold),
+            open_ms: b.open_ms.unwrap_or(d.open_ms),
+        }
+    }
+}
+
+/// A per-provider token-bucket rate limit. `None` fields take the core's defaults.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RateLimiterConfig {
+    /// Sustained calls per second.
+    #[uniffi(default = None)]
+    pub per_second: Option<f64>,
+    /// Calls that may go at once after a quiet spell.
+    #[uniffi(default = None)]
+    pub burst: Option<u32>,
+}
+
+impl From<RateLimiterConfig> for sync_core::retry::RateLimiterConfig {
+    fn from(r: RateLimiterConfig) -> Self {
+        let d = sync_core::retry::RateLimiterConfig::default();
+        sync_core::retry::RateLimiterConfig {
+            per_second: r.per_second.unwrap_or(d.per_second),
+            burst: r.burst.unwrap_or(d.burst),
+        }
+    }
+}
+
+/// How a worker runs; every `None` takes the core's default.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WorkerConfig {
+    /// Lease owner id (unique per worker process).
+    #[uniffi(default = None)]
+    pub id: Option<String>,
+    /// Lease length (ms, at most a day).
+    #[uniffi(default = None)]
+    pub lease_ms: Option<u64>,
+    /// Jobs claimed per tick.
+    #[uniffi(default = None)]
+    pub batch: Option<u32>,
+    /// Provider calls in flight.
+    #[uniffi(default = None)]
+    pub concurrency: Option<u32>,
+    /// Dead-job policy.
+    #[uniffi(default = None)]
+    pub dead_policy: Option<DeadPolicy>,
+    /// The retry schedule.
+    #[uniffi(default = None)]
+    pub backoff: Option<Backoff>,
+    /// The per-provider breaker.
+    #[uniffi(default = None)]
+    pub breaker: Option<BreakerConfig>,
+    /// A per-provider rate limit (`None`: unlimited until a 429 pauses the provider).
+    #[uniffi(default = None)]
+    pub limiter: Option<RateLimiterConfig>,
+}
+
+impl From<WorkerConfig> for sync_core::WorkerConfig {
+    fn from(c: WorkerConfig) -> Self {
+        let d = sync_core::WorkerConfig::default();
+        sync_core::WorkerConfig {
+            id: c.id.unwrap_or(d.id),
+            lease_ms: c.lease_ms.unwrap_or(d.lease_ms),
+            batch: c.batch.map_or(d.batch, |n| n as usize),
+            concurrency: c.concurrency.map_or(d.concurrency, |n| n as usize),
+            backoff: c.backoff.map_or(d.backoff, Into::into),
+            breaker: c.breaker.map_or(d.breaker, Into::into),
+            limiter: c.limiter.map(Into::into).or(d.limiter),
+            dead_policy: match c.dead_policy {
+                None => d.dead_policy,
+                Some(DeadPolicy::KeepFlagged) => sync_core::retry::DeadPolicy::KeepFlagged,
+                Some(DeadPolicy::RevertStatus) => sync_core::retry::DeadPolicy::RevertStatus,
+            },
+        }
+    }
+}
+
+/// The longest delay the queue waits (ms): one day. Longer configured durations are refused,
+/// a longer `Retry-After` is clamped to it.
+#[uniffi::export]
+pub fn max_delay_ms() -> u64 {
+    sync_core::retry::MAX_DELAY_MS
+}
+
+/// What one worker tick did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TickReport {
+    /// Jobs claimed.
+    pub claimed: u64,
+    /// Delivered.
+    pub succeeded: u64,
+    /// Failed, to be retried.
+    pub retried: u64,
+    /// Not attempted (breaker open, rate limited).
+    pub deferred: u64,
+    /// Dead-lettered.
+    pub dead: u64,
+    /// Lease lost before finishing.
+    pub lease_lost: u64,
+}
+
+/// Sends queued status changes to providers; the host calls `run_once` in its loop.
+#[derive(Debug, uniffi::Object)]
+pub struct Worker(sync_core::Worker);
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Worker {
+    /// A worker on a job-keeping store, sending to `providers` (routed by `name()`); `events`
+    /// receives `job_changed` events. A configuration the core refuses is `InvalidInput`.
+    #[uniffi::constructor(default(clock = None, events = None))]
+    pub fn new(
+        store: Arc<HubStore>,
+        providers: Vec<Arc<dyn Provider>>,
+        config: WorkerConfig,
+        clock: Option<Arc<dyn Clock>>,
+        events: Option<Arc<dyn EventSink>>,
+    ) -> Result<Arc<Self>, TasksyncError> {
+        let mut worker = sync_core::Worker::new(
+            store.job_store()?,
+            core_clock(clock),
+            core_sink(events),
+            config.into(),
+        )?;
+        for provider in providers {
+            worker = worker.with_provider(Arc::new(ForeignProvider(provider)));
+        }
+        Ok(Arc::new(Worker(worker)))
+    }
+
+    /// Claims due jobs, sends them, records the outcomes.
+    pub async fn run_once(&self) -> Result<TickReport, TasksyncError> {
+        let r = self.0.run_once().await?;
+        Ok(TickReport {
+            claimed: r.claimed as u64,
+            succeeded: r.succeeded as u64,
+            retried: r.retried as u64,
+            deferred: r.deferred as u64,
+            dead: r.dead as u64,
+            lease_lost: r.lease_lost as u64,
+        })
+    }
+
+    /// When the next job is due (ms), `None` when the queue is empty.
+    pub async fn next_wake(&self) -> Result<Option<i64>, TasksyncError> {
+        Ok(self.0.next_wake().await?)
+    }
+
+    /// The worker's metrics in the Prometheus text format.
+    pub fn metrics_prometheus(&self) -> String {
+        self.0.metrics().render_prometheus()
+    }
+}
