@@ -189,7 +189,7 @@ pub async fn sweep<P: ProviderClient + Debug + 'static>(case: Sweep<'_, P>) {
         .with_events(events.clone())
         .with_history(recorder.clone());
     let mut target = Target::new(name.clone(), StatusMapping::new(case.mapping));
-    target.max_attempts = 2;
+    target.max_attempts = Some(2);
     if let Some(listing) = &case.mirrored {
         target = target.mirroring(listing.source.clone());
     }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasksync', '0001_initial'),
+        ('tasksync', '0002_nul_safe_hub_ids'),
     ]
 
     operations = [
