@@ -20,14 +20,14 @@ use napi_derive::napi;
 use serde::Deserialize;
 use sync_core::history::Actor;
 use sync_core::retry::{
-    Backoff, DeadLetters, JobQuery, Metrics, StatusService as CoreStatusService, Target,
+    Backoff, DeadLetters, JobQuery, Metrics, StatusService as CoreStatusService, TargetSpec,
     Worker as CoreWorker, WorkerConfig,
 };
-use sync_core::transition::{ProviderKind, StatusMapping, TransitionRules};
+use sync_core::transition::TransitionRules;
 use sync_core::{EventSink, NullSink, Status, SystemClock};
 
 use crate::clock::Clock;
-use crate::error::{core, guard, guard_sync, invalid, parse, to_json};
+use crate::error::{core, guard, guard_sync, parse, to_json};
 use crate::event::JsSink;
 use crate::history::History;
 use crate::provider::Provider;
@@ -53,16 +53,6 @@ fn sink_of(on_event: Option<Function<'_, String, ()>>) -> napi::Result<Arc<dyn E
         Some(callback) => Arc::new(JsSink::new(callback)?),
         None => Arc::new(NullSink),
     })
-}
-
-/// A provider that receives the status changes of its tasks, as JS gives it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct TargetSpec {
-    name: String,
-    kind: ProviderKind,
-    #[serde(default)]
-    max_attempts: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,16 +92,7 @@ impl StatusService {
             inner = inner.with_rules(rules);
         }
         for spec in options.targets {
-            if spec.name.is_empty() || spec.max_attempts == Some(0) {
-                return Err(invalid(
-                    "a target needs a non-empty name and a positive maxAttempts",
-                ));
-            }
-            let mut target = Target::new(spec.name, StatusMapping::new(spec.kind));
-            if let Some(max) = spec.max_attempts {
-                target.max_attempts = max;
-            }
-            inner = inner.with_target(target);
+            inner = inner.with_target(spec.into_target().map_err(core)?);
         }
         if let Some(history) = history {
             inner = inner.with_history(history.recorder.clone());

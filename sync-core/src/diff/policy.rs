@@ -20,9 +20,9 @@ pub enum ConflictStrategy {
     Manual,
 }
 
-/// What a sync may do.
+/// What a sync may do. Unknown keys are refused.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Statuses a sync may modify or delete; `None` means every status. Default: draft only,
     /// so formal tasks stay untouched.

@@ -24,6 +24,7 @@ mod metrics;
 mod outbox;
 mod store;
 pub(crate) mod table;
+mod target;
 mod worker;
 
 #[cfg(feature = "conformance")]
@@ -37,4 +38,5 @@ pub use limiter::{RateLimiter, RateLimiterConfig};
 pub use metrics::Metrics;
 pub use outbox::{StatusChangeReport, StatusService, Target};
 pub use store::{JobError, JobStore, QueueStore};
+pub use target::TargetSpec;
 pub use worker::{DeadPolicy, TickReport, Worker, WorkerConfig};

@@ -142,6 +142,8 @@ impl StatusService {
         to: Status,
         actor: Option<&str>,
     ) -> Result<StatusChangeReport> {
+        crate::limits::check_id("task id", task_id)?;
+        crate::limits::check_optional_name("actor", actor)?;
         let span = tracing::info_span!("change_status", task = task_id, to = to.as_str());
         let _guard = span.enter();
         let task =
@@ -150,7 +152,7 @@ impl StatusService {
             })?;
         let related = self.store.snapshot(task.scope.clone()).await?.tasks;
         let changes = self.rules.plan(&task, to, &related)?;
-        let now = self.clock.now_ms();
+        let now = self.clock.try_now_ms()?;
         let mut set = ChangeSet::default();
         for change in &changes {
             let current = related
