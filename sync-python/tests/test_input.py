@@ -15,7 +15,7 @@ import pytest
 import tasksync
 from pystores import PySessionStore
 
-LISTING = {
+LISTING: dict[str, Any] = {
     "source": "files",
     "complete": True,
     "items": [{"external_id": "a", "kind": "task", "title": "A"}],
@@ -42,7 +42,10 @@ UNKNOWN_KEYS: dict[str, tuple[str, Callable[[], Any]]] = {
         lambda: engine().preview("s", LISTING, {"force_delete": True}),
     ),
     "listing": ("listing", lambda: engine().preview("s", {**LISTING, "completed": True})),
-    "listing item": ("listing item (listing)", lambda: engine().preview("s", with_item_key("titel"))),
+    "listing item": (
+        "listing item (listing)",
+        lambda: engine().preview("s", with_item_key("titel")),
+    ),
     "run context": (
         "run context",
         lambda: engine().preview("s", LISTING, context={"actr": {}}),
@@ -121,9 +124,7 @@ def test_an_unknown_key_is_refused_naming_it_and_the_known_ones(case: str) -> No
 def test_the_policy_typo_names_the_real_key() -> None:
     with pytest.raises(tasksync.InvalidInputError) as err:
         tasksync.Policy(force_delete=True)
-    assert "unknown key `force_delete` in policy; known keys: writable, protected" in str(
-        err.value
-    )
+    assert "unknown key `force_delete` in policy; known keys: writable, protected" in str(err.value)
     assert "force_deletes" in str(err.value)
 
 
@@ -255,7 +256,8 @@ def running_session() -> dict[str, Any]:
     sessions.create("s1", CYCLES)
     sessions.start("s1")
     sessions.switch("s1", None)
-    return sessions.get("s1").to_dict()  # type: ignore[no-any-return]
+    session: dict[str, Any] = sessions.get("s1").to_dict()
+    return session
 
 
 CORRUPTIONS: dict[str, dict[str, Any]] = {
@@ -347,9 +349,7 @@ def async_calls() -> dict[str, Callable[[], Any]]:
         "SessionEngine.get_async": lambda: sessions.get_async("s2"),
         "SessionEngine.state_async": lambda: sessions.state_async("s2"),
         "SessionEngine.delete_async": lambda: sessions.delete_async("s2"),
-        "StatusService.change_status_async": lambda: service.change_status_async(
-            task, "pending"
-        ),
+        "StatusService.change_status_async": lambda: service.change_status_async(task, "pending"),
         "Worker.run_once_async": lambda: worker.run_once_async(),
         "Worker.next_wake_async": lambda: worker.next_wake_async(),
         "JobQueue.requeue_async": lambda: queue.requeue_async("job-missing"),

@@ -3,8 +3,8 @@
 ``TASKSYNC_DB=postgres`` uses PostgreSQL from ``DATABASE_URL`` (default
 ``postgres://postgres@127.0.0.1:5432/postgres``); otherwise SQLite in ``db.sqlite3`` (or
 ``TASKSYNC_SQLITE``). The tests' database is ``tasksync_test_django`` (or
-``TASKSYNC_TEST_DATABASE``), created and dropped by the run. SQLite uses ``BEGIN IMMEDIATE`` transactions: there they serialise writers, as
-``select_for_update()`` does on PostgreSQL.
+``TASKSYNC_TEST_DATABASE``), created and dropped by the run. SQLite uses ``BEGIN IMMEDIATE``
+transactions: there they serialise writers, as ``select_for_update()`` does on PostgreSQL.
 """
 
 from __future__ import annotations

@@ -160,7 +160,9 @@ def test_worker_runs_a_provider_class_named_by_its_dotted_path() -> None:
 def test_worker_id_is_unique_per_process_and_the_lease_length_is_configurable() -> None:
     Recording.seen.clear()
     queue_completion()
-    run("tasksync_worker", "--provider", f"mstodo={RECORDING}", "--lease-ms", "4321", "--until-idle")
+    run(
+        "tasksync_worker", "--provider", f"mstodo={RECORDING}", "--lease-ms", "4321", "--until-idle"
+    )
     (seen,) = Recording.seen
     assert seen["lease_owner"] == f"django-worker-{socket.gethostname()}-{os.getpid()}"
     assert seen["lease_until"] - seen["updated_at"] == 4321

@@ -116,7 +116,10 @@ class Command(BaseCommand):
         self.stdout.write(" ".join(f"{k}={v}" for k, v in totals.items()))
 
     def _providers(self, options: dict[str, Any]) -> list[Any]:
-        own = {**getattr(settings, "TASKSYNC_PROVIDERS", {}), **pairs("--provider", options["provider"])}
+        own = {
+            **getattr(settings, "TASKSYNC_PROVIDERS", {}),
+            **pairs("--provider", options["provider"]),
+        }
         http = pairs("--http", options["http"])
         providers: list[Any] = []
         for target in getattr(settings, "TASKSYNC_TARGETS", []):
