@@ -83,6 +83,18 @@ fn every_options_type_refuses_an_unknown_key_naming_the_known_ones() {
 }
 
 #[test]
+fn a_provider_error_a_host_raises_refuses_unknown_keys() {
+    let good = json!({"class": "rate_limited", "provider": "p", "retry_after_ms": 5});
+    assert!(input::from_value::<sync_core::ProviderError>("provider error", good).is_ok());
+    let typo = json!({"class": "rate_limited", "provider": "p", "retry_after": 5});
+    let err = input::from_value::<sync_core::ProviderError>("provider error", typo).unwrap_err();
+    invalid(
+        err,
+        "unknown key `retry_after` in provider error; known keys: ",
+    );
+}
+
+#[test]
 fn an_unknown_key_nested_in_an_options_object_names_its_part() {
     for (part, value) in [
         ("backoff", json!({"backoff": {"max_attempt": 1}})),

@@ -383,3 +383,14 @@ def test_an_async_method_is_lazy_until_awaited() -> None:
         sessions.get("s")
     assert asyncio.run(coroutine).id == "s"
     assert asyncio.run(sessions.get_async("s")).id == "s"
+
+
+def test_provider_error_refuses_unknown_and_missing_fields_where_it_is_raised() -> None:
+    err = tasksync.provider_error("rate_limited", "mstodo", retry_after_ms=30)
+    assert err.provider_error["retry_after_ms"] == 30
+    with pytest.raises(tasksync.InvalidInputError, match="unknown key `retry_after`"):
+        tasksync.provider_error("rate_limited", "mstodo", retry_after=30)
+    with pytest.raises(tasksync.InvalidInputError, match="missing field `message`"):
+        tasksync.provider_error("timeout", "mstodo")
+    with pytest.raises(tasksync.InvalidInputError, match="unknown value `gone`"):
+        tasksync.provider_error("gone", "mstodo")
