@@ -126,8 +126,11 @@ export declare class Provider {
 
 /** The session engine. */
 export declare class SessionEngine {
-  /** An engine on `store`'s sessions, with an optional clock and event callback. */
-  constructor(store: Store, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null)
+  /**
+   * An engine on `store`'s sessions, with an optional clock, event callback and limits
+   * (JSON `Limits`: `max_cycles`).
+   */
+  constructor(store: Store, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null, limits?: string | undefined | null)
   /** Creates a session over cycles (JSON `[{id, name}]`); resolves the `Session` JSON. */
   create(id: string, cycles: string): string | Promise<string>
   /** Starts a created session. */
@@ -190,9 +193,10 @@ export declare class Store {
 export declare class SyncEngine {
   /**
    * An engine on `store`, with an optional clock (default: system), an optional event
-   * callback receiving each event as JSON, and an optional history recording its runs.
+   * callback receiving each event as JSON, an optional history recording its runs and
+   * optional limits (JSON `Limits`: `max_listing_items`, `max_fields_bytes`).
    */
-  constructor(store: Store, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null, history?: History | undefined | null)
+  constructor(store: Store, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null, history?: History | undefined | null, limits?: string | undefined | null)
   /**
    * Computes the plan of syncing a listing (JSON `Listing`) into `scope` under a policy
    * (JSON `Policy`, default when omitted). Read-only. `context` (JSON `RunContext`) and
@@ -236,6 +240,12 @@ export declare function __panicInPromiseForTests(): Promise<boolean>
  * with `seed` driving the jitter deterministically.
  */
 export declare function backoffDelayMs(backoff: string, attempt: number, seed: number): number
+
+/**
+ * Refuses an options object with a key outside `known` (the core's unknown-key rule and
+ * message), for the options the JS wrapper reads itself (`{ clock, events }`, ...).
+ */
+export declare function checkOptionKeys(what: string, keys: Array<string>, known: Array<string>): void
 
 /** The names of the history store conformance cases. */
 export declare function historyStoreConformanceCases(): Array<string>

@@ -849,6 +849,7 @@ module.exports.Worker = nativeBinding.Worker
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__panicInPromiseForTests = nativeBinding.__panicInPromiseForTests
 module.exports.backoffDelayMs = nativeBinding.backoffDelayMs
+module.exports.checkOptionKeys = nativeBinding.checkOptionKeys
 module.exports.historyStoreConformanceCases = nativeBinding.historyStoreConformanceCases
 module.exports.hubId = nativeBinding.hubId
 module.exports.jobStoreConformanceCases = nativeBinding.jobStoreConformanceCases

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, EventSink, NullSink};
 use crate::history::tracker::{RunStart, RunTracker};
 use crate::history::{CancelToken, HistoryRecorder, RunKind, RunOptions};
+use crate::limits::{self, Limits};
 use crate::model::{Listing, Task};
 use crate::store::{ChangeSet, ScopeGuard, StoreError, TaskStore, TaskWrite};
 
@@ -47,6 +48,7 @@ pub struct SyncEngine {
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
     history: Option<HistoryRecorder>,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -63,7 +65,20 @@ impl SyncEngine {
             clock: Arc::new(SystemClock),
             events: Arc::new(NullSink),
             history: None,
+            limits: Limits::default(),
         }
+    }
+
+    /// Holds listings to these limits (items, fields per task) instead of the defaults.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Refuses a scope or listing no sync should act on (see [`crate::limits`]).
+    fn check_listing(&self, scope: &str, listing: &Listing) -> Result<()> {
+        diff::validate_listing(scope, listing)?;
+        limits::check_listing(listing, &self.limits)
     }
 
     /// Records every run into this recorder (best effort: never awaited, never failing).
@@ -72,14 +87,19 @@ impl SyncEngine {
         self
     }
 
-    fn begin_run(&self, start: RunStart<'_>, options: &RunOptions) -> RunTracker<'_> {
-        RunTracker::begin(
+    /// Starts recording a run, once its context is known to be within the limits and the
+    /// clock answers: a refused input or a failing clock records nothing.
+    fn begin_run(&self, start: RunStart<'_>, options: &RunOptions) -> Result<RunTracker<'_>> {
+        limits::check_context(&options.context)?;
+        let now = self.clock.try_now_ms()?;
+        Ok(RunTracker::begin(
             start,
             &options.context,
             self.history.as_ref(),
             &*self.events,
             &*self.clock,
-        )
+            now,
+        ))
     }
 
     /// Uses this clock.
@@ -126,7 +146,8 @@ impl SyncEngine {
             overwrite: policy.overwrite,
             total_items: listing.items.len(),
         };
-        let mut run = self.begin_run(start, options);
+        self.check_listing(scope, listing)?;
+        let mut run = self.begin_run(start, options)?;
         let result = self
             .preview_run(scope, listing, policy, &options.cancel, &run)
             .await;
@@ -145,7 +166,6 @@ impl SyncEngine {
         cancel: &CancelToken,
         run: &RunTracker<'_>,
     ) -> Result<Plan> {
-        diff::validate_listing(scope, listing)?;
         policy.validate()?;
         run.check(cancel)?;
         let snapshot = self.store.snapshot(scope.to_owned()).await?;
@@ -212,7 +232,7 @@ impl SyncEngine {
         listing: &Listing,
         policy: &Policy,
     ) -> Result<bool> {
-        diff::validate_listing(scope, listing)?;
+        self.check_listing(scope, listing)?;
         policy.validate()?;
         let snapshot = self.store.snapshot(scope.to_owned()).await?;
         let mut plan = diff::compute(scope, &snapshot, listing, policy);
@@ -222,7 +242,7 @@ impl SyncEngine {
 
     /// Compares `scope` with `listing`, regardless of policy. Read-only.
     pub async fn verify(&self, scope: &str, listing: &Listing) -> Result<VerifyReport> {
-        diff::validate_listing(scope, listing)?;
+        self.check_listing(scope, listing)?;
         let snapshot = self.store.snapshot(scope.to_owned()).await?;
         Ok(diff::verify(&snapshot, listing))
     }
@@ -255,7 +275,9 @@ impl SyncEngine {
                 + plan.deletes.len()
                 + plan.skipped.len(),
         };
-        let mut run = self.begin_run(start, options);
+        limits::check_id("scope", &plan.scope)?;
+        limits::check_id("source", &plan.source)?;
+        let mut run = self.begin_run(start, options)?;
         let result = self
             .execute_run(plan, confirmed, &options.cancel, &mut run)
             .await;

@@ -7,6 +7,8 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod history;
+pub mod input;
+pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod provider;
@@ -18,7 +20,7 @@ pub mod transition;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, FallibleClock, HostClock, ManualClock, SystemClock};
 pub use diff::{
     Conflict, ConflictStrategy, Create, Delete, DeleteReason, FieldChange, Plan, PlanCounts,
     Policy, Rebase, Resolution, SkipReason, Skipped, Update, VerifyReport,
@@ -30,6 +32,7 @@ pub use history::{
     AuditEntry, CancelToken, HistoryPump, HistoryRecorder, HistoryStore, MemoryHistoryStore,
     RunOptions,
 };
+pub use limits::Limits;
 pub use memory::MemoryStore;
 pub use model::{DesiredTask, Fields, Listing, Millis, Status, Task, TaskContent};
 pub use provider::{

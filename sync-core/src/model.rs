@@ -111,8 +111,10 @@ pub struct TaskContent {
     pub fields: Fields,
 }
 
-/// A task as a source lists it: what the hub's copy should look like.
+/// A task as a source lists it: what the hub's copy should look like. Its serde form is flat
+/// (`external_id`, the content's keys, `modified_at`); unknown keys are refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "DesiredTaskInput")]
 pub struct DesiredTask {
     /// The task's id in its source; unique within one listing.
     pub external_id: String,
@@ -122,6 +124,40 @@ pub struct DesiredTask {
     /// When the source last changed it, if the source knows (used by newest-wins merges).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<Millis>,
+}
+
+/// The flat form a [`DesiredTask`] is read from (serde cannot refuse unknown keys through a
+/// flattened field).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DesiredTaskInput {
+    external_id: String,
+    kind: String,
+    title: String,
+    #[serde(default)]
+    status: Option<Status>,
+    #[serde(default)]
+    parent: Option<String>,
+    #[serde(default)]
+    fields: Fields,
+    #[serde(default)]
+    modified_at: Option<Millis>,
+}
+
+impl From<DesiredTaskInput> for DesiredTask {
+    fn from(d: DesiredTaskInput) -> Self {
+        DesiredTask {
+            external_id: d.external_id,
+            content: TaskContent {
+                kind: d.kind,
+                title: d.title,
+                status: d.status,
+                parent: d.parent,
+                fields: d.fields,
+            },
+            modified_at: d.modified_at,
+        }
+    }
 }
 
 impl DesiredTask {
@@ -171,8 +207,9 @@ impl DesiredTask {
     }
 }
 
-/// What a source listed for a scope.
+/// What a source listed for a scope. Unknown keys are refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Listing {
     /// The source's name (`files`, `mstodo`, `connectwise`, ...); half of every task's identity.
     pub source: String,

@@ -14,9 +14,10 @@ use serde_json::Value;
 
 use crate::model::{Listing, Status};
 
-/// A provider's failure, classified by what a retrying caller should do.
+/// A provider's failure, classified by what a retrying caller should do. Its serde form (the
+/// one hosts raise) refuses unknown keys.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "class", rename_all = "snake_case")]
+#[serde(tag = "class", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum ProviderError {
     /// The call timed out or the connection failed: retry with backoff.

@@ -155,7 +155,7 @@ fn a_clock_going_backwards_never_gives_negative_times() {
 
 #[test]
 fn server_time_reads_the_clock() {
-    assert_eq!(server_time(&ManualClock::new(42)).now_ms, 42);
+    assert_eq!(server_time(&ManualClock::new(42)).unwrap().now_ms, 42);
 }
 
 #[derive(Clone, Debug)]
@@ -220,6 +220,8 @@ proptest! {
                 Ok(_) => {}
                 Err(_) => {}
             }
+            // Whatever the operations write is consistent: a store may always hand it back.
+            prop_assert!(session::check(&s).is_ok(), "{:?}", session::check(&s));
             let view_after = session::state(&s, now);
             for v in [&view, &view_after] {
                 let sum: u64 = v.cycles.iter().map(|c| c.elapsed_ms).sum();

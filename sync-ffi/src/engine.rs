@@ -10,6 +10,7 @@ use crate::diff::{Plan, Policy, VerifyReport};
 use crate::error::TasksyncError;
 use crate::event::{EventSink, core_sink};
 use crate::history::{CancelToken, History, RunContext, run_options};
+use crate::limits::{Limits, core_limits};
 use crate::model::Listing;
 use crate::provider::{ForeignProvider, Provider};
 use crate::store::HubStore;
@@ -55,17 +56,20 @@ impl std::fmt::Debug for SyncEngine {
 #[uniffi::export(async_runtime = "tokio")]
 impl SyncEngine {
     /// An engine on `store`, with the host's clock or the system clock; `events` receives
-    /// `sync_executed` and run events; `history` records every run (best effort).
-    #[uniffi::constructor(default(clock = None, events = None, history = None))]
+    /// `sync_executed` and run events; `history` records every run (best effort); `limits`
+    /// raises the core's limits (listing size, fields per task; null: the defaults).
+    #[uniffi::constructor(default(clock = None, events = None, history = None, limits = None))]
     pub fn new(
         store: Arc<HubStore>,
         clock: Option<Arc<dyn Clock>>,
         events: Option<Arc<dyn EventSink>>,
         history: Option<Arc<History>>,
+        limits: Option<Limits>,
     ) -> Arc<Self> {
         let mut engine = sync_core::SyncEngine::new(store.tasks.clone())
             .with_clock(core_clock(clock))
-            .with_events(core_sink(events));
+            .with_events(core_sink(events))
+            .with_limits(core_limits(limits));
         if let Some(history) = history {
             engine = engine.with_history(history.recorder.clone());
         }

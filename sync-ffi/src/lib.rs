@@ -3,6 +3,7 @@
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
 //! `sync-core`'s, file for file (`model`, `diff`, `engine`, `store`, `clock`, `provider`,
 //! `transition`, `retry`, `job_store` and `dead`, `session`, `history` and `history_store`,
+//! `limits`,
 //! `event`, `error`, and `conformance` for the core's store suites); `json` is the binding's
 //! plumbing for free-form JSON values.
 //!
@@ -34,6 +35,7 @@ mod history;
 mod history_store;
 mod job_store;
 mod json;
+mod limits;
 mod model;
 mod provider;
 mod retry;
@@ -63,6 +65,7 @@ pub use history::{
 };
 pub use history_store::{AsyncHistoryStore, HistoryStore};
 pub use job_store::{Finish, JobStore};
+pub use limits::{Limits, default_limits};
 pub use model::{DesiredTask, Listing, Status, Task, TaskContent, hub_id};
 pub use provider::{
     Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,

@@ -5,8 +5,9 @@
 //! engine's clock), the state machine (`InvalidState` for an operation the session's state does
 //! not allow) and the compare-and-swap retry loop. Invariant: a host session store follows the
 //! core's contract (insert fails on an existing id; update and delete apply only at the
-//! expected version and raise `TasksyncError.Conflict` otherwise), and session data it returns
-//! is checked before the core uses it.
+//! expected version and raise `TasksyncError.Conflict` otherwise); the session data it returns
+//! is checked by the core before any operation uses it (an inconsistent session is
+//! `TasksyncError.Store`, never a panic).
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use sync_core::StoreError;
 use crate::clock::{Clock, core_clock};
 use crate::error::TasksyncError;
 use crate::event::{EventSink, core_sink};
+use crate::limits::{Limits, core_limits};
 use crate::store::store_error;
 
 /// One cycle of a session (a phase whose time is counted separately).
@@ -179,28 +181,15 @@ impl From<sync_core::Session> for Session {
     }
 }
 
-impl TryFrom<Session> for sync_core::Session {
-    type Error = StoreError;
-
-    // A host store returns what it was given; a session whose current cycle or per-cycle
-    // times do not match its cycles would make the pure operations index out of range, so
-    // it is refused here as bad store data.
-    fn try_from(s: Session) -> Result<Self, StoreError> {
-        let current = usize::try_from(s.current).unwrap_or(usize::MAX);
-        if current >= s.cycles.len() || s.cycle_ms.len() != s.cycles.len() {
-            return Err(StoreError::Backend(format!(
-                "the host session store returned an inconsistent session (current cycle {} of \
-                 {}, {} cycle times)",
-                s.current,
-                s.cycles.len(),
-                s.cycle_ms.len()
-            )));
-        }
-        Ok(sync_core::Session {
+impl From<Session> for sync_core::Session {
+    // Conversion only: the core's session engine checks the session's consistency (an index
+    // beyond the platform's range stays out of range and is refused there).
+    fn from(s: Session) -> Self {
+        sync_core::Session {
             id: s.id,
             cycles: s.cycles.into_iter().map(cycle_in).collect(),
             status: s.status.into(),
-            current,
+            current: usize::try_from(s.current).unwrap_or(usize::MAX),
             cycle_ms: s.cycle_ms,
             paused_ms: s.paused_ms,
             switch_count: s.switch_count,
@@ -211,7 +200,7 @@ impl TryFrom<Session> for sync_core::Session {
             segment_started_at: s.segment_started_at,
             paused_at: s.paused_at,
             last_seen: s.last_seen,
-        })
+        }
     }
 }
 
@@ -267,7 +256,7 @@ struct Foreign(Arc<dyn SessionStore>);
 impl sync_core::SessionStore for Foreign {
     async fn get(&self, id: String) -> Result<Option<sync_core::Session>, StoreError> {
         let found = self.0.get(id).await.map_err(store_error)?;
-        found.map(TryInto::try_into).transpose()
+        Ok(found.map(Into::into))
     }
 
     async fn insert(&self, session: sync_core::Session) -> Result<(), StoreError> {
@@ -313,45 +302,52 @@ fn engine(
     store: Arc<dyn sync_core::SessionStore>,
     clock: Option<Arc<dyn Clock>>,
     events: Option<Arc<dyn EventSink>>,
+    limits: Option<Limits>,
 ) -> Arc<SessionEngine> {
-    Arc::new(SessionEngine(
-        sync_core::SessionEngine::new(store.clone(), core_clock(clock), core_sink(events)),
-        store,
-    ))
+    let core = sync_core::SessionEngine::new(store.clone(), core_clock(clock), core_sink(events))
+        .with_limits(core_limits(limits));
+    Arc::new(SessionEngine(core, store))
 }
 
 #[uniffi::export(async_runtime = "tokio")]
 impl SessionEngine {
-    /// An engine on a fresh in-memory session store.
-    #[uniffi::constructor(default(clock = None, events = None))]
-    pub fn memory(clock: Option<Arc<dyn Clock>>, events: Option<Arc<dyn EventSink>>) -> Arc<Self> {
+    /// An engine on a fresh in-memory session store (`limits`: null for the core's).
+    #[uniffi::constructor(default(clock = None, events = None, limits = None))]
+    pub fn memory(
+        clock: Option<Arc<dyn Clock>>,
+        events: Option<Arc<dyn EventSink>>,
+        limits: Option<Limits>,
+    ) -> Arc<Self> {
         engine(
             Arc::new(sync_core::MemorySessionStore::new()),
             clock,
             events,
+            limits,
         )
     }
 
     /// An engine on the SQLite store at `path` (created when missing; the same file as
     /// `HubStore.sqlite(path)` can be shared).
-    #[uniffi::constructor(default(clock = None, events = None))]
+    #[uniffi::constructor(default(clock = None, events = None, limits = None))]
     pub fn sqlite(
         path: String,
         clock: Option<Arc<dyn Clock>>,
         events: Option<Arc<dyn EventSink>>,
+        limits: Option<Limits>,
     ) -> Result<Arc<Self>, TasksyncError> {
         let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
-        Ok(engine(store, clock, events))
+        Ok(engine(store, clock, events, limits))
     }
 
     /// An engine on a host-implemented session store.
-    #[uniffi::constructor(default(clock = None, events = None))]
+    #[uniffi::constructor(default(clock = None, events = None, limits = None))]
     pub fn foreign(
         store: Arc<dyn SessionStore>,
         clock: Option<Arc<dyn Clock>>,
         events: Option<Arc<dyn EventSink>>,
+        limits: Option<Limits>,
     ) -> Arc<Self> {
-        engine(Arc::new(Foreign(store)), clock, events)
+        engine(Arc::new(Foreign(store)), clock, events, limits)
     }
 
     /// Creates a session over `cycles` (at least one, unique ids), in the `Created` state.
@@ -402,9 +398,10 @@ impl SessionEngine {
     }
 }
 
-/// The server's time from the host's clock (null: the system clock).
+/// The server's time from the host's clock (null: the system clock); a failing host clock
+/// is `TasksyncError.Store`.
 #[uniffi::export(default(clock = None))]
-pub fn server_time(clock: Option<Arc<dyn Clock>>) -> ServerTime {
-    let now = sync_core::server_time(&*core_clock(clock));
-    ServerTime { now_ms: now.now_ms }
+pub fn server_time(clock: Option<Arc<dyn Clock>>) -> Result<ServerTime, TasksyncError> {
+    let now = sync_core::server_time(&*core_clock(clock))?;
+    Ok(ServerTime { now_ms: now.now_ms })
 }

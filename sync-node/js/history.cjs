@@ -6,6 +6,7 @@
 const native = require('../index.js')
 const errors = require('./errors.cjs')
 const { dispatcher } = require('./host.cjs')
+const { options, renamed } = require('./options.cjs')
 
 const { call, InvalidInputError } = errors
 
@@ -40,11 +41,16 @@ class History {
     if (!object || typeof object !== 'object') throw new InvalidInputError('invalid input: history store must be an object')
     return new History(native.History.host(dispatcher(object, 'history store')))
   }
-  /** Runs, newest first: `{status, kind, scope, since, until, cursor, limit}` → `{items, next}`. */
-  runs({ status, kind, scope, since, until, cursor, limit: n } = {}) {
+  /**
+   * Runs, newest first: `{status, kind, scope, since, until, cursor, limit}` → `{items, next}`.
+   * The query is the core's `RunQuery` (`cursor` is its `after`): other keys are refused.
+   */
+  runs(query) {
     return call(async () => {
-      const query = { status, kind, scope, since, until, after: cursorIn('cursor', cursor), limit: limit(n) }
-      const page = JSON.parse(await this._native.runs(JSON.stringify(query)))
+      const q = renamed('run query', query, { cursor: 'after' })
+      q.after = cursorIn('cursor', q.after)
+      q.limit = limit(q.limit)
+      const page = JSON.parse(await this._native.runs(JSON.stringify(q)))
       return { items: page.items, next: cursorOut(page.next) }
     })
   }
@@ -56,19 +62,23 @@ class History {
     })
   }
   /** A run's items in order: `{after, limit}` → `{items, next}` (next: a position). */
-  items(runId, { after, limit: n } = {}) {
+  items(runId, opts) {
     return call(async () => {
       if (typeof runId !== 'string') throw new InvalidInputError('invalid input: run id must be a string')
-      const query = { run_id: runId, after: after === undefined || after === null ? undefined : Number(after), limit: limit(n) }
+      const query = { ...renamed('item query', opts, {}), run_id: runId }
+      query.after = query.after === undefined || query.after === null ? undefined : Number(query.after)
+      query.limit = limit(query.limit)
       if (query.after !== undefined && !Number.isInteger(query.after)) throw new InvalidInputError('invalid input: after must be an item position')
       const page = JSON.parse(await this._native.items(JSON.stringify(query)))
       return { items: page.items, next: page.next ?? null }
     })
   }
   /** Audit entries, newest first: `{entityType, entityId, cursor, limit}` → `{items, next}`. */
-  audit({ entityType, entityId, cursor, limit: n } = {}) {
+  audit(opts) {
     return call(async () => {
-      const query = { entity_type: entityType, entity_id: entityId, after: cursorIn('cursor', cursor), limit: limit(n) }
+      const query = renamed('audit query', opts, { entityType: 'entity_type', entityId: 'entity_id', cursor: 'after' })
+      query.after = cursorIn('cursor', query.after)
+      query.limit = limit(query.limit)
       const page = JSON.parse(await this._native.audit(JSON.stringify(query)))
       return { items: page.items, next: cursorOut(page.next) }
     })
@@ -76,7 +86,8 @@ class History {
   /** The recorder's counters `{queued, dropped, written, lost}`. */
   stats() { return JSON.parse(this._native.stats()) }
   /** Waits until everything recorded so far is written (or lost): polls the recorder's queue. */
-  async flush({ intervalMs = 5 } = {}) {
+  async flush(opts) {
+    const { intervalMs = 5 } = options('flush options', opts, ['intervalMs'])
     for (;;) {
       const before = this.stats()
       if (before.queued === 0) {
@@ -109,11 +120,12 @@ function tokenFor(signal) {
   return { token, release: () => signal.removeEventListener('abort', onAbort) }
 }
 
+/** A run context as the core's `RunContext` JSON (`sourceId`, `targetId` spelled the JS way). */
 function context(value) {
   if (value === undefined || value === null) return undefined
-  if (typeof value !== 'object') throw new InvalidInputError('invalid input: context must be an object')
-  const { actor, sourceId, targetId, source_id: s2, target_id: t2 } = value
-  return JSON.stringify({ actor: actor ?? {}, source_id: sourceId ?? s2, target_id: targetId ?? t2 })
+  const ctx = renamed('run context', value, { sourceId: 'source_id', targetId: 'target_id' })
+  if (ctx.actor === null) delete ctx.actor
+  return JSON.stringify(ctx)
 }
 
 module.exports = { History, tokenFor, context }

@@ -8,6 +8,7 @@ const errors = require('./errors.cjs')
 const { dispatcher } = require('./host.cjs')
 const { EventStream } = require('./events.cjs')
 const { History, tokenFor, context: runContext } = require('./history.cjs')
+const { options } = require('./options.cjs')
 
 const { call, InvalidInputError } = errors
 
@@ -83,7 +84,8 @@ class Store {
    * discard(id, now), nextDue(), syncStatus(taskId), and `apply` must write `changes.jobs` in
    * the same atomic step. Without it, a change set carrying jobs is refused before `apply`.
    */
-  static fromObject(object, { keepsJobs = false } = {}) {
+  static fromObject(object, opts) {
+    const { keepsJobs = false } = options('store options', opts, ['keepsJobs'])
     if (!object || typeof object !== 'object') throw new InvalidInputError('invalid input: store must be an object')
     return new Store(native.Store.host(dispatcher(object, 'store'), keepsJobs === true))
   }
@@ -117,7 +119,9 @@ class Plan {
 
 /** Preview, execute, check and verify syncs on a store. */
 class SyncEngine {
-  constructor(store, { clock, events, history } = {}) {
+  /** `limits`: the core's limits to raise (`{ max_listing_items, max_fields_bytes }`). */
+  constructor(store, opts) {
+    const { clock, events, history, limits } = options('engine options', opts, ['clock', 'events', 'history', 'limits'])
     if (!(store instanceof Store)) throw new InvalidInputError('invalid input: store must be a Store')
     if (history !== undefined && history !== null && !(history instanceof History)) {
       throw new InvalidInputError('invalid input: history must be a History')
@@ -125,14 +129,15 @@ class SyncEngine {
     this.store = store
     this.events = events instanceof EventStream ? events : undefined
     this.history = history ?? undefined
-    this._native = new native.SyncEngine(store._native, nativeClock(clock), sink(events), history?._native)
+    this._native = sync(() => new native.SyncEngine(store._native, nativeClock(clock), sink(events), history?._native, optionalJson('limits', limits)))
   }
   /**
    * What syncing `listing` into `scope` would do (read-only). `context` (`{actor, sourceId,
    * targetId}`) is recorded with the run; `signal` (AbortSignal) cancels it (CancelledError).
    */
-  preview(scope, listing, policy, { context, signal } = {}) {
+  preview(scope, listing, policy, opts) {
     return call(async () => {
+      const { context, signal } = options('preview options', opts, ['context', 'signal'])
       const args = [str('scope', scope), json('listing', listing), optionalJson('policy', policy), runContext(context)]
       const { token, release } = tokenFor(signal)
       try {
@@ -141,8 +146,9 @@ class SyncEngine {
     })
   }
   /** Applies exactly `plan` (a Plan or its JSON), atomically; needs `{ confirmed: true }`. */
-  execute(plan, { confirmed = false, context, signal } = {}) {
+  execute(plan, opts) {
     return call(async () => {
+      const { confirmed = false, context, signal } = options('execute options', opts, ['confirmed', 'context', 'signal'])
       const nativePlan = Plan.from(plan)._native
       const ctx = runContext(context)
       const { token, release } = tokenFor(signal)
@@ -168,11 +174,13 @@ function cycles(list) {
 
 /** Sessions: ordered cycles with exact time accounting. Every method resolves the session's state. */
 class SessionEngine {
-  constructor(store, { clock, events } = {}) {
+  /** `limits`: the core's limits to raise (`{ max_cycles }`). */
+  constructor(store, opts) {
+    const { clock, events, limits } = options('session engine options', opts, ['clock', 'events', 'limits'])
     if (!(store instanceof Store)) throw new InvalidInputError('invalid input: store must be a Store')
     this.store = store
     this.events = events instanceof EventStream ? events : undefined
-    this._native = new native.SessionEngine(store._native, nativeClock(clock), sink(events))
+    this._native = sync(() => new native.SessionEngine(store._native, nativeClock(clock), sink(events), optionalJson('limits', limits)))
   }
   /** Creates a session over cycles (`[{id, name}]` or ids); resolves the stored session. */
   create(id, list) { return call(async () => JSON.parse(await this._native.create(str('id', id), cycles(list)))) }
@@ -196,7 +204,8 @@ class SessionEngine {
 
 /** An external system implemented in JS: async list(scope), push(change), refreshToken(). */
 class Provider {
-  constructor(name, object, { tokenRefresher } = {}) {
+  constructor(name, object, opts) {
+    const { tokenRefresher } = options('provider options', opts, ['tokenRefresher'])
     if (!object || typeof object !== 'object') throw new InvalidInputError('invalid input: provider must be an object')
     const refresher = tokenRefresher ? dispatcher(typeof tokenRefresher === 'function' ? { refresh: tokenRefresher } : tokenRefresher, 'token refresher') : undefined
     this._native = native.Provider.host(str('name', name), dispatcher(object, 'provider'), refresher)

@@ -352,6 +352,16 @@ export interface EngineOptions {
   events?: EventStream | ((event: Event) => void)
 }
 
+/** The core's limits an engine may raise (unknown keys are refused). */
+export interface Limits {
+  /** Most items one listing may hold (default 1,000,000). */
+  max_listing_items?: number
+  /** Largest size of one task's fields as JSON, in bytes (default 1 MiB). */
+  max_fields_bytes?: number
+  /** Most cycles one session may have (default 1,000). */
+  max_cycles?: number
+}
+
 export declare class History {
   static memory(): History
   static sqlite(path: string): History
@@ -368,7 +378,7 @@ export declare class History {
 export interface RunOptions { context?: RunContext; signal?: AbortSignal }
 
 export declare class SyncEngine {
-  constructor(store: Store, options?: EngineOptions & { history?: History })
+  constructor(store: Store, options?: EngineOptions & { history?: History; limits?: Limits })
   readonly store: Store
   readonly events: EventStream | undefined
   readonly history: History | undefined
@@ -379,7 +389,7 @@ export declare class SyncEngine {
 }
 
 export declare class SessionEngine {
-  constructor(store: Store, options?: EngineOptions)
+  constructor(store: Store, options?: EngineOptions & { limits?: Limits })
   readonly store: Store
   readonly events: EventStream | undefined
   create(id: string, cycles: Array<Cycle | string>): Promise<Session>
@@ -458,7 +468,7 @@ export declare class Worker {
 }
 
 export declare class Jobs {
-  constructor(store: Store, options?: EngineOptions & { history?: History })
+  constructor(store: Store, options?: EngineOptions & { history?: History; limits?: Limits })
   list(query?: { state?: JobState; target?: string; taskId?: string; after?: string; limit?: number }): Promise<Job[]>
   show(id: string): Promise<Job>
   deadLetters(options?: { after?: string | null; limit?: number }): Promise<Job[]>

@@ -5,6 +5,7 @@
 
 const native = require('../index.js')
 const errors = require('./errors.cjs')
+const { options: checked, renamed } = require('./options.cjs')
 
 const { call, InvalidInputError } = errors
 
@@ -26,7 +27,8 @@ module.exports = function queue({ json, str, nativeClock, sink, EventStream, Sto
      * targets: `[{name, kind, maxAttempts?, sources?}]` (kind: ms_todo, connect_wise_ticket, ...);
      * a target receives the tasks of the source of its own name unless `sources` lists others.
      */
-    constructor(s, { targets = [], rules, clock, events, history: h } = {}) {
+    constructor(s, opts) {
+      const { targets = [], rules, clock, events, history: h } = checked('status service options', opts, ['targets', 'rules', 'clock', 'events', 'history'])
       this.events = events instanceof EventStream ? events : undefined
       const options = json('status service options', { targets, ...(rules ? { rules } : {}) })
       this._native = sync(() => new native.StatusService(store(s), options, nativeClock(clock), sink(events), history(h)))
@@ -35,15 +37,19 @@ module.exports = function queue({ json, str, nativeClock, sink, EventStream, Sto
      * Moves task `taskId` to `to`; resolves `{changes, jobs, targets}` (`targets`: each target
      * considered, with its `job_id` or why it was `skipped`). Refusals are InvalidTransitionError.
      */
-    changeStatus(taskId, to, { actor } = {}) {
-      return call(async () => JSON.parse(await this._native.changeStatus(str('taskId', taskId), str('to', to),
-        actor === undefined || actor === null ? undefined : str('actor', actor))))
+    changeStatus(taskId, to, opts) {
+      return call(async () => {
+        const { actor } = checked('status change options', opts, ['actor'])
+        return JSON.parse(await this._native.changeStatus(str('taskId', taskId), str('to', to),
+          actor === undefined || actor === null ? undefined : str('actor', actor)))
+      })
     }
   }
 
   /** A queue worker calling JS providers. */
   class Worker {
-    constructor(s, { providers = [], config = {}, clock, events } = {}) {
+    constructor(s, opts) {
+      const { providers = [], config = {}, clock, events } = checked('worker options', opts, ['providers', 'config', 'clock', 'events'])
       if (!Array.isArray(providers) || providers.some((p) => !(p instanceof Provider))) {
         throw new InvalidInputError('invalid input: providers must be an array of Provider')
       }
@@ -62,7 +68,8 @@ module.exports = function queue({ json, str, nativeClock, sink, EventStream, Sto
      * loop early). `onTick(report)` sees each non-empty batch; `onError(err)` each failed one
      * (the loop goes on after `idleMs`). Resolves when stopped.
      */
-    async run({ signal, idleMs = 1000, onTick, onError } = {}) {
+    async run(opts) {
+      const { signal, idleMs = 1000, onTick, onError } = checked('worker run options', opts, ['signal', 'idleMs', 'onTick', 'onError'])
       const stopped = () => signal !== undefined && signal !== null && signal.aborted
       const sleep = (ms) => new Promise((resolve) => {
         if (stopped()) return resolve()
@@ -91,27 +98,35 @@ module.exports = function queue({ json, str, nativeClock, sink, EventStream, Sto
 
   /** The jobs of a store: list, show, dead letters, requeue, discard, sync status. */
   class Jobs {
-    constructor(s, { clock, events, history: h } = {}) {
+    constructor(s, opts) {
+      const { clock, events, history: h } = checked('jobs options', opts, ['clock', 'events', 'history'])
       this._native = sync(() => new native.Jobs(store(s), nativeClock(clock), sink(events), history(h)))
     }
     /** Jobs by `{state, target, taskId, after, limit}`, oldest first. */
-    list({ state, target, taskId, after, limit = 100 } = {}) {
-      return call(async () => JSON.parse(await this._native.list(json('job query', { state, target, task_id: taskId, after, limit }))))
+    list(query) {
+      return call(async () => JSON.parse(await this._native.list(json('job query', { limit: 100, ...renamed('job query', query, { taskId: 'task_id' }) }))))
     }
     /** One job (NotFoundError when there is none). */
     show(id) { return call(async () => JSON.parse(await this._native.show(str('id', id)))) }
     /** Dead jobs, oldest first; `after`: the previous page's last id. */
-    deadLetters({ after, limit = 100 } = {}) {
+    deadLetters(opts) {
+      const { after, limit = 100 } = checked('dead letter options', opts, ['after', 'limit'])
       if (!Number.isInteger(limit) || limit < 0) throw new InvalidInputError('invalid input: limit must be a non-negative integer')
       return call(async () => JSON.parse(await this._native.deadLetters(after === undefined || after === null ? undefined : str('after', after), limit)))
     }
     /** Requeues a dead job (InvalidStateError when it is not dead). `actor`: `{user, ip, user_agent}`. */
-    requeue(id, { actor } = {}) {
-      return call(async () => JSON.parse(await this._native.requeue(str('id', id), actor ? json('actor', actor) : undefined)))
+    requeue(id, opts) {
+      return call(async () => {
+        const { actor } = checked('requeue options', opts, ['actor'])
+        return JSON.parse(await this._native.requeue(str('id', id), actor ? json('actor', actor) : undefined))
+      })
     }
     /** Discards a dead job. */
-    discard(id, { actor } = {}) {
-      return call(async () => JSON.parse(await this._native.discard(str('id', id), actor ? json('actor', actor) : undefined)))
+    discard(id, opts) {
+      return call(async () => {
+        const { actor } = checked('discard options', opts, ['actor'])
+        return JSON.parse(await this._native.discard(str('id', id), actor ? json('actor', actor) : undefined))
+      })
     }
     /** `{target: 'pending' | 'syncing' | 'synced' | 'failed' | 'discarded'}` for a task. */
     syncStatus(taskId) { return call(async () => JSON.parse(await this._native.syncStatus(str('taskId', taskId)))) }

@@ -4,7 +4,8 @@
 //! Invariant: the core's `Clock` is synchronous, so a JS clock is called from a tokio thread
 //! and that thread waits for the JS thread's answer; the engines only read the clock inside
 //! their futures, never on the JS thread, so the wait cannot deadlock. A JS clock that throws
-//! or returns a non-number reads as the system clock (a clock cannot fail an operation).
+//! or returns something that is not a finite integer fails the operation that asked for the
+//! time with `StoreError` (code `store`), before it writes anything (the core's `HostClock`).
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -20,24 +21,31 @@ type NowFn = ThreadsafeFunction<(), f64, (), napi::Status, false, true>;
 
 struct JsClock(NowFn);
 
-impl sync_core::Clock for JsClock {
-    fn now_ms(&self) -> Millis {
+impl sync_core::FallibleClock for JsClock {
+    fn read(&self) -> Result<Millis, String> {
         let (tx, rx) = mpsc::sync_channel(1);
         let status = self.0.call_with_return_value(
             (),
             ThreadsafeFunctionCallMode::Blocking,
             move |result: napi::Result<f64>, _env| {
-                let _ = tx.send(result.ok());
+                let _ = tx.send(result.map_err(|e| e.reason.clone()));
                 Ok(())
             },
         );
-        let fallback = || SystemClock.now_ms();
         if status != napi::Status::Ok {
-            return fallback();
+            return Err(format!(
+                "the clock function could not be called ({status:?})"
+            ));
         }
         match rx.recv() {
-            Ok(Some(ms)) if ms.is_finite() => ms as Millis,
-            _ => fallback(),
+            Ok(Ok(ms)) if ms.is_finite() && ms.fract() == 0.0 && ms.abs() < 9.007e15 => {
+                Ok(ms as Millis)
+            }
+            Ok(Ok(ms)) => Err(format!(
+                "the clock function returned {ms}, not an integer number of milliseconds"
+            )),
+            Ok(Err(reason)) => Err(reason),
+            Err(_) => Err("the clock function did not answer".into()),
         }
     }
 }
@@ -102,7 +110,7 @@ impl Clock {
             .weak::<true>()
             .build()?;
         Ok(Clock {
-            inner: Arc::new(JsClock(tsfn)),
+            inner: Arc::new(sync_core::HostClock::new(JsClock(tsfn))),
             manual: None,
             host: true,
         })

@@ -12,7 +12,7 @@ use napi::Env;
 use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi_derive::napi;
 use sync_core::history::RunContext;
-use sync_core::{Listing, Policy, RunOptions};
+use sync_core::{Limits, Listing, Policy, RunOptions};
 
 use crate::clock::Clock;
 use crate::diff::Plan;
@@ -49,15 +49,21 @@ fn policy(json: Option<String>) -> napi::Result<Policy> {
 #[napi]
 impl SyncEngine {
     /// An engine on `store`, with an optional clock (default: system), an optional event
-    /// callback receiving each event as JSON, and an optional history recording its runs.
+    /// callback receiving each event as JSON, an optional history recording its runs and
+    /// optional limits (JSON `Limits`: `max_listing_items`, `max_fields_bytes`).
     #[napi(constructor)]
     pub fn new(
         store: &Store,
         clock: Option<&Clock>,
         on_event: Option<Function<'_, String, ()>>,
         history: Option<&History>,
+        limits: Option<String>,
     ) -> napi::Result<Self> {
-        let mut inner = sync_core::SyncEngine::new(store.tasks.clone());
+        let limits: Limits = match limits {
+            Some(json) => parse("limits", &json)?,
+            None => Limits::default(),
+        };
+        let mut inner = sync_core::SyncEngine::new(store.tasks.clone()).with_limits(limits);
         if let Some(history) = history {
             inner = inner.with_history(history.recorder.clone());
         }

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 /// The code given to a Rust panic caught at the boundary.
 pub const PANIC_CODE: &str = "panic";
 
-/// Longest JSON argument accepted from JS (256 MiB): larger input is refused before parsing.
-pub const MAX_JSON_BYTES: usize = 256 * 1024 * 1024;
+/// Longest JSON argument accepted from JS: larger input is refused before parsing.
+pub const MAX_JSON_BYTES: usize = sync_core::limits::MAX_JSON_BYTES;
 
 /// A napi error carrying `code`.
 pub fn coded(code: &str, message: impl std::fmt::Display) -> napi::Error {
@@ -51,15 +51,20 @@ pub fn invalid(message: impl std::fmt::Display) -> napi::Error {
     )
 }
 
-/// Parses a JSON argument; malformed or mistyped input is `invalid_input` naming `what`.
+/// Parses a JSON argument through the core (`sync_core::input`): malformed or mistyped input,
+/// an unknown key or an over-long text is `invalid_input` naming `what`.
 pub fn parse<T: DeserializeOwned>(what: &str, json: &str) -> napi::Result<T> {
-    if json.len() > MAX_JSON_BYTES {
-        return Err(invalid(format!(
-            "{what} is {} bytes of JSON, the limit is {MAX_JSON_BYTES}",
-            json.len()
-        )));
-    }
-    serde_json::from_str(json).map_err(|e| invalid(format!("{what}: {e}")))
+    sync_core::input::from_json(what, json).map_err(core)
+}
+
+/// Refuses an options object with a key outside `known` (the core's unknown-key rule and
+/// message), for the options the JS wrapper reads itself (`{ clock, events }`, ...).
+#[napi_derive::napi]
+pub fn check_option_keys(what: String, keys: Vec<String>, known: Vec<String>) -> napi::Result<()> {
+    guard_sync(|| {
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        sync_core::input::check_keys(&what, keys.iter().map(String::as_str), &known).map_err(core)
+    })
 }
 
 /// Serializes a result for JS. Core types always serialize; a failure is a bug, reported as one.

@@ -21,9 +21,9 @@ use serde::Deserialize;
 use sync_core::history::Actor;
 use sync_core::retry::{
     Backoff, DeadLetters, JobQuery, JobState, MAX_DELAY_MS, Metrics,
-    StatusService as CoreStatusService, SyncStatus, Target, Worker as CoreWorker, WorkerConfig,
+    StatusService as CoreStatusService, SyncStatus, TargetSpec, Worker as CoreWorker, WorkerConfig,
 };
-use sync_core::transition::{ProviderKind, StatusMapping, TransitionRules};
+use sync_core::transition::TransitionRules;
 use sync_core::{EventSink, NullSink, Status, SystemClock};
 
 use crate::clock::Clock;
@@ -82,18 +82,6 @@ pub(crate) fn saturating_ms<'de, D: serde::Deserializer<'de>>(
     Ok(value.map(|ms| ms as u64))
 }
 
-/// A provider that receives the status changes of its tasks, as JS gives it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct TargetSpec {
-    name: String,
-    kind: ProviderKind,
-    #[serde(default)]
-    max_attempts: Option<u32>,
-    #[serde(default)]
-    sources: Vec<String>,
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ServiceOptions {
@@ -133,14 +121,7 @@ impl StatusService {
             inner = inner.with_rules(rules);
         }
         for spec in options.targets {
-            let target = Target {
-                name: spec.name,
-                sources: spec.sources,
-                mapping: StatusMapping::new(spec.kind),
-                max_attempts: spec.max_attempts,
-            };
-            target.validate().map_err(core)?;
-            inner = inner.with_target(target);
+            inner = inner.with_target(spec.into_target().map_err(core)?);
         }
         if let Some(history) = history {
             inner = inner.with_history(history.recorder.clone());

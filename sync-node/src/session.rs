@@ -10,7 +10,7 @@ use napi::Env;
 use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi_derive::napi;
 use sync_core::session::Cycle;
-use sync_core::{EventSink, NullSink};
+use sync_core::{EventSink, Limits, NullSink};
 
 use crate::clock::Clock;
 use crate::error::{core, guard, parse, to_json};
@@ -44,13 +44,19 @@ macro_rules! op {
 
 #[napi]
 impl SessionEngine {
-    /// An engine on `store`'s sessions, with an optional clock and event callback.
+    /// An engine on `store`'s sessions, with an optional clock, event callback and limits
+    /// (JSON `Limits`: `max_cycles`).
     #[napi(constructor)]
     pub fn new(
         store: &Store,
         clock: Option<&Clock>,
         on_event: Option<Function<'_, String, ()>>,
+        limits: Option<String>,
     ) -> napi::Result<Self> {
+        let limits: Limits = match limits {
+            Some(json) => parse("limits", &json)?,
+            None => Limits::default(),
+        };
         let clock_is_host = clock.is_some_and(|c| c.host);
         let clock: Arc<dyn sync_core::Clock> = match clock {
             Some(clock) => clock.inner.clone(),
@@ -61,7 +67,8 @@ impl SessionEngine {
             None => Arc::new(NullSink),
         };
         let inline = store.inline && !clock_is_host;
-        let inner = sync_core::SessionEngine::new(store.sessions.clone(), clock.clone(), events);
+        let inner = sync_core::SessionEngine::new(store.sessions.clone(), clock.clone(), events)
+            .with_limits(limits);
         Ok(SessionEngine {
             inner,
             clock,
@@ -138,8 +145,8 @@ impl SessionEngine {
     #[napi]
     pub fn server_time<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, String>> {
         let clock = self.clock.clone();
-        env.spawn_future(guard(
-            async move { to_json(&sync_core::server_time(&*clock)) },
-        ))
+        env.spawn_future(guard(async move {
+            to_json(&sync_core::server_time(&*clock).map_err(core)?)
+        }))
     }
 }

@@ -1,30 +1,39 @@
 //! Clocks (mirrors `sync_core::clock`): the system clock, a manual clock, or a Python object
 //! with a `now_ms()` method returning integer milliseconds.
 //!
-//! A host clock that fails (raises, or returns a non-integer) is logged and the system clock's
-//! time is used instead: the `Clock` trait cannot fail, and a wrong clock must not crash a sync.
+//! A host clock that fails (raises, or returns something that is not an integer) fails the
+//! operation that asked for the time with `StoreError` (the core's `HostClock` rule), before
+//! it writes anything; never a crash.
 
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use sync_core::{Clock, ManualClock, Millis, SystemClock};
+use pyo3::types::{PyBool, PyInt};
+use sync_core::{Clock, FallibleClock, HostClock, ManualClock, Millis, SystemClock};
 
 /// A Python object as the clock.
-struct HostClock {
+struct PyHostClock {
     obj: Py<PyAny>,
 }
 
-impl Clock for HostClock {
-    fn now_ms(&self) -> Millis {
-        let now = Python::attach(|py| {
-            self.obj
+impl FallibleClock for PyHostClock {
+    fn read(&self) -> Result<Millis, String> {
+        Python::attach(|py| {
+            let now = self
+                .obj
                 .bind(py)
-                .call_method0("now_ms")?
-                .extract::<Millis>()
-        });
-        now.unwrap_or_else(|err| {
-            tracing::warn!(error = %err, "host clock failed; using the system clock");
-            SystemClock.now_ms()
+                .call_method0("now_ms")
+                .map_err(|err| crate::error::describe(py, &err))?;
+            // A bool is an int in Python, but never a time.
+            if !now.is_instance_of::<PyInt>() || now.is_instance_of::<PyBool>() {
+                let kind = now.get_type().name().map(|n| n.to_string());
+                return Err(format!(
+                    "now_ms() returned {}, not an integer number of milliseconds",
+                    kind.unwrap_or_else(|_| "?".into())
+                ));
+            }
+            now.extract::<Millis>()
+                .map_err(|_| "now_ms() returned an integer beyond 64 bits".to_owned())
         })
     }
 }
@@ -100,9 +109,9 @@ pub(crate) fn clock(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<dyn Clock>> 
         return Ok(Arc::new(SystemClock));
     }
     crate::host::require(obj, "clock", &["now_ms"])?;
-    Ok(Arc::new(HostClock {
+    Ok(Arc::new(HostClock::new(PyHostClock {
         obj: obj.clone().unbind(),
-    }))
+    })))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

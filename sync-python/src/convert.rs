@@ -1,10 +1,11 @@
 //! Conversion between Python objects and the core's serde types.
 //!
 //! What it owns: the one path every argument and result takes: Python object ⇄
-//! `serde_json::Value` ⇄ core type. Invariants: conversion never panics and never mutates its
-//! input; anything that is not plain data (a non-string key, NaN, an int beyond 64 bits, a
-//! cycle deeper than [`MAX_DEPTH`], a wrong shape) is an `InvalidInputError` naming what was
-//! being converted, with user input clipped.
+//! `serde_json::Value` ⇄ core type (the last step through `sync_core::input`, which refuses
+//! unknown keys with the core's list of known ones). Invariants: conversion never panics and
+//! never mutates its input; anything that is not plain data (a non-string key, NaN, an int
+//! beyond 64 bits, a cycle deeper than [`MAX_DEPTH`], a wrong shape, an unknown key) is an
+//! `InvalidInputError` naming what was being converted, with user input clipped.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -97,16 +98,22 @@ pub(crate) fn from_py<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -
     from_value(to_value(obj, what)?, what)
 }
 
-/// Converts JSON to a core type; a shape error is an `InvalidInputError`.
+/// Converts JSON to a core type; a shape error or an unknown key is an `InvalidInputError`.
 pub(crate) fn from_value<T: DeserializeOwned>(value: Value, what: &str) -> PyResult<T> {
-    serde_json::from_value(value)
-        .map_err(|e| invalid_input(format!("{what}: {}", clip(&e.to_string()))))
+    sync_core::input::from_value(what, value).map_err(crate::error::to_py)
 }
 
 /// Parses a JSON text into a core type; invalid JSON is an `InvalidInputError`.
 pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> PyResult<T> {
-    serde_json::from_str(text)
-        .map_err(|e| invalid_input(format!("{what}: {}", clip(&e.to_string()))))
+    sync_core::input::from_json(what, text).map_err(crate::error::to_py)
+}
+
+/// A `limits=` argument: `None` (the defaults) or a dict of `sync_core::Limits` fields.
+pub(crate) fn limits(obj: Option<&Bound<'_, PyAny>>) -> PyResult<sync_core::Limits> {
+    match obj.filter(|o| !o.is_none()) {
+        Some(o) => from_py(o, "limits"),
+        None => Ok(sync_core::Limits::default()),
+    }
 }
 
 /// Converts a core type to plain Python data.

@@ -47,18 +47,21 @@ impl PySyncEngine {
     /// `store`: a `MemoryStore`, a `SqliteStore` or a host object; `clock`: `None` (system),
     /// a `ManualClock` or a host object with `now_ms()`; `events`: `None`, a `CollectingSink`
     /// or a host object with `emit(event)`; `history`: `None` or a `History` every preview
-    /// and execute is recorded into (best effort: history never fails a sync).
+    /// and execute is recorded into (best effort: history never fails a sync); `limits`:
+    /// `None` or a dict raising the core's limits (`max_listing_items`, `max_fields_bytes`).
     #[new]
-    #[pyo3(signature = (store, clock = None, events = None, history = None))]
+    #[pyo3(signature = (store, clock = None, events = None, history = None, limits = None))]
     fn new(
         store: &Bound<'_, PyAny>,
         clock: Option<&Bound<'_, PyAny>>,
         events: Option<&Bound<'_, PyAny>>,
         history: Option<PyRef<'_, crate::history::PyHistory>>,
+        limits: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut inner = SyncEngine::new(crate::store::task_store(store)?)
             .with_clock(crate::clock::clock(clock)?)
-            .with_events(crate::event::sink(events)?);
+            .with_events(crate::event::sink(events)?)
+            .with_limits(crate::convert::limits(limits)?);
         if let Some(history) = history {
             inner = inner.with_history(history.recorder.clone());
         }

@@ -230,7 +230,7 @@ pub(crate) fn panic_to_py(payload: Box<dyn std::any::Any + Send>) -> PyErr {
     InternalError::new_err(format!("internal error (Rust panic): {}", clip(&what)))
 }
 
-fn describe(py: Python<'_>, err: &PyErr) -> String {
+pub(crate) fn describe(py: Python<'_>, err: &PyErr) -> String {
     let name = err
         .get_type(py)
         .name()

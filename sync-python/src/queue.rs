@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sync_core::retry::{StatusChangeReport, StatusService, Target, TickReport, WorkerConfig};
-use sync_core::transition::{ProviderKind, StatusMapping};
+use sync_core::retry::{
+    StatusChangeReport, StatusService, Target, TargetSpec, TickReport, WorkerConfig,
+};
 use sync_core::{ProviderClient, Status, Worker};
 
 use crate::convert::from_py;
@@ -30,35 +31,16 @@ record!(
     PyTickReport, "TickReport", TickReport
 );
 
-/// A target as Python gives it: `{"name": "mstodo", "kind": "ms_todo", "max_attempts": 5,
-/// "sources": ["files"]}` (`sources`: the task sources it mirrors, default its own name;
-/// `max_attempts`: its jobs' own budget, default the worker's).
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TargetArg {
-    name: String,
-    kind: ProviderKind,
-    max_attempts: Option<u32>,
-    #[serde(default)]
-    sources: Vec<String>,
-}
-
+/// Targets as Python gives them: the core's `TargetSpec` form, `{"name": "mstodo", "kind":
+/// "ms_todo", "max_attempts": 5, "sources": ["files"]}`.
 fn targets(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Target>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(Vec::new());
     };
-    let args: Vec<TargetArg> = from_py(obj, "targets")?;
-    args.into_iter()
-        .map(|a| {
-            let target = Target {
-                name: a.name,
-                sources: a.sources,
-                mapping: StatusMapping::new(a.kind),
-                max_attempts: a.max_attempts,
-            };
-            target.validate().map_err(crate::error::to_py)?;
-            Ok(target)
-        })
+    let specs: Vec<TargetSpec> = from_py(obj, "targets")?;
+    specs
+        .into_iter()
+        .map(|spec| spec.into_target().map_err(crate::error::to_py))
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! Running core futures from Python, and awaiting Python from core futures.
 //!
 //! What it owns: the two ways a binding call runs (blocking with the GIL released, or as an
-//! asyncio awaitable on the shared tokio runtime), the panic fence around both, and
+//! asyncio coroutine on the shared tokio runtime), the panic fence around both, and
 //! [`call_host`], through which every host-implemented part (store, provider, clock...) is
 //! called, whether its method is a plain function or an `async def`.
 //!
@@ -11,6 +11,9 @@
 //!   host callbacks take the GIL only for the call itself.
 //! - Blocking calls nest: a host callback may call the engine again (our executor does not
 //!   refuse re-entry the way `futures::executor::block_on` does).
+//! - An `*_async` method returns a coroutine (`tasksync._coro.deferred`): the core future is
+//!   handed to tokio, and the caller's event loop found, only when the coroutine first runs,
+//!   so `asyncio.run(engine.preview_async(...))` works (no loop needs to run at call time).
 //! - An `async def` host method is awaited on the caller's event loop when the call came from
 //!   an `*_async` method, and on the package's private loop thread (`tasksync._hostloop`)
 //!   when it came from a blocking call, so a blocking call never waits on a loop it blocks.
@@ -18,13 +21,13 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
 use futures::FutureExt;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyCFunction, PyTuple};
 use pyo3_async_runtimes::TaskLocals;
 
 use crate::error;
@@ -69,8 +72,9 @@ where
     }
 }
 
-/// Runs a core future on the tokio runtime and returns an asyncio awaitable for its result,
-/// converted by `convert` (under the GIL) once it is ready.
+/// Returns a coroutine that, once awaited, runs a core future on the tokio runtime and
+/// returns its result converted by `convert` (under the GIL). Nothing runs until the coroutine
+/// does: the caller's event loop is looked up then, not when the coroutine is made.
 pub(crate) fn run_async<'py, T, F, C>(
     py: Python<'py>,
     fut: F,
@@ -81,15 +85,28 @@ where
     T: Send + 'static,
     C: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 {
-    let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
-    let scoped = HOST_LOCALS.scope(locals.clone(), AssertUnwindSafe(fut).catch_unwind());
-    pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, async move {
-        match scoped.await {
-            Ok(Ok(value)) => Python::attach(|py| convert(py, value)),
-            Ok(Err(err)) => Err(error::to_py(err)),
-            Err(panic) => Err(error::panic_to_py(panic)),
-        }
-    })
+    let pending = Mutex::new(Some((fut, convert)));
+    let start = PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
+        let py = args.py();
+        let taken = pending.lock().ok().and_then(|mut p| p.take());
+        let Some((fut, convert)) = taken else {
+            return Err(error::InvalidStateError::new_err(
+                "this coroutine was already awaited",
+            ));
+        };
+        let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+        let scoped = HOST_LOCALS.scope(locals.clone(), AssertUnwindSafe(fut).catch_unwind());
+        pyo3_async_runtimes::tokio::future_into_py_with_locals(py, locals, async move {
+            match scoped.await {
+                Ok(Ok(value)) => Python::attach(|py| convert(py, value)),
+                Ok(Err(err)) => Err(error::to_py(err)),
+                Err(panic) => Err(error::panic_to_py(panic)),
+            }
+        })
+        .map(Bound::unbind)
+    })?;
+    py.import("tasksync._coro")?
+        .call_method1("deferred", (start,))
 }
 
 /// Calls `method` on a host object with the arguments `args` builds (under the GIL), and

@@ -169,19 +169,22 @@ ops! {
 #[pymethods]
 impl PySessionEngine {
     /// `store`: `None` (memory), a `MemorySessionStore`, a `SqliteStore` or a host object;
-    /// `clock` and `events` as for `SyncEngine`.
+    /// `clock` and `events` as for `SyncEngine`; `limits`: `None` or a dict raising the core's
+    /// limits (`max_cycles`).
     #[new]
-    #[pyo3(signature = (store = None, clock = None, events = None))]
+    #[pyo3(signature = (store = None, clock = None, events = None, limits = None))]
     fn new(
         store: Option<&Bound<'_, PyAny>>,
         clock: Option<&Bound<'_, PyAny>>,
         events: Option<&Bound<'_, PyAny>>,
+        limits: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let inner = SessionEngine::new(
             session_store(store)?,
             crate::clock::clock(clock)?,
             crate::event::sink(events)?,
-        );
+        )
+        .with_limits(crate::convert::limits(limits)?);
         Ok(PySessionEngine { inner })
     }
 
@@ -216,7 +219,9 @@ impl PySessionEngine {
 #[pyo3(signature = (clock = None))]
 fn server_time(clock: Option<&Bound<'_, PyAny>>) -> PyResult<PyServerTime> {
     let clock = crate::clock::clock(clock)?;
-    Ok(sync_core::server_time(&*clock).into())
+    Ok(sync_core::server_time(&*clock)
+        .map_err(crate::error::to_py)?
+        .into())
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

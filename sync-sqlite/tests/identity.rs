@@ -87,7 +87,7 @@ fn job(id: &str, task_id: &str) -> Job {
         undo: serde_json::Value::Null,
         state: JobState::Pending,
         attempts: 0,
-        max_attempts: 5,
+        max_attempts: Some(5),
         run_at: 10,
         lease_owner: None,
         lease_until: None,

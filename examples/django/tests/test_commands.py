@@ -1,9 +1,12 @@
 """The management commands: ``tasksync_sync`` from a Markdown folder and a JSON listing,
-``tasksync_worker`` with the journal provider, ``tasksync_retry`` on a dead job."""
+``tasksync_worker`` with the journal provider and a provider class of one's own (its lease
+length and worker id), ``tasksync_retry`` on a dead job."""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,3 +121,72 @@ def test_a_dead_job_is_retried_by_the_command(refusing: str) -> None:
         run("tasksync_retry", "job-missing")
     with pytest.raises(CommandError):
         run("tasksync_worker", "--until-idle")  # no provider for `mstodo`
+
+
+class Recording:
+    """A provider class of one's own: records each push with the lease its job was under."""
+
+    seen: list[dict[str, Any]] = []
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def list(self, scope: str) -> dict[str, Any]:
+        return {"source": self.name, "items": [], "complete": False}
+
+    def refresh_token(self) -> None:
+        pass
+
+    def push(self, change: dict[str, Any]) -> dict[str, Any]:
+        job = DjangoQueueStore().job(change["job_id"])
+        assert job is not None
+        Recording.seen.append({"target": self.name, **job})
+        return {"remote": None}
+
+
+RECORDING = f"{Recording.__module__}.{Recording.__qualname__}"
+
+
+def test_worker_runs_a_provider_class_named_by_its_dotted_path() -> None:
+    Recording.seen.clear()
+    store, job_id = queue_completion()
+    out = run("tasksync_worker", "--provider", f"mstodo={RECORDING}", "--until-idle")
+    assert "succeeded=1" in out
+    (seen,) = Recording.seen
+    assert seen["target"] == "mstodo" and seen["id"] == job_id
+    assert store.job(job_id)["state"] == "succeeded"  # type: ignore[index]
+
+
+def test_worker_id_is_unique_per_process_and_the_lease_length_is_configurable() -> None:
+    Recording.seen.clear()
+    queue_completion()
+    run(
+        "tasksync_worker", "--provider", f"mstodo={RECORDING}", "--lease-ms", "4321", "--until-idle"
+    )
+    (seen,) = Recording.seen
+    assert seen["lease_owner"] == f"django-worker-{socket.gethostname()}-{os.getpid()}"
+    assert seen["lease_until"] - seen["updated_at"] == 4321
+    Recording.seen.clear()
+    queue_completion_again()
+    run("tasksync_worker", "--provider", f"mstodo={RECORDING}", "--id", "w-7", "--until-idle")
+    (seen,) = Recording.seen
+    assert seen["lease_owner"] == "w-7"
+    assert seen["lease_until"] - seen["updated_at"] == 30_000
+
+
+def queue_completion_again() -> None:
+    store = DjangoQueueStore()
+    targets = [{"name": "mstodo", "kind": "ms_todo"}]
+    tasksync.StatusService(store, targets=targets).change_status(
+        tasksync.hub_id("mstodo", "A1"), "pending"
+    )
+
+
+def test_worker_refuses_a_bad_provider_path_or_lease() -> None:
+    queue_completion()
+    with pytest.raises(CommandError, match="cannot import `no.such.Provider`"):
+        run("tasksync_worker", "--provider", "mstodo=no.such.Provider", "--until-idle")
+    with pytest.raises(CommandError, match="expected NAME=VALUE"):
+        run("tasksync_worker", "--provider", "mstodo", "--until-idle")
+    with pytest.raises(CommandError, match="lease_ms"):
+        run("tasksync_worker", "--journal", "/dev/null", "--lease-ms", "0", "--until-idle")

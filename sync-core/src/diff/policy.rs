@@ -20,7 +20,7 @@ pub enum ConflictStrategy {
     Manual,
 }
 
-/// What a sync may do.
+/// What a sync may do. Unknown keys are refused.
 ///
 /// # Deletion safety
 ///
@@ -38,7 +38,7 @@ pub enum ConflictStrategy {
 /// finds the same deletions against the same limit and stays blocked, until it is run with
 /// `force_deletes` or the source lists enough of those tasks again.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Statuses a sync may modify or delete; `None` means every status. Default: draft only,
     /// so formal tasks stay untouched.

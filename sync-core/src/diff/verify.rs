@@ -7,10 +7,7 @@ use crate::error::{Error, Result, clip};
 use crate::model::Listing;
 use crate::store::ScopeSnapshot;
 
-/// Longest accepted id, source or scope name, in bytes.
-pub const MAX_ID_BYTES: usize = 1024;
-/// Longest accepted title, in bytes.
-pub const MAX_TITLE_BYTES: usize = 64 * 1024;
+pub use crate::limits::{MAX_ID_BYTES, MAX_TITLE_BYTES};
 
 fn check_name(what: &str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {

@@ -106,6 +106,7 @@ impl fmt::Display for RunKind {
 
 /// Who started a run or made a change. Never holds a secret: no tokens, no cookies.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Actor {
     /// The user's name or id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +132,7 @@ impl Actor {
 /// What the caller knows about a run that the engine does not: who, and between which
 /// configured systems.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunContext {
     /// Who started it.
     #[serde(default)]
@@ -499,8 +501,19 @@ fn check_limit(limit: usize) -> Result<(), Error> {
     Ok(())
 }
 
+fn check_optional_id(what: &str, id: Option<&str>) -> Result<(), Error> {
+    id.map_or(Ok(()), |id| {
+        crate::limits::check_len(what, id, crate::limits::MAX_ID_BYTES)
+    })
+}
+
+fn check_cursor(cursor: Option<&Cursor>) -> Result<(), Error> {
+    check_optional_id("cursor", cursor.map(|c| c.id.as_str()))
+}
+
 /// Which runs to list, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunQuery {
     /// Only runs with this status.
     #[serde(default)]
@@ -542,6 +555,8 @@ impl RunQuery {
     /// Refuses a limit out of range or an empty time range.
     pub fn validate(&self) -> Result<(), Error> {
         check_limit(self.limit)?;
+        check_optional_id("scope", self.scope.as_deref())?;
+        check_cursor(self.after.as_ref())?;
         if let (Some(since), Some(until)) = (self.since, self.until)
             && since >= until
         {
@@ -564,6 +579,7 @@ impl RunQuery {
 
 /// Which items of a run to list, by `seq` ascending.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ItemQuery {
     /// The run.
     pub run_id: String,
@@ -584,14 +600,16 @@ impl ItemQuery {
         }
     }
 
-    /// Refuses a limit out of range.
+    /// Refuses a limit out of range or an over-long run id.
     pub fn validate(&self) -> Result<(), Error> {
-        check_limit(self.limit)
+        check_limit(self.limit)?;
+        crate::limits::check_id("run id", &self.run_id)
     }
 }
 
 /// Which audit entries to list, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only entries about entities of this type.
     #[serde(default)]
@@ -618,9 +636,12 @@ impl Default for AuditQuery {
 }
 
 impl AuditQuery {
-    /// Refuses a limit out of range.
+    /// Refuses a limit out of range or over-long filters.
     pub fn validate(&self) -> Result<(), Error> {
-        check_limit(self.limit)
+        check_limit(self.limit)?;
+        crate::limits::check_optional_name("entity_type", self.entity_type.as_deref())?;
+        check_optional_id("entity_id", self.entity_id.as_deref())?;
+        check_cursor(self.after.as_ref())
     }
 
     /// Whether an entry passes the filters (not the cursor).

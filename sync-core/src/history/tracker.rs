@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::diff::Plan;
 use crate::error::Error;
 use crate::event::{Event, EventSink};
+use crate::model::Millis;
 
 use super::cancel::CancelToken;
 use super::model::{
@@ -101,8 +102,8 @@ impl<'a> RunTracker<'a> {
         recorder: Option<&'a HistoryRecorder>,
         events: &'a dyn EventSink,
         clock: &'a dyn Clock,
+        now: Millis,
     ) -> Self {
-        let now = clock.now_ms();
         let mut run = Run {
             id: new_id("run", now),
             kind: start.kind,

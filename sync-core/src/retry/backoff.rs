@@ -33,7 +33,7 @@ pub(crate) fn check_delay(field: &str, value: u64) -> crate::Result<()> {
 
 /// Exponential backoff: `base * factor^(attempt-1)`, capped, with optional jitter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Backoff {
     /// Delay after the first failed attempt, in ms.
     pub base_ms: u64,

@@ -13,7 +13,7 @@ use crate::model::Millis;
 
 /// When a breaker opens and how long it stays open.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BreakerConfig {
     /// Consecutive failures of distinct jobs that open the breaker (at least 1).
     pub failure_threshold: u32,

@@ -68,7 +68,9 @@ impl DeadLetters {
 
     /// Requeues a dead job with a fresh attempt budget, due now.
     pub async fn retry(&self, id: &str, actor: Actor) -> Result<Job> {
-        let now = self.clock.now_ms();
+        crate::limits::check_id("job id", id)?;
+        crate::limits::check_actor(&actor)?;
+        let now = self.clock.try_now_ms()?;
         let job = self.jobs.requeue(id.to_owned(), now).await?;
         tracing::info!(job = %job.id, state = job.state.as_str(), "dead job retried by hand");
         self.record(AuditEntry::job_retried(&job.id, actor, now), &job, now);
@@ -77,7 +79,9 @@ impl DeadLetters {
 
     /// Discards a dead job for good.
     pub async fn discard(&self, id: &str, actor: Actor) -> Result<Job> {
-        let now = self.clock.now_ms();
+        crate::limits::check_id("job id", id)?;
+        crate::limits::check_actor(&actor)?;
+        let now = self.clock.try_now_ms()?;
         let job = self.jobs.discard(id.to_owned(), now).await?;
         tracing::info!(job = %job.id, "dead job discarded by hand");
         self.record(AuditEntry::job_discarded(&job.id, actor, now), &job, now);

@@ -311,6 +311,7 @@ impl Finish {
 
 /// Which jobs to list. Results come ordered by (`created_at`, `id`); page with `after`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JobQuery {
     /// Only jobs in this state.
     pub state: Option<JobState>,

@@ -7,7 +7,7 @@ use crate::model::Millis;
 
 /// Rate and burst of a provider's calls.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RateLimiterConfig {
     /// Sustained calls per second.
     pub per_second: f64,

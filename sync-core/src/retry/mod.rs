@@ -33,6 +33,7 @@ mod metrics;
 mod outbox;
 mod store;
 pub(crate) mod table;
+mod target;
 mod worker;
 
 #[cfg(feature = "conformance")]
@@ -46,4 +47,5 @@ pub use limiter::{RateLimiter, RateLimiterConfig};
 pub use metrics::Metrics;
 pub use outbox::{StatusChangeReport, StatusService, Target, TargetDecision};
 pub use store::{JobError, JobStore, QueueStore};
+pub use target::TargetSpec;
 pub use worker::{DeadPolicy, TickReport, Worker, WorkerConfig};

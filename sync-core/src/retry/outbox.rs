@@ -68,7 +68,8 @@ impl Target {
     }
 
     /// Checks the target: a non-empty name, non-empty source names and a budget of at least
-    /// one attempt.
+    /// one attempt, with the name, the sources and their count within the
+    /// [`limits`](crate::limits).
     pub fn validate(&self) -> Result<()> {
         if self.name.is_empty() {
             return Err(Error::invalid_input("target `name` must not be empty"));
@@ -85,6 +86,16 @@ impl Target {
                 crate::error::clip(&self.name)
             )));
         }
+        crate::limits::check_id("target name", &self.name)?;
+        for source in &self.sources {
+            crate::limits::check_id("target source", source)?;
+        }
+        crate::limits::check_count(
+            "the target's sources",
+            self.sources.len(),
+            crate::limits::MAX_TARGET_SOURCES,
+            None,
+        )?;
         Ok(())
     }
 
@@ -216,6 +227,8 @@ impl StatusService {
         to: Status,
         actor: Option<&str>,
     ) -> Result<StatusChangeReport> {
+        crate::limits::check_id("task id", task_id)?;
+        crate::limits::check_optional_name("actor", actor)?;
         let span = tracing::info_span!("change_status", task = task_id, to = to.as_str());
         let _guard = span.enter();
         let task =
@@ -224,7 +237,7 @@ impl StatusService {
             })?;
         let related = self.store.snapshot(task.scope.clone()).await?.tasks;
         let changes = self.rules.plan(&task, to, &related)?;
-        let now = self.clock.now_ms();
+        let now = self.clock.try_now_ms()?;
         let mut set = ChangeSet::default();
         let mut decisions = Vec::new();
         let mut unsent = Vec::new();

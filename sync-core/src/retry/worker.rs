@@ -49,7 +49,7 @@ pub enum DeadPolicy {
 
 /// How a worker runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
     /// The lease owner name (unique per worker process).
     pub id: String,
@@ -89,6 +89,7 @@ impl Default for WorkerConfig {
 impl WorkerConfig {
     /// Checks the configuration.
     pub fn validate(&self) -> Result<()> {
+        crate::limits::check_id("worker id", &self.id)?;
         self.backoff.validate()?;
         self.breaker.validate()?;
         if let Some(limiter) = &self.limiter {
@@ -194,7 +195,7 @@ impl Worker {
     /// Claims one batch, runs it and reports the results. A store failure fails the tick
     /// (jobs already claimed return when their lease expires).
     pub async fn run_once(&self) -> Result<TickReport> {
-        let now = self.clock.now_ms();
+        let now = self.clock.try_now_ms()?;
         let claimed = self
             .jobs
             .claim(

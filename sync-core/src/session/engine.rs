@@ -7,6 +7,7 @@ use tracing::debug;
 use crate::clock::Clock;
 use crate::error::{Error, Result, clip};
 use crate::event::{Event, EventSink};
+use crate::limits::{self, Limits, MAX_ID_BYTES};
 use crate::model::Millis;
 use crate::store::StoreError;
 
@@ -20,13 +21,19 @@ use super::store::SessionStore;
 /// is high because one descheduled caller can lose dozens of races in a row on a busy machine.
 pub const MAX_ATTEMPTS: usize = 10_000;
 
-/// Runs session operations against a store: read, apply the pure operation, write with a
-/// version check, retry on a conflict, emit an event. Cheap to clone, safe to share.
+/// Runs session operations against a store: read, check, apply the pure operation, write with
+/// a version check, retry on a conflict, emit an event. Cheap to clone, safe to share.
+///
+/// Every session read from the store passes [`ops::check`] (a corrupt one is
+/// [`Error::Store`], never a panic); every id and cycle list a caller sends is held to the
+/// [`limits`](crate::limits) before the store is asked; the first clock reading of each
+/// operation may fail (a host clock), failing the operation before it writes.
 #[derive(Clone)]
 pub struct SessionEngine {
     store: Arc<dyn SessionStore>,
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for SessionEngine {
@@ -51,7 +58,14 @@ impl SessionEngine {
             store,
             clock,
             events,
+            limits: Limits::default(),
         }
+    }
+
+    /// Holds created sessions to these limits (the number of cycles) instead of the defaults.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The store.
@@ -67,11 +81,24 @@ impl SessionEngine {
         });
     }
 
+    /// The stored session, checked: over-long ids never reach the store, and a session that
+    /// is not the one asked for or not consistent is refused.
     async fn load(&self, id: &str) -> Result<Session> {
-        self.store
+        limits::check_len("session id", id, MAX_ID_BYTES)?;
+        let session = self
+            .store
             .get(id.to_owned())
             .await?
-            .ok_or_else(|| not_found(id))
+            .ok_or_else(|| not_found(id))?;
+        if session.id != id {
+            return Err(Error::Store(format!(
+                "the session store returned session `{}` for `{}`",
+                clip(&session.id),
+                clip(id)
+            )));
+        }
+        ops::check(&session)?;
+        Ok(session)
     }
 
     /// Read, apply `op`, compare-and-swap, retry on a lost race; emits one event on success.
@@ -81,7 +108,7 @@ impl SessionEngine {
     {
         for attempt in 1..=MAX_ATTEMPTS {
             let current = self.load(id).await?;
-            let now = self.clock.now_ms();
+            let now = self.clock.try_now_ms()?;
             let changed = op(&current, now)?;
             match self.store.update(changed.clone(), current.version).await {
                 Ok(()) => {
@@ -103,8 +130,8 @@ impl SessionEngine {
 
     /// Creates and stores a new session (a conflict if the id exists).
     pub async fn create(&self, id: String, cycles: Vec<Cycle>) -> Result<Session> {
-        let now = self.clock.now_ms();
-        let session = ops::create(id, cycles, now)?;
+        let now = self.clock.try_now_ms()?;
+        let session = ops::create_within(id, cycles, now, &self.limits)?;
         self.store.insert(session.clone()).await?;
         self.emit(ops::state(&session, now), "create", now);
         Ok(session)
@@ -144,14 +171,14 @@ impl SessionEngine {
     /// The session's live view now; writes nothing.
     pub async fn state(&self, id: &str) -> Result<SessionState> {
         let session = self.load(id).await?;
-        Ok(ops::state(&session, self.clock.now_ms()))
+        Ok(ops::state(&session, self.clock.try_now_ms()?))
     }
 
     /// Deletes a session (in any state); returns its final view.
     pub async fn delete(&self, id: &str) -> Result<SessionState> {
         for attempt in 1..=MAX_ATTEMPTS {
             let current = self.load(id).await?;
-            let now = self.clock.now_ms();
+            let now = self.clock.try_now_ms()?;
             let last = ops::delete(&current, now)?;
             match self.store.delete(id.to_owned(), current.version).await {
                 Ok(()) => {

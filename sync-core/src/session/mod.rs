@@ -21,6 +21,10 @@
 //!   serialized and no switch is lost.
 //! - The engine emits one [`Event::SessionChanged`](crate::Event::SessionChanged) per applied
 //!   change, after the store accepted it.
+//! - A session read from any store (a host's above all) is checked for consistency once, by
+//!   the engine ([`check`]), before an operation uses it: a corrupt one is
+//!   [`Error::Store`](crate::Error::Store), never a panic. Ids, cycle counts and cycle names
+//!   are held to the [`limits`](crate::limits).
 //!
 //! # Cross-instance fan-out (the bus seam)
 //!
@@ -43,5 +47,7 @@ pub mod conformance;
 pub use engine::{MAX_ATTEMPTS, SessionEngine};
 pub use memory::MemorySessionStore;
 pub use model::{Cycle, CycleTime, ServerTime, Session, SessionState, SessionStatus, server_time};
-pub use ops::{complete, create, delete, pause, resume, start, state, switch};
+pub use ops::{
+    check, complete, create, create_within, delete, pause, resume, start, state, switch,
+};
 pub use store::SessionStore;

@@ -9,6 +9,7 @@ use crate::model::Millis;
 
 /// One cycle of a session.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Cycle {
     /// Unique within its session.
     pub id: String,
@@ -148,9 +149,10 @@ pub struct ServerTime {
     pub now_ms: Millis,
 }
 
-/// The server's time from `clock`. See [`ServerTime`] for computing a client offset.
-pub fn server_time(clock: &dyn Clock) -> ServerTime {
-    ServerTime {
-        now_ms: clock.now_ms(),
-    }
+/// The server's time from `clock` (a failing host clock is an error). See [`ServerTime`] for
+/// computing a client offset.
+pub fn server_time(clock: &dyn Clock) -> crate::Result<ServerTime> {
+    Ok(ServerTime {
+        now_ms: clock.try_now_ms()?,
+    })
 }

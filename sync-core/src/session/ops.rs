@@ -3,13 +3,15 @@
 use std::collections::HashSet;
 
 use crate::error::{Error, Result, clip};
+use crate::limits::{self, Limits, MAX_ID_BYTES};
 use crate::model::Millis;
 
 use super::model::{Cycle, CycleTime, Session, SessionState, SessionStatus};
 
-/// `b - a` for instants with `a <= b` (guaranteed by clamping); 0 otherwise.
+/// `b - a` for instants with `a <= b` (guaranteed by clamping), exact over the whole range of
+/// instants; 0 otherwise.
 fn span(a: Millis, b: Millis) -> u64 {
-    u64::try_from(b.saturating_sub(a)).unwrap_or(0)
+    u64::try_from(i128::from(b) - i128::from(a)).unwrap_or(0)
 }
 
 /// `now`, or the session's last recorded instant if the clock went backwards.
@@ -43,46 +45,65 @@ fn require(session: &Session, operation: &str, allowed: &[SessionStatus]) -> Res
     }
 }
 
-/// A copy stamped for a change at `t`: version + 1, `last_seen` = `t`.
+/// A copy stamped for a change at `t`: version + 1, `last_seen` = `t`. (Arithmetic here and
+/// below saturates: a session from a store is checked by [`check`] before any operation, and
+/// an operation on an unchecked one must still never panic.)
 fn next(session: &Session, t: Millis) -> Session {
     let mut s = session.clone();
-    s.version += 1;
+    s.version = s.version.saturating_add(1);
     s.last_seen = t;
     s
 }
 
 /// Closes the running segment at `t`, adding it to the current cycle.
 fn close_segment(s: &mut Session, t: Millis) {
-    if let Some(from) = s.segment_started_at.take() {
-        s.cycle_ms[s.current] += span(from, t);
+    if let Some(from) = s.segment_started_at.take()
+        && let Some(ms) = s.cycle_ms.get_mut(s.current)
+    {
+        *ms = ms.saturating_add(span(from, t));
     }
 }
 
 /// Closes the open pause at `t`.
 fn close_pause(s: &mut Session, t: Millis) {
     if let Some(from) = s.paused_at.take() {
-        s.paused_ms += span(from, t);
+        s.paused_ms = s.paused_ms.saturating_add(span(from, t));
     }
 }
 
-/// A new session in state `created` with version 1. Fails with `InvalidInput` for an empty id,
-/// no cycles, an empty or duplicate cycle id.
+/// A new session in state `created` with version 1 (see [`create_within`]), within the
+/// default [`Limits`].
 pub fn create(id: impl Into<String>, cycles: Vec<Cycle>, now: Millis) -> Result<Session> {
+    create_within(id, cycles, now, &Limits::default())
+}
+
+/// A new session in state `created` with version 1. Fails with `InvalidInput` for an empty or
+/// over-long id, no cycles or more than `limits.max_cycles`, an empty, over-long or duplicate
+/// cycle id, an over-long cycle name.
+pub fn create_within(
+    id: impl Into<String>,
+    cycles: Vec<Cycle>,
+    now: Millis,
+    limits: &Limits,
+) -> Result<Session> {
     let id = id.into();
-    if id.trim().is_empty() {
-        return Err(Error::invalid_input("a session id must not be empty"));
-    }
+    limits::check_id("session id", &id)?;
     if cycles.is_empty() {
         return Err(Error::invalid_input(format!(
             "session `{}` needs at least one cycle",
             clip(&id)
         )));
     }
+    limits::check_count(
+        "the session's cycles",
+        cycles.len(),
+        limits.max_cycles,
+        Some("max_cycles"),
+    )?;
     let mut seen = HashSet::new();
     for cycle in &cycles {
-        if cycle.id.trim().is_empty() {
-            return Err(Error::invalid_input("a cycle id must not be empty"));
-        }
+        limits::check_id("cycle id", &cycle.id)?;
+        limits::check_name("cycle name", &cycle.name)?;
         if !seen.insert(cycle.id.as_str()) {
             return Err(Error::invalid_input(format!(
                 "cycle id `{}` appears more than once",
@@ -124,8 +145,15 @@ pub fn start(session: &Session, now: Millis) -> Result<Session> {
 /// wrapping around. An unknown cycle id is `InvalidInput`.
 pub fn switch(session: &Session, to: Option<&str>, now: Millis) -> Result<Session> {
     require(session, "switch", &[SessionStatus::Running])?;
+    if let Some(id) = to {
+        limits::check_len("cycle id", id, MAX_ID_BYTES)?;
+    }
     let target = match to {
-        None => (session.current + 1) % session.cycles.len(),
+        None => session
+            .current
+            .saturating_add(1)
+            .checked_rem(session.cycles.len())
+            .unwrap_or(0),
         Some(id) => session
             .cycles
             .iter()
@@ -143,7 +171,7 @@ pub fn switch(session: &Session, to: Option<&str>, now: Millis) -> Result<Sessio
     close_segment(&mut s, t);
     s.current = target;
     s.segment_started_at = Some(t);
-    s.switch_count += 1;
+    s.switch_count = s.switch_count.saturating_add(1);
     Ok(s)
 }
 
@@ -209,10 +237,14 @@ pub fn state(session: &Session, now: Millis) -> SessionState {
     if let (Some(from), Some(current)) =
         (session.segment_started_at, cycles.get_mut(session.current))
     {
-        current.elapsed_ms += span(from, t);
+        current.elapsed_ms = current.elapsed_ms.saturating_add(span(from, t));
     }
-    let paused_ms = session.paused_ms + session.paused_at.map_or(0, |from| span(from, t));
-    let running_ms = cycles.iter().map(|c| c.elapsed_ms).sum();
+    let paused_ms = session
+        .paused_ms
+        .saturating_add(session.paused_at.map_or(0, |from| span(from, t)));
+    let running_ms = cycles
+        .iter()
+        .fold(0u64, |sum, c| sum.saturating_add(c.elapsed_ms));
     SessionState {
         id: session.id.clone(),
         status: session.status,
@@ -233,4 +265,86 @@ pub fn state(session: &Session, now: Millis) -> SessionState {
         started_at: session.started_at,
         completed_at: session.completed_at,
     }
+}
+
+fn inconsistent(session: &Session, why: String) -> Error {
+    Error::Store(format!(
+        "the session store returned an inconsistent session `{}`: {why}",
+        clip(&session.id)
+    ))
+}
+
+/// Checks a session read from a store before any operation uses it: at least one cycle, the
+/// current cycle in range, one time per cycle, a version that can still grow, the optional
+/// times its status implies (and no others), times in order, and the exact accounting
+/// (cycle times plus paused time equal the time since start). A session the operations wrote
+/// always passes; anything else (a host store's corrupt or hand-edited data) is
+/// [`Error::Store`], and no operation sees it.
+pub fn check(session: &Session) -> Result<()> {
+    use SessionStatus::*;
+    let bad = |why: String| Err(inconsistent(session, why));
+    let cycles = session.cycles.len();
+    if cycles == 0 {
+        return bad("it has no cycles".into());
+    }
+    if session.current >= cycles {
+        return bad(format!("current cycle {} of {cycles}", session.current));
+    }
+    if session.cycle_ms.len() != cycles {
+        return bad(format!(
+            "{} cycle times for {cycles} cycles",
+            session.cycle_ms.len()
+        ));
+    }
+    if session.version == 0 || session.version == u64::MAX {
+        return bad(format!("version {}", session.version));
+    }
+    let (started, segment, paused, completed) = (
+        session.started_at,
+        session.segment_started_at,
+        session.paused_at,
+        session.completed_at,
+    );
+    let mark = match (session.status, started, segment, paused, completed) {
+        (Created, None, None, None, None) => None,
+        (Running, Some(_), Some(at), None, None)
+        | (Paused, Some(_), None, Some(at), None)
+        | (Completed, Some(_), None, None, Some(at)) => Some(at),
+        _ => {
+            return bad(format!(
+                "status {} with started_at {started:?}, segment_started_at {segment:?}, \
+                 paused_at {paused:?}, completed_at {completed:?}",
+                session.status
+            ));
+        }
+    };
+    let total = session
+        .cycle_ms
+        .iter()
+        .try_fold(session.paused_ms, |sum, ms| sum.checked_add(*ms));
+    let Some(total) = total else {
+        return bad("its times overflow".into());
+    };
+    let (Some(started), Some(mark)) = (started, mark) else {
+        if total != 0 || session.switch_count != 0 || session.current != 0 {
+            return bad("it was never started but has times, switches or a current cycle".into());
+        }
+        return match session.created_at <= session.last_seen {
+            true => Ok(()),
+            false => bad("created after it was last seen".into()),
+        };
+    };
+    if !(session.created_at <= started && started <= mark && mark <= session.last_seen) {
+        return bad(format!(
+            "times out of order (created {}, started {started}, last change {mark}, last seen {})",
+            session.created_at, session.last_seen
+        ));
+    }
+    if total != span(started, mark) {
+        return bad(format!(
+            "{total} ms accounted for {} ms since its start",
+            span(started, mark)
+        ));
+    }
+    Ok(())
 }

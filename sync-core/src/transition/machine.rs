@@ -67,6 +67,7 @@ pub enum TransitionError {
 
 /// The state machine, as data: edges, guards per target status, effects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TransitionRules {
     /// Allowed `(from, to)` edges.
     pub allowed: Vec<(Status, Status)>,

@@ -101,4 +101,28 @@ suspend fun sessions() {
     val engine = SessionEngine.memory(ManualClock(0))
     refuses<TasksyncException.InvalidInput>("no cycles") { engine.create("x", emptyList()) }
     check(serverTime(ManualClock(1_234)).nowMs == 1_234L) { "server time" }
+    badInput()
+}
+
+/** A Kotlin clock that throws: a typed error of the operation, never a panic. */
+class BrokenClock : Clock {
+    override fun nowMs(): Long = throw IllegalStateException("the clock is broken")
+}
+
+suspend fun badInput() {
+    val store = KtSessionStore()
+    val engine = SessionEngine.foreign(store, ManualClock(0))
+    val huge = "s".repeat(10 * 1024 * 1024)
+    refuses<TasksyncException.InvalidInput>("a 10 MB session id") { engine.create(huge, CYCLES) }
+    check(store.sessions.isEmpty()) { "a refused session was stored" }
+    val many = (0..1000).map { Cycle(it.toString(), "c") }
+    refuses<TasksyncException.InvalidInput>("1001 cycles") { engine.create("s", many) }
+    val raised = SessionEngine.foreign(store, ManualClock(0), null, defaultLimits().copy(maxCycles = 2_000uL))
+    check(raised.create("s", many).cycles.size == 1001) { "raised cycle limit" }
+    store.sessions["s"] = store.sessions["s"]!!.copy(current = 5_000uL)
+    refuses<TasksyncException.Store>("a corrupt session") { engine.start("s") }
+    val broken = SessionEngine.foreign(store, BrokenClock())
+    refuses<TasksyncException.Store>("a throwing clock") { broken.create("t", CYCLES) }
+    check(!store.sessions.containsKey("t")) { "a session was stored without a clock" }
+    refuses<TasksyncException.Store>("server time of a throwing clock") { serverTime(BrokenClock()) }
 }

@@ -153,8 +153,12 @@ def provider_error(class_: str, provider: str, **fields: Any) -> ProviderError:
 
     ``class_`` is ``timeout``, ``rate_limited``, ``unavailable``, ``token_expired`` or
     ``rejected``; ``fields`` are that class's fields (``message``, ``status``,
-    ``retry_after_ms``), as in the core's ``ProviderError``.
+    ``retry_after_ms``), as in the core's ``ProviderError``. An unknown class, an unknown or
+    missing field is an ``InvalidInputError`` here, where the typo is, not a misclassified
+    failure later.
     """
+    detail = {"class": class_, "provider": provider, **fields}
+    classify(detail, 1, 0)  # the core's check of the shape: raises on a bad one
     err = ProviderError(f"provider `{provider}`: {class_}")
-    err.provider_error = {"class": class_, "provider": provider, **fields}
+    err.provider_error = detail
     return err

@@ -24,8 +24,9 @@ import tasksync
 class HttpProvider:
     """PATCHes a change's payload as JSON to ``{base_url}/{external_id}``.
 
-    401 is ``token_expired``, 429 ``rate_limited`` (``Retry-After`` seconds honoured), 5xx and
-    refused connections ``unavailable``, a timeout ``timeout``, other 4xx ``rejected``.
+    401 is ``token_expired``, 429 ``rate_limited`` (``Retry-After`` seconds honoured; without
+    one, ``unavailable``), 5xx and refused connections ``unavailable``, a timeout ``timeout``,
+    other 4xx ``rejected``.
     """
 
     def __init__(self, name: str, base_url: str, timeout_s: float = 10.0) -> None:
@@ -51,9 +52,10 @@ class HttpProvider:
         except urllib.error.HTTPError as e:
             raise self._classify(e) from e
         except (socket.timeout, TimeoutError) as e:
-            raise tasksync.provider_error("timeout", self.name) from e
+            message = f"no answer within {self.timeout_s} s"
+            raise tasksync.provider_error("timeout", self.name, message=message) from e
         except (urllib.error.URLError, ConnectionError) as e:
-            raise tasksync.provider_error("unavailable", self.name, message=str(e)) from e
+            raise tasksync.provider_error("unavailable", self.name, status=0, message=str(e)) from e
 
     def _classify(self, e: urllib.error.HTTPError) -> tasksync.ProviderError:
         message = e.read().decode(errors="replace")[:500]
@@ -61,10 +63,12 @@ class HttpProvider:
             return tasksync.provider_error("token_expired", self.name)
         if e.code == 429:
             after = e.headers.get("Retry-After")
-            ms = int(float(after) * 1000) if after and after.replace(".", "", 1).isdigit() else None
-            return tasksync.provider_error("rate_limited", self.name, retry_after_ms=ms)
-        if e.code >= 500:
-            return tasksync.provider_error("unavailable", self.name, message=message)
+            if after and after.replace(".", "", 1).isdigit():
+                ms = int(float(after) * 1000)
+                return tasksync.provider_error("rate_limited", self.name, retry_after_ms=ms)
+            # No delay given: an outage retried on the backoff schedule.
+        if e.code >= 500 or e.code == 429:
+            return tasksync.provider_error("unavailable", self.name, status=e.code, message=message)
         return tasksync.provider_error("rejected", self.name, status=e.code, message=message)
 
 
