@@ -17,6 +17,8 @@ pub mod transition;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use diff::{

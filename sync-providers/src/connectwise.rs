@@ -73,10 +73,41 @@ impl ConnectWiseProvider {
         }
         task
     }
+
+    /// The rows of one list page (a JSON array; `None` otherwise) as hub tasks; rows without
+    /// an integer `id` are left out. `project` is the project id of a project's tasks.
+    pub(crate) fn rows(
+        kind: ProviderKind,
+        project: Option<&str>,
+        page: &Value,
+    ) -> Option<Vec<DesiredTask>> {
+        let rows = page.as_array()?;
+        let tasks = rows
+            .iter()
+            .filter_map(|row| {
+                let id = row.get("id").and_then(Value::as_i64)?;
+                let external_id = match project {
+                    Some(project) => format!("{project}/{id}"),
+                    None => id.to_string(),
+                };
+                Some(Self::item(kind, external_id, row))
+            })
+            .collect();
+        Some(tasks)
+    }
+
+    /// The receipt of a `PATCH` answer (the updated ticket or task).
+    pub(crate) fn receipt(updated: &Value) -> Value {
+        let status = updated
+            .pointer("/status/name")
+            .cloned()
+            .unwrap_or(Value::Null);
+        json!({"status": {"name": status}})
+    }
 }
 
 /// The `rel="next"` target of a `Link` header (RFC 8288).
-fn next_link(header: &str) -> Option<String> {
+pub(crate) fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let is_next = params
@@ -123,19 +154,10 @@ impl ProviderClient for ConnectWiseProvider {
             };
             let reply = self.core.send(&self.call(Method::GET, url)).await?;
             let page = reply.json(&self.core)?;
-            let Some(rows) = page.as_array() else {
+            let Some(rows) = Self::rows(kind, project.as_deref(), &page) else {
                 return Err(self.core.rejected("list page is not a JSON array"));
             };
-            for row in rows {
-                let Some(id) = row.get("id").and_then(Value::as_i64) else {
-                    continue;
-                };
-                let external_id = match &project {
-                    Some(project) => format!("{project}/{id}"),
-                    None => id.to_string(),
-                };
-                items.push(Self::item(kind, external_id, row));
-            }
+            items.extend(rows);
             next = reply.header("link").and_then(next_link);
         }
         tracing::warn!(provider = Self::NAME, "too many pages; listing is partial");
@@ -176,12 +198,8 @@ impl ProviderClient for ConnectWiseProvider {
             .json(&change.payload, "application/json")
             .idempotency_key(&change.idempotency_key);
         let updated = self.core.send(&call).await?.json(&self.core)?;
-        let status = updated
-            .pointer("/status/name")
-            .cloned()
-            .unwrap_or(Value::Null);
         Ok(PushReceipt {
-            remote: json!({"status": {"name": status}}),
+            remote: Self::receipt(&updated),
         })
     }
 

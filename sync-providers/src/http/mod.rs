@@ -24,7 +24,7 @@
     allow(dead_code)
 )]
 
-mod classify;
+pub(crate) mod classify;
 pub mod encode;
 
 use std::fmt;
