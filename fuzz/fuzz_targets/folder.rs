@@ -1,10 +1,11 @@
 //! The folder walk over fuzzed folders: files (Markdown or not, UTF-8 or not, hidden, nested),
-//! sub-folders and symbolic links. The walk never panics, reports every skipped file (the
-//! listing is complete exactly when nothing was skipped), lists each id once, stamps every task
-//! with its file's time, and reads an unchanged folder the same twice.
+//! sub-folders, symbolic links and named pipes. The walk never panics or hangs, reports every
+//! skipped file (the listing is complete exactly when nothing was skipped), lists each id once,
+//! stamps every task with its file's time, and reads an unchanged folder the same twice.
 //!
 //! Input: entries separated by NUL bytes; an entry is `path\ncontent` (a file), `path/` (a
-//! folder) or `path -> target` (a symbolic link). Paths are kept inside a scratch folder.
+//! folder), `path -> target` (a symbolic link) or `path|` (a named pipe). Paths are kept
+//! inside a scratch folder.
 #![no_main]
 
 use std::collections::HashSet;
@@ -41,6 +42,15 @@ fn build(root: &Path, data: &[u8]) {
                 let _ = std::fs::create_dir_all(dir);
             }
             let _ = std::fs::write(&path, &entry[pos + 1..]);
+        } else if let Some(name) = entry.strip_suffix(b"|") {
+            let Some(path) = clean(name) else {
+                continue;
+            };
+            let path = root.join(path);
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = std::process::Command::new("mkfifo").arg(&path).status();
         } else if let Some(link) = entry.windows(4).position(|w| w == b" -> ") {
             let (Some(path), Some(target)) = (clean(&entry[..link]), clean(&entry[link + 4..]))
             else {

@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sync_core::diff::MAX_ID_BYTES;
 use sync_fs::parse_markdown;
 use tasksync_fuzz::check_tasks;
 
@@ -38,10 +39,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(item.external_id.len() <= file_id.len() + 2 * text.len() + 24);
         seen.push(&item.external_id);
     }
-    // Each item repeats the file id (in its id and its parent's): linear in the lines, with
-    // the file id's length per line; field values as JSON text at most 6 bytes per byte.
+    // Linear in the input: ids and parents are at most the core's id limit (reading stops
+    // after the first longer one), titles are disjoint parts of the text, and field values as
+    // JSON text take at most 6 bytes per byte.
     let lines = text.lines().count();
-    let limit = (items.len() + lines + 1) * (2 * file_id.len() + 64) + 8 * text.len();
+    let limit = items.len() * (2 * MAX_ID_BYTES + 128) + 16 * text.len() + 64 * lines + 64;
     check_tasks("files", &tasks, "", limit);
 
     if !text.contains('\r') {

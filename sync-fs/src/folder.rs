@@ -8,7 +8,8 @@
 //!   whose id repeats an earlier one, is logged with `tracing::warn!`, reported as a
 //!   [`FileProblem`], and makes the listing partial (so a sync never deletes because of it).
 //! - Hidden entries (names starting with `.`) are skipped; symbolic links to folders are not
-//!   followed (no cycles), symbolic links to files are read.
+//!   followed (no cycles), symbolic links to files are read; anything else that is not a
+//!   regular file (a named pipe, a socket, a device) is skipped, so a read never blocks.
 
 use std::collections::HashSet;
 use std::fs;
@@ -230,8 +231,9 @@ fn collect_files(
         if id.ends_with('/') || id.is_empty() {
             continue;
         }
-        if file_type.is_symlink() && !path.is_file() {
-            tracing::debug!(path = %path.display(), "skipping symlink that is not a file");
+        // Only regular files (or links to one): reading a named pipe would wait forever.
+        if !file_type.is_file() && !path.is_file() {
+            tracing::debug!(path = %path.display(), "skipping an entry that is not a regular file");
             continue;
         }
         files.push((id.to_owned(), path));
