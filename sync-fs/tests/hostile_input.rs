@@ -2,22 +2,41 @@
 //! size (found while fuzzing the Markdown parser and the folder walk, `fuzz/`): reading stays
 //! linear in the input, and only regular files are read.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use futures::executor::block_on;
 use sync_core::{ErrorKind, Listing, MemoryStore, Policy, SyncEngine};
 use sync_fs::{FolderSource, parse_markdown};
 
-/// Bytes of text the tasks carry: ids, parents and titles.
-fn text_bytes(tasks: &[sync_core::DesiredTask]) -> usize {
-    tasks
+/// Asserts that the tasks (ids, parents and titles) carry at most twice the file's bytes.
+fn assert_linear(text: &str, tasks: &[sync_core::DesiredTask]) {
+    let bytes: usize = tasks
         .iter()
         .map(|t| {
-            t.external_id.len()
-                + t.content.title.len()
-                + t.content.parent.as_ref().map_or(0, String::len)
+            let parent = t.content.parent.as_ref().map_or(0, String::len);
+            t.external_id.len() + t.content.title.len() + parent
         })
-        .sum()
+        .sum();
+    assert!(
+        bytes <= 2 * text.len(),
+        "{bytes} bytes of tasks from a {}-byte file",
+        text.len()
+    );
+}
+
+/// Reads a folder holding `a.md` and whatever `make` puts at `b.md`: only `a.md` is listed,
+/// and nothing is reported skipped.
+fn read_beside_a_task_file(make: impl FnOnce(&Path)) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "# A\n").unwrap();
+    make(&dir.path().join("b.md"));
+    let (listing, problems) = FolderSource::new(dir.path(), "files")
+        .read_report()
+        .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(listing.complete);
+    assert_eq!(listing.items.len(), 1);
 }
 
 #[test]
@@ -28,12 +47,7 @@ fn a_file_id_over_the_limit_is_not_repeated_for_every_checkbox() {
         "- [ ] x\n".repeat(2000)
     );
     let tasks = parse_markdown("long", &text);
-    assert!(
-        text_bytes(&tasks) <= 2 * text.len(),
-        "{} bytes of tasks from a {}-byte file",
-        text_bytes(&tasks),
-        text.len()
-    );
+    assert_linear(&text, &tasks);
     // The core still refuses the file's task by name, so nothing is silently dropped.
     let engine = SyncEngine::new(Arc::new(MemoryStore::new()));
     let listing = Listing::complete("files", tasks);
@@ -53,12 +67,7 @@ fn reading_stops_after_a_checkbox_whose_id_is_over_the_limit() {
         "  - [ ] child\n".repeat(2000)
     );
     let tasks = parse_markdown("notes", &text);
-    assert!(
-        text_bytes(&tasks) <= 2 * text.len(),
-        "{} bytes of tasks from a {}-byte file",
-        text_bytes(&tasks),
-        text.len()
-    );
+    assert_linear(&text, &tasks);
     let last = tasks.last().unwrap();
     assert!(last.external_id.len() > sync_core::diff::MAX_ID_BYTES);
 }
@@ -80,31 +89,20 @@ fn repeated_checkboxes_are_numbered_in_one_pass() {
 
 #[test]
 fn a_socket_named_like_a_task_file_is_skipped() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.md"), "# A\n").unwrap();
-    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("b.md")).unwrap();
-    let (listing, problems) = FolderSource::new(dir.path(), "files")
-        .read_report()
-        .unwrap();
-    assert!(problems.is_empty(), "{problems:?}");
-    assert!(listing.complete);
-    assert_eq!(listing.items.len(), 1);
+    // Binding leaves the socket file in place after the listener is closed.
+    read_beside_a_task_file(|path| {
+        std::os::unix::net::UnixListener::bind(path).unwrap();
+    });
 }
 
 #[test]
 fn a_named_pipe_named_like_a_task_file_is_skipped_not_waited_on() {
     // Opening a pipe for reading waits for a writer: the walk used to hang here.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.md"), "# A\n").unwrap();
-    let status = std::process::Command::new("mkfifo")
-        .arg(dir.path().join("b.md"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let (listing, problems) = FolderSource::new(dir.path(), "files")
-        .read_report()
-        .unwrap();
-    assert!(problems.is_empty(), "{problems:?}");
-    assert!(listing.complete);
-    assert_eq!(listing.items.len(), 1);
+    read_beside_a_task_file(|path| {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
 }
