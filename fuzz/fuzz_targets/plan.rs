@@ -2,14 +2,15 @@
 //! plan JSON the bindings accept). Reading never panics; a plan reads back equal from its own
 //! JSON; a plan that is refused (wrong token, stale scope) writes nothing; with its token
 //! recomputed (as if a preview had made it) executing it on a hub never panics, either writes
-//! nothing or succeeds, and when it succeeds the hub holds every created task.
+//! nothing or succeeds, and when it succeeds the hub holds every created task, in the plan's
+//! scope and source under the hub id of its identity.
 #![no_main]
 
 use std::sync::Arc;
 
 use futures::executor::block_on;
 use libfuzzer_sys::fuzz_target;
-use sync_core::{MemoryStore, Plan, SyncEngine, TaskStore};
+use sync_core::{MemoryStore, Plan, SyncEngine, Task, TaskStore};
 use tasksync_fuzz::assert_json_round_trip;
 
 fuzz_target!(|data: &[u8]| {
@@ -36,6 +37,12 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(report.created, plan.creates.len());
     for create in &plan.creates {
         let task = &create.task;
+        assert_eq!(task.scope, plan.scope, "a plan wrote outside its scope");
+        assert_eq!(
+            task.source, plan.source,
+            "a plan wrote another source's task"
+        );
+        assert_eq!(task.id, Task::hub_id(&task.source, &task.external_id));
         let scope = block_on(store.snapshot(task.scope.clone())).expect("snapshot");
         assert!(
             scope.tasks.iter().any(|t| t.id == task.id),
