@@ -34,7 +34,10 @@ fuzz-tools:
 	@rustup toolchain list | grep -q '^$(FUZZ_TOOLCHAIN)' || rustup toolchain install $(FUZZ_TOOLCHAIN) --profile minimal
 	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
 
+# The fuzz workspace starts from the main workspace's lock file (same versions of every shared
+# crate; cargo adds libFuzzer's), kept out of git so a build never changes the repository.
 fuzz-build: fuzz-tools
+	cp Cargo.lock fuzz/Cargo.lock
 	cd fuzz && rustup run $(FUZZ_TOOLCHAIN) cargo fuzz build --target $(FUZZ_TRIPLE) --target-dir $(FUZZ_OUT)/build
 
 # $(1): corpus folder under target/fuzz, $(2): seconds per target, $(3): "fresh" to start

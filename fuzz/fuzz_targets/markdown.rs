@@ -3,6 +3,8 @@
 //! input, and a file reads the same with Windows line ends.
 #![no_main]
 
+use std::collections::HashSet;
+
 use libfuzzer_sys::fuzz_target;
 use sync_core::diff::MAX_ID_BYTES;
 use sync_fs::parse_markdown;
@@ -24,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         items.len() <= text.lines().count(),
         "more checkbox tasks than lines"
     );
-    let mut seen = vec![file_id];
+    let mut seen = HashSet::from([file_id]);
     for item in items {
         assert_eq!(item.content.kind, "item");
         assert!(item.external_id.starts_with(&format!("{file_id}#")));
@@ -33,11 +35,10 @@ fuzz_target!(|data: &[u8]| {
             seen.contains(&parent),
             "parent `{parent}` not listed before its child"
         );
-        assert!(!seen.contains(&item.external_id.as_str()), "repeated id");
+        assert!(seen.insert(item.external_id.as_str()), "repeated id");
         assert!(item.content.title.len() <= text.len());
         // `<file id>#<slug>-<n>`: a slug grows at most twice its text when lowercased.
         assert!(item.external_id.len() <= file_id.len() + 2 * text.len() + 24);
-        seen.push(&item.external_id);
     }
     // Linear in the input: ids and parents are at most the core's id limit (reading stops
     // after the first longer one), titles are disjoint parts of the text, and field values as

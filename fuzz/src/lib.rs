@@ -34,8 +34,8 @@ where
     assert_eq!(&back, value, "{what} changed through its JSON: {text}");
 }
 
-/// The checks every source's tasks get: each id starts with `prefix`, a listing of them
-/// survives its JSON round trip, and their text is bounded by `limit` bytes.
+/// The checks every source's tasks get: each id starts with `prefix`, their text is bounded by
+/// `limit` bytes, and a listing of them (up to 64) survives its JSON round trip.
 pub fn check_tasks(source: &str, tasks: &[DesiredTask], prefix: &str, limit: usize) {
     for task in tasks {
         assert!(
@@ -50,10 +50,10 @@ pub fn check_tasks(source: &str, tasks: &[DesiredTask], prefix: &str, limit: usi
         "{} tasks carry {total} bytes, more than the bound {limit}",
         tasks.len()
     );
-    assert_json_round_trip(
-        &Listing::complete(source, tasks.to_vec()),
-        "a provider's listing",
-    );
+    // Large listings cost far more time than they add: the round trip is about values.
+    if tasks.len() <= 64 {
+        assert_json_round_trip(&Listing::complete(source, tasks.to_vec()), "a listing");
+    }
 }
 
 /// Syncs `listing` into a fresh in-memory hub under `policy` the way the CLI does (preview,
