@@ -31,6 +31,12 @@ fn clean(path: &[u8]) -> Option<PathBuf> {
     (!parts.is_empty()).then(|| parts.iter().collect())
 }
 
+/// Whether `path` may be created: nothing is there yet (writing into a named pipe made by an
+/// earlier entry would wait forever).
+fn vacant(path: &Path) -> bool {
+    path.symlink_metadata().is_err()
+}
+
 fn build(root: &Path, data: &[u8]) {
     for entry in data.split(|b| *b == 0).take(32) {
         if let Some(pos) = entry.iter().position(|b| *b == b'\n') {
@@ -41,7 +47,9 @@ fn build(root: &Path, data: &[u8]) {
             if let Some(dir) = path.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
-            let _ = std::fs::write(&path, &entry[pos + 1..]);
+            if vacant(&path) {
+                let _ = std::fs::write(&path, &entry[pos + 1..]);
+            }
         } else if let Some(name) = entry.strip_suffix(b"|") {
             let Some(path) = clean(name) else {
                 continue;

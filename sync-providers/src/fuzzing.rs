@@ -8,6 +8,12 @@
 use serde_json::Value;
 
 /// A response body as JSON, the way every adapter decodes one.
+#[cfg(any(
+    feature = "mstodo",
+    feature = "connectwise",
+    feature = "processplan",
+    feature = "azure-devops"
+))]
 fn json(body: &[u8]) -> Result<Value, String> {
     serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))
 }
