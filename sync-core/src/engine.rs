@@ -300,6 +300,7 @@ impl SyncEngine {
                 "the plan does not match its token: it was changed after the preview",
             ));
         }
+        diff::validate_plan(plan)?;
         let mut report = ExecuteReport {
             scope: plan.scope.clone(),
             created: plan.creates.len(),

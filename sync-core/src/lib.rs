@@ -19,6 +19,8 @@ pub mod transition;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 
 pub use clock::{Clock, FallibleClock, HostClock, ManualClock, SystemClock};
 pub use diff::{

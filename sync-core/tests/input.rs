@@ -474,7 +474,7 @@ fn a_target_spec_becomes_a_target_only_within_the_limits() {
     for (bad, needle) in [
         (
             json!({"name": "", "kind": "ms_todo"}),
-            "target name must not be empty",
+            "target `name` must not be empty",
         ),
         (
             json!({"name": "n".repeat(2_000), "kind": "ms_todo"}),

@@ -12,7 +12,8 @@
 //!   read as `draft`, an unclosed front matter's `id` is not read as body text) and a left-out
 //!   file never becomes a deletion; the file is synced again once it is fixed.
 //! - Hidden entries (names starting with `.`) are skipped; symbolic links to folders are not
-//!   followed (no cycles), symbolic links to files are read.
+//!   followed (no cycles), symbolic links to files are read; anything else that is not a
+//!   regular file (a named pipe, a socket, a device) is skipped, so a read never blocks.
 
 use std::collections::HashSet;
 use std::fs;
@@ -292,6 +293,10 @@ fn collect_files(
                     continue;
                 }
             }
+        } else if !file_type.is_file() {
+            // Only regular files (or links to one): reading a named pipe would wait forever.
+            tracing::debug!(path = %path.display(), "skipping an entry that is not a regular file");
+            continue;
         }
         files.push((id.to_owned(), path));
     }

@@ -7,12 +7,16 @@
 //!   id is `<file id>#<slug of its text>`, numbered `-2`, `-3`, ... on repeats, so editing one
 //!   line never renames the others (unless it changes which of two equal lines comes first).
 //! - External ids are unique within the returned vector.
+//! - Output is linear in the input: reading stops after the first id longer than the core
+//!   accepts ([`MAX_ID_BYTES`]; the core then refuses the listing, naming that task), since
+//!   every later child would repeat it.
 //! - Nothing inside fenced code blocks (```` ``` ```` / `~~~`) is read as a heading, checkbox
 //!   or metadata.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
+use sync_core::diff::MAX_ID_BYTES;
 use sync_core::{DesiredTask, Status};
 
 /// Parses a status word: the snake_case names of [`Status`] plus the words phase documents
@@ -125,7 +129,11 @@ pub(crate) fn parse_file(id: &str, text: &str) -> (Vec<DesiredTask>, Vec<FileWar
     }
 
     let mut tasks = vec![task];
-    tasks.extend(parse_checkboxes(&file_id, body));
+    // An id over the core's limit gets the whole listing refused (naming that task) anyway;
+    // reading no further keeps such a file from costing the long id's length per line.
+    if file_id.len() <= MAX_ID_BYTES {
+        tasks.extend(parse_checkboxes(&file_id, body));
+    }
     (tasks, warnings)
 }
 
@@ -298,6 +306,9 @@ fn checkbox(line: &str) -> Option<(usize, bool, &str)> {
 fn parse_checkboxes(file_id: &str, body: &str) -> Vec<DesiredTask> {
     let mut tasks = Vec::new();
     let mut used: HashSet<String> = HashSet::new();
+    // Per slug, the next repeat number to try: every lower one is taken, so repeats of one
+    // line cost one lookup each, not one per earlier repeat.
+    let mut next: HashMap<String, usize> = HashMap::new();
     let mut stack: Vec<(usize, String)> = Vec::new();
     for line in prose_lines(body) {
         let Some((indent, checked, text)) = checkbox(line) else {
@@ -315,10 +326,15 @@ fn parse_checkboxes(file_id: &str, body: &str) -> Vec<DesiredTask> {
             .map_or_else(|| file_id.to_owned(), |(_, id)| id.clone());
         let base = format!("{file_id}#{}", slugify(text));
         let mut external_id = base.clone();
-        let mut n = 2;
-        while used.contains(&external_id) {
-            external_id = format!("{base}-{n}");
-            n += 1;
+        if used.contains(&external_id) {
+            let n = next.entry(base.clone()).or_insert(2);
+            loop {
+                external_id = format!("{base}-{n}");
+                *n += 1;
+                if !used.contains(&external_id) {
+                    break;
+                }
+            }
         }
         used.insert(external_id.clone());
         let status = if checked {
@@ -326,12 +342,16 @@ fn parse_checkboxes(file_id: &str, body: &str) -> Vec<DesiredTask> {
         } else {
             Status::Draft
         };
+        let too_long = external_id.len() > MAX_ID_BYTES;
         tasks.push(
             DesiredTask::new(external_id.clone(), text)
                 .kind("item")
                 .status(status)
                 .parent(parent),
         );
+        if too_long {
+            break;
+        }
         stack.push((indent, external_id));
     }
     tasks

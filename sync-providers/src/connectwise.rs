@@ -173,6 +173,48 @@ impl ConnectWiseProvider {
         task
     }
 
+    /// The rows of one list page as hub tasks; rows without an integer `id` are left out.
+    /// `project` is the project id of a project's tasks (legacy project-task route).
+    pub(crate) fn page_tasks(
+        kind: ProviderKind,
+        project: Option<&str>,
+        rows: &[Value],
+    ) -> Vec<DesiredTask> {
+        rows.iter()
+            .filter_map(|row| {
+                let id = row.get("id")?.as_i64()?;
+                let external_id = match project {
+                    Some(project) => format!("{project}/{id}"),
+                    None => id.to_string(),
+                };
+                Some(Self::item(kind, external_id, row))
+            })
+            .collect()
+    }
+
+    /// The receipt of a `PATCH` answer (the updated ticket, project task or ticket task;
+    /// `ticket_task`: it went to a project ticket's task route).
+    pub(crate) fn receipt(updated: &Value, ticket_task: bool) -> Value {
+        match updated.get("closedFlag").and_then(Value::as_bool) {
+            // A ticket task: its flag, and the mapping's status name for it.
+            Some(closed) if ticket_task => {
+                let status = if closed {
+                    Status::Completed
+                } else {
+                    Status::Pending
+                };
+                json!({"status": {"name": task_status_name(status)}, "closedFlag": closed})
+            }
+            _ => {
+                let status = updated
+                    .pointer("/status/name")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                json!({"status": {"name": status}})
+            }
+        }
+    }
+
     /// A project ticket's task: done exactly when `closedFlag` is set.
     fn ticket_task(external_id: String, ticket: i64, item: &Value) -> DesiredTask {
         let closed = item
@@ -378,7 +420,7 @@ fn closed_flag_patch(payload: &Value) -> Result<Value, String> {
 }
 
 /// The `rel="next"` target of a `Link` header (RFC 8288).
-fn next_link(header: &str) -> Option<String> {
+pub(crate) fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let is_next = params
@@ -422,18 +464,7 @@ impl ProviderClient for ConnectWiseProvider {
         };
         let mut pages = MAX_PAGES;
         let found = self.rows(&path, &mut pages).await?;
-        let items = found
-            .rows
-            .iter()
-            .filter_map(|row| {
-                let id = row.get("id")?.as_i64()?;
-                let external_id = match &project {
-                    Some(project) => format!("{project}/{id}"),
-                    None => id.to_string(),
-                };
-                Some(Self::item(kind, external_id, row))
-            })
-            .collect();
+        let items = Self::page_tasks(kind, project.as_deref(), &found.rows);
         Ok(if found.complete {
             Listing::complete(Self::NAME, items)
         } else {
@@ -453,25 +484,9 @@ impl ProviderClient for ConnectWiseProvider {
             .json(&body, "application/json")
             .idempotency_key(&change.idempotency_key);
         let updated = self.core.send(&call).await?.json(&self.core)?;
-        let remote = match updated.get("closedFlag").and_then(Value::as_bool) {
-            // A ticket task: its flag, and the mapping's status name for it.
-            Some(closed) if path.starts_with("project/tickets/") => {
-                let status = if closed {
-                    Status::Completed
-                } else {
-                    Status::Pending
-                };
-                json!({"status": {"name": task_status_name(status)}, "closedFlag": closed})
-            }
-            _ => {
-                let status = updated
-                    .pointer("/status/name")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                json!({"status": {"name": status}})
-            }
-        };
-        Ok(PushReceipt { remote })
+        Ok(PushReceipt {
+            remote: Self::receipt(&updated, path.starts_with("project/tickets/")),
+        })
     }
 
     async fn refresh_token(&self) -> Result<(), ProviderError> {

@@ -9,6 +9,8 @@ pub mod azure_devops;
 pub mod caldav;
 #[cfg(feature = "connectwise")]
 pub mod connectwise;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 #[cfg(feature = "mstodo")]
 pub mod mstodo;
 #[cfg(feature = "processplan")]

@@ -50,7 +50,8 @@ impl MsTodoProvider {
         )
     }
 
-    fn task(&self, list: &str, item: &Value) -> Option<DesiredTask> {
+    /// One `todoTask` as a hub task; `None` without a string `id`.
+    fn task(list: &str, item: &Value) -> Option<DesiredTask> {
         let id = item.get("id")?.as_str()?;
         let title = item.get("title").and_then(Value::as_str).unwrap_or("");
         let mut task = DesiredTask::new(format!("{list}/{id}"), title);
@@ -61,6 +62,27 @@ impl MsTodoProvider {
             task = task.field("importance", importance);
         }
         Some(task)
+    }
+
+    /// One list page: its tasks and the `@odata.nextLink` to follow; `None` when the page has
+    /// no `value` array.
+    pub(crate) fn page(list: &str, page: &Value) -> Option<(Vec<DesiredTask>, Option<String>)> {
+        let value = page.get("value").and_then(Value::as_array)?;
+        let tasks = value
+            .iter()
+            .filter_map(|item| Self::task(list, item))
+            .collect();
+        let next = page
+            .get("@odata.nextLink")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Some((tasks, next))
+    }
+
+    /// The receipt of a `PATCH` answer (the updated `todoTask`).
+    pub(crate) fn receipt(updated: &Value) -> Value {
+        let field = |name: &str| updated.get(name).cloned().unwrap_or(Value::Null);
+        json!({"status": field("status"), "completedDateTime": field("completedDateTime")})
     }
 }
 
@@ -81,15 +103,11 @@ impl ProviderClient for MsTodoProvider {
                 return Ok(Listing::partial(Self::NAME, items));
             }
             let page = self.core.send(&Call::get(url)).await?.json(&self.core)?;
-            let value = page.get("value").and_then(Value::as_array);
-            let Some(value) = value else {
+            let Some((tasks, link)) = Self::page(&scope, &page) else {
                 return Err(self.core.rejected("list page has no `value` array"));
             };
-            items.extend(value.iter().filter_map(|item| self.task(&scope, item)));
-            next = page
-                .get("@odata.nextLink")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            items.extend(tasks);
+            next = link;
         }
         Ok(Listing::complete(Self::NAME, items))
     }
@@ -109,9 +127,8 @@ impl ProviderClient for MsTodoProvider {
             .json(&change.payload, "application/json")
             .idempotency_key(&change.idempotency_key);
         let updated = self.core.send(&call).await?.json(&self.core)?;
-        let field = |name: &str| updated.get(name).cloned().unwrap_or(Value::Null);
         Ok(PushReceipt {
-            remote: json!({"status": field("status"), "completedDateTime": field("completedDateTime")}),
+            remote: Self::receipt(&updated),
         })
     }
 

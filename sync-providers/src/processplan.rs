@@ -64,6 +64,44 @@ impl ProcessPlanProvider {
         }
         self.core.error(reply)
     }
+
+    /// The steps of a `GET .../steps` answer as hub tasks of `process`; `None` without a
+    /// `steps` array. Steps without a string `id` are left out.
+    pub(crate) fn steps(process: &str, body: &Value) -> Option<Vec<DesiredTask>> {
+        let steps = body.get("steps").and_then(Value::as_array)?;
+        let mapping = StatusMapping::new(ProviderKind::ProcessStep);
+        let items = steps
+            .iter()
+            .filter_map(|step| {
+                let id = step.get("id").and_then(Value::as_str)?;
+                let name = step.get("name").and_then(Value::as_str).unwrap_or("");
+                let mut task = DesiredTask::new(format!("{process}/{id}"), name).kind("step");
+                if let Some(status) = mapping.from_provider(step) {
+                    task = task.status(status);
+                }
+                if let Some(deps) = step.get("dependsOn").filter(|d| d.is_array()) {
+                    task = task.field("depends_on", deps.clone());
+                }
+                Some(task)
+            })
+            .collect();
+        Some(items)
+    }
+
+    /// The receipt of a `PATCH` answer: the step's times and status, plus `processStatus`
+    /// when the process advanced.
+    pub(crate) fn receipt(step: &Value) -> Value {
+        let field = |name: &str| step.get(name).cloned().unwrap_or(Value::Null);
+        let mut remote = json!({
+            "status": field("status"),
+            "completedAt": field("completedAt"),
+            "startedAt": field("startedAt"),
+        });
+        if let Some(process_status) = step.get("processStatus") {
+            remote["processStatus"] = process_status.clone();
+        }
+        remote
+    }
 }
 
 #[async_trait]
@@ -81,25 +119,9 @@ impl ProviderClient for ProcessPlanProvider {
             return Err(self.error(&reply));
         }
         let body = reply.json(&self.core)?;
-        let Some(steps) = body.get("steps").and_then(Value::as_array) else {
+        let Some(items) = Self::steps(&scope, &body) else {
             return Err(self.core.rejected("steps response has no `steps` array"));
         };
-        let mapping = StatusMapping::new(ProviderKind::ProcessStep);
-        let items = steps
-            .iter()
-            .filter_map(|step| {
-                let id = step.get("id").and_then(Value::as_str)?;
-                let name = step.get("name").and_then(Value::as_str).unwrap_or("");
-                let mut task = DesiredTask::new(format!("{scope}/{id}"), name).kind("step");
-                if let Some(status) = mapping.from_provider(step) {
-                    task = task.status(status);
-                }
-                if let Some(deps) = step.get("dependsOn").filter(|d| d.is_array()) {
-                    task = task.field("depends_on", deps.clone());
-                }
-                Some(task)
-            })
-            .collect();
         Ok(Listing::complete(Self::NAME, items))
     }
 
@@ -124,16 +146,9 @@ impl ProviderClient for ProcessPlanProvider {
             return Err(self.error(&reply));
         }
         let step = reply.json(&self.core)?;
-        let field = |name: &str| step.get(name).cloned().unwrap_or(Value::Null);
-        let mut remote = json!({
-            "status": field("status"),
-            "completedAt": field("completedAt"),
-            "startedAt": field("startedAt"),
-        });
-        if let Some(process_status) = step.get("processStatus") {
-            remote["processStatus"] = process_status.clone();
-        }
-        Ok(PushReceipt { remote })
+        Ok(PushReceipt {
+            remote: Self::receipt(&step),
+        })
     }
 
     async fn refresh_token(&self) -> Result<(), ProviderError> {

@@ -29,5 +29,5 @@ pub use plan::{
     Resolution, SkipReason, Skipped, Update,
 };
 pub use policy::{ConflictStrategy, Policy};
-pub(crate) use verify::validate_listing;
 pub use verify::{MAX_ID_BYTES, MAX_TITLE_BYTES, Mismatch, VerifyReport, verify};
+pub(crate) use verify::{validate_listing, validate_plan};

@@ -1,10 +1,12 @@
-//! Consistency between a source and the store, and validation of what a source hands in.
+//! Consistency between a source and the store, and validation of what a source hands in and
+//! of a plan handed back to be executed.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
+use crate::diff::Plan;
 use crate::error::{Error, Result, clip};
-use crate::model::Listing;
+use crate::model::{Listing, Task};
 use crate::store::ScopeSnapshot;
 
 pub use crate::limits::{MAX_ID_BYTES, MAX_TITLE_BYTES};
@@ -39,6 +41,62 @@ pub(crate) fn validate_listing(scope: &str, listing: &Listing) -> Result<()> {
                 "title is {} bytes long, the limit is {MAX_TITLE_BYTES}",
                 item.content.title.len()
             ))));
+        }
+    }
+    Ok(())
+}
+
+/// Rejects a plan whose writes a preview of its scope and source could not have made (a plan
+/// file edited by hand, or built by a host), naming the first bad write: every written task
+/// must be in the plan's scope and source, an update must keep its task's id, and a create must
+/// be a first version under the hub id of its identity. The token does not prove this: anyone can recompute it.
+pub(crate) fn validate_plan(plan: &Plan) -> Result<()> {
+    check_name("scope", &plan.scope, MAX_ID_BYTES)?;
+    check_name("source", &plan.source, MAX_ID_BYTES)?;
+    let written = (plan.creates.iter().map(|c| ("create", &c.task)))
+        .chain(plan.updates.iter().map(|u| ("update", &u.after)))
+        .chain(plan.rebases.iter().map(|r| ("rebase", &r.after)));
+    for (i, (what, task)) in written.enumerate() {
+        let bad = |m: String| Error::invalid_input(format!("plan write {i} ({what}): {m}"));
+        if task.scope != plan.scope {
+            return Err(bad(format!(
+                "task scope `{}` is not the plan's scope `{}`",
+                clip(&task.scope),
+                clip(&plan.scope)
+            )));
+        }
+        if task.source != plan.source {
+            return Err(bad(format!(
+                "task source `{}` is not the plan's source `{}`",
+                clip(&task.source),
+                clip(&plan.source)
+            )));
+        }
+        check_name("external_id", &task.external_id, MAX_ID_BYTES)
+            .map_err(|e| bad(e.to_string()))?;
+        // Only a new task's id is known to be derived: a stored task may keep an id a host
+        // chose or a migration could not move (its record's version check guards the write).
+        if what == "create" && task.id != Task::hub_id(&task.source, &task.external_id) {
+            return Err(bad(format!(
+                "task id `{}` is not the hub id of `{}`",
+                clip(&task.id),
+                clip(&task.external_id)
+            )));
+        }
+        if what == "create" && task.version != 1 {
+            return Err(bad(format!(
+                "a new task has version {}, not 1",
+                task.version
+            )));
+        }
+    }
+    for (i, update) in plan.updates.iter().enumerate() {
+        if update.id != update.after.id {
+            return Err(Error::invalid_input(format!(
+                "plan update {i}: id `{}` is not its task's id `{}`",
+                clip(&update.id),
+                clip(&update.after.id)
+            )));
         }
     }
     Ok(())
@@ -139,4 +197,61 @@ pub fn verify(snapshot: &ScopeSnapshot, listing: &Listing) -> VerifyReport {
         && report.mismatched.is_empty()
         && report.duplicates_in_listing.is_empty();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::{DesiredTask, ErrorKind, MemoryStore, Policy, SyncEngine, TaskStore};
+
+    fn plan() -> Plan {
+        let listing = Listing::complete("files", vec![DesiredTask::new("a", "A")]);
+        let mut plan =
+            crate::diff::compute("s", &ScopeSnapshot::default(), &listing, &Policy::default());
+        plan.token = crate::diff::token(&plan);
+        plan
+    }
+
+    #[test]
+    fn a_previewed_plan_is_valid() {
+        assert!(validate_plan(&plan()).is_ok());
+    }
+
+    #[test]
+    fn a_plan_edited_with_its_token_recomputed_is_refused_and_writes_nothing() {
+        // What the `plan` fuzz target checks: a plan file for scope `s` whose token had been
+        // recomputed used to write a task into another scope, under an id not of its identity.
+        type Edit = fn(&mut Plan);
+        let edits: [(&str, Edit); 5] = [
+            ("task scope `other`", |p| {
+                p.creates[0].task.scope = "other".into()
+            }),
+            ("task source `mstodo`", |p| {
+                p.creates[0].task.source = "mstodo".into()
+            }),
+            ("not the hub id", |p| p.creates[0].task.id = "t1".into()),
+            ("version 7", |p| p.creates[0].task.version = 7),
+            ("external_id must not be empty", |p| {
+                p.creates[0].task.external_id.clear()
+            }),
+        ];
+        for (message, edit) in edits {
+            let mut edited = plan();
+            edit(&mut edited);
+            edited.token = crate::diff::token(&edited);
+            let store = Arc::new(MemoryStore::new());
+            let engine = SyncEngine::new(store.clone());
+            let err = block_on(engine.execute(&edited, true)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+            assert!(err.to_string().contains(message), "{message}: {err}");
+            for scope in ["s", "other"] {
+                let snapshot = block_on(store.snapshot(scope.into())).unwrap();
+                assert!(snapshot.tasks.is_empty(), "{message}: wrote into {scope}");
+            }
+        }
+    }
 }

@@ -104,6 +104,36 @@ impl AzureDevOpsProvider {
         }
         Some(task)
     }
+
+    /// The work item ids of a WIQL answer (`{"workItems": [{"id": ..}, ..]}`).
+    pub(crate) fn ids(found: &Value) -> Vec<u64> {
+        found
+            .get("workItems")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item.get("id")?.as_u64())
+            .collect()
+    }
+
+    /// The work items of a batch read (`{"value": [..]}`) as hub tasks.
+    pub(crate) fn items(page: &Value) -> Vec<DesiredTask> {
+        let values = page.get("value").and_then(Value::as_array);
+        values
+            .into_iter()
+            .flatten()
+            .filter_map(Self::task)
+            .collect()
+    }
+
+    /// The receipt of a `PATCH` answer (the updated work item).
+    pub(crate) fn receipt(item: &Value) -> Value {
+        let state = item
+            .pointer("/fields/System.State")
+            .cloned()
+            .unwrap_or(Value::Null);
+        json!({ "System.State": state })
+    }
 }
 
 #[async_trait]
@@ -125,13 +155,7 @@ impl ProviderClient for AzureDevOpsProvider {
         let call = Call::new(Method::POST, self.api("wiql"))
             .json(&json!({ "query": query }), "application/json");
         let found = self.core.send(&call).await?.json(&self.core)?;
-        let ids: Vec<u64> = found
-            .get("workItems")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|item| item.get("id")?.as_u64())
-            .collect();
+        let ids = Self::ids(&found);
         let mut items = Vec::with_capacity(ids.len());
         for batch in ids.chunks(BATCH) {
             let ids: Vec<String> = batch.iter().map(u64::to_string).collect();
@@ -140,8 +164,7 @@ impl ProviderClient for AzureDevOpsProvider {
                 ids.join(",")
             ));
             let page = self.core.send(&Call::get(url)).await?.json(&self.core)?;
-            let values = page.get("value").and_then(Value::as_array);
-            items.extend(values.into_iter().flatten().filter_map(Self::task));
+            items.extend(Self::items(&page));
         }
         Ok(Listing::complete(Self::NAME, items))
     }
@@ -164,12 +187,8 @@ impl ProviderClient for AzureDevOpsProvider {
         let ops = json!([{"op": "add", "path": "/fields/System.State", "value": state}]);
         let url = self.api(&format!("workitems/{}", segment(&change.external_id)));
         let item = self.patch(Method::PATCH, url, &ops).await?;
-        let state = item
-            .pointer("/fields/System.State")
-            .cloned()
-            .unwrap_or(Value::Null);
         Ok(PushReceipt {
-            remote: json!({ "System.State": state }),
+            remote: Self::receipt(&item),
         })
     }
 

@@ -13,8 +13,8 @@
 //! rewritten; every other line stays intact. The
 //! `If-Match` ETag is CalDAV's idempotency guard, so no `Idempotency-Key` is sent.
 
-mod ical;
-mod xml;
+pub(crate) mod ical;
+pub(crate) mod xml;
 
 use std::collections::HashMap;
 
@@ -145,43 +145,7 @@ impl ProviderClient for CalDavProvider {
         let reply = self.core.send(&call).await?;
         let body = String::from_utf8_lossy(&reply.body);
         let resources = xml::multistatus(&body).map_err(|message| self.core.rejected(message))?;
-        let mapping = StatusMapping::new(ProviderKind::CalDav);
-        let mut uids = HashMap::new();
-        let mut found = Vec::new();
-        for resource in resources {
-            let Some(todo) = ical::read(&resource.data) else {
-                continue;
-            };
-            let name = resource
-                .href
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or("");
-            let external_id = format!("{scope}/{}", decode(name));
-            if let Some(uid) = &todo.uid {
-                uids.insert(uid.clone(), external_id.clone());
-            }
-            found.push((external_id, todo));
-        }
-        let items = found
-            .into_iter()
-            .map(|(external_id, todo)| {
-                let mut task =
-                    DesiredTask::new(external_id, todo.summary.clone().unwrap_or_default());
-                if let Some(status) = mapping.from_provider(&json!({"STATUS": todo.status})) {
-                    task = task.status(status);
-                }
-                if let Some(parent) = todo.parent_uid.as_ref().and_then(|uid| uids.get(uid)) {
-                    task = task.parent(parent.clone());
-                }
-                if let Some(uid) = todo.uid {
-                    task = task.field("uid", uid);
-                }
-                task
-            })
-            .collect();
-        Ok(Listing::complete(Self::NAME, items))
+        Ok(Listing::complete(Self::NAME, tasks(&scope, resources)))
     }
 
     async fn push(&self, change: StatusPush) -> Result<PushReceipt, ProviderError> {
@@ -201,6 +165,46 @@ impl ProviderClient for CalDavProvider {
     async fn refresh_token(&self) -> Result<(), ProviderError> {
         self.core.refresh().await
     }
+}
+
+/// The VTODOs of a calendar's multistatus resources as hub tasks (resources without a VTODO
+/// are left out); a `RELATED-TO` parent becomes the parent's external id when it is listed.
+pub(crate) fn tasks(scope: &str, resources: Vec<xml::Resource>) -> Vec<DesiredTask> {
+    let mapping = StatusMapping::new(ProviderKind::CalDav);
+    let mut uids = HashMap::new();
+    let mut found = Vec::new();
+    for resource in resources {
+        let Some(todo) = ical::read(&resource.data) else {
+            continue;
+        };
+        let name = resource
+            .href
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        let external_id = format!("{scope}/{}", decode(name));
+        if let Some(uid) = &todo.uid {
+            uids.insert(uid.clone(), external_id.clone());
+        }
+        found.push((external_id, todo));
+    }
+    found
+        .into_iter()
+        .map(|(external_id, todo)| {
+            let mut task = DesiredTask::new(external_id, todo.summary.clone().unwrap_or_default());
+            if let Some(status) = mapping.from_provider(&json!({"STATUS": todo.status})) {
+                task = task.status(status);
+            }
+            if let Some(parent) = todo.parent_uid.as_ref().and_then(|uid| uids.get(uid)) {
+                task = task.parent(parent.clone());
+            }
+            if let Some(uid) = todo.uid {
+                task = task.field("uid", uid);
+            }
+            task
+        })
+        .collect()
 }
 
 /// Percent-decodes a href segment (Radicale escapes `@` and spaces in names).

@@ -27,7 +27,7 @@
     allow(dead_code)
 )]
 
-mod classify;
+pub(crate) mod classify;
 pub mod encode;
 
 use std::fmt;
