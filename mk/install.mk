@@ -10,7 +10,8 @@
 #     clean clone's folder (its install step builds the addon; without cargo it says so).
 # The folder installs reuse target/ (the pip build is the release build `python-wheel` makes;
 # the tarball packs the addon `node-build` made); the clones build with their own cargo target
-# dir, target/install/cargo, so a clone's artifacts never stand in for the checkout's.
+# dir, target/install/cargo (so a clone's artifacts never stand in for the checkout's), at
+# opt-level 0 (CARGO_PROFILE_RELEASE_OPT_LEVEL) to stay quick.
 
 TEST_TARGETS += test-install
 

@@ -9,7 +9,8 @@
 #   2. `npm install <checkout>/sync-node`: npm links the checkout as it is; sync-folder.mjs;
 #   3. a clean clone of the committed checkout, which has no addon: with cargo missing from
 #      PATH the install stops with the install step's message; with cargo the install step
-#      builds the addon (release, cargo target dir target/install/cargo); sync-folder.mjs.
+#      builds the addon (release profile at opt-level 0, cargo target dir target/install/cargo);
+#      sync-folder.mjs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -101,7 +102,9 @@ grep -q "tasksync: the native addon $addon is not built in $clone/sync-node, and
 }
 grep "tasksync:" "$work/no-cargo.log"
 test ! -e "$clone/sync-node/$addon"
+# Built like the Python clone: own cargo target dir, release profile at opt-level 0.
 (cd "$app" && CARGO_TARGET_DIR=${INSTALL_CARGO_TARGET_DIR:-$repo/target/install/cargo} \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false \
   "$npm" install --foreground-scripts "$clone/sync-node")
 test -f "$clone/sync-node/$addon" || { echo "FAIL: the install step built no $addon" >&2; exit 1; }
 sync_folder "$app"
