@@ -110,13 +110,27 @@ pub(crate) fn read(text: &str) -> Option<Todo> {
     None
 }
 
+/// Reads a TEXT value's escapes (RFC 5545 3.3.11) in one left-to-right pass, so an escaped
+/// backslash followed by `n` stays a backslash and an `n`; an unknown escape is kept as it is.
 fn unescape(value: &str) -> String {
-    value
-        .replace("\\n", "\n")
-        .replace("\\N", "\n")
-        .replace("\\,", ",")
-        .replace("\\;", ";")
-        .replace("\\\\", "\\")
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n' | 'N') => out.push('\n'),
+            Some(e @ (',' | ';' | '\\')) => out.push(e),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Folds a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 character.
@@ -212,6 +226,14 @@ pub(crate) fn apply(text: &str, payload: &Value, stamp: &str) -> Result<String, 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn text_escapes_are_read_in_one_pass() {
+        // An escaped backslash before `n` is a backslash and an `n`, not a line break.
+        assert_eq!(unescape(r"C:\\new"), r"C:\new");
+        assert_eq!(unescape(r"a\nb\, c\; d\\"), "a\nb, c; d\\");
+        assert_eq!(unescape(r"odd\x end\"), r"odd\x end\");
+    }
 
     const TODO: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VTODO\r\n\
 UID:a-1\r\nSUMMARY:Write the\r\n  report\r\nX-CUSTOM;X-P=\"a:b\":keep me\r\nSTATUS:NEEDS-ACTION\r\n\
