@@ -1,10 +1,10 @@
 """Benchmark of the Python binding (figures go to BENCHMARKS.md by hand).
 
 1. Preview + execute of N tasks (default 100,000) from Python into ``tasksync.SqliteStore``,
-   against the same job done the hand-written Django way in the same run: Python sets for the difference
-   and the Django ORM (``select_for_update`` on the work order, ``bulk_create(batch_size=100)``
-   of draft tasks) on SQLite in a temporary database. Both start from an empty scope (N creates),
-   then a second round changes 10% of the titles.
+   against the same job done the hand-written Django way in the same run: Python sets for the
+   difference and the Django ORM (``select_for_update`` on the work order,
+   ``bulk_create(batch_size=100)`` of draft tasks) on SQLite in a temporary database. Both
+   start from an empty scope (N creates), then a second round changes 10% of the titles.
 2. The cost of one binding call (``MemoryStore.scope_version`` on an empty store, and
    ``tasksync.server_time()``).
 3. Switch-cycle latency through Python (``SessionEngine`` on the in-memory session store):
@@ -86,7 +86,7 @@ def django_setup(path: Path) -> Any:
 
 
 def bench_django_way(path: Path, n: int) -> list[tuple[str, float, float]]:
-    """A hand-written Django TaskSyncService: preview with sets, execute atomically with bulk_create."""
+    """A hand-written Django TaskSyncService: preview with sets, execute in one bulk_create."""
     from django.db import transaction
 
     work_order_model, task_model = django_setup(path)

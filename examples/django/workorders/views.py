@@ -1,7 +1,8 @@
 """JSON views. Work-order sync: preview (read-only) returns the plan; execute takes it back with
 ``confirmed: true`` under a row lock on the work order (409 when the scope moved on, 400 on bad
-input); needed says whether the process and the tasks differ. Completing a task: a status change writes
-the task and its sync jobs in one transaction (422 on a transition the rules refuse)."""
+input); needed says whether the process and the tasks differ. Completing a task: a status
+change writes the task and its sync jobs in one transaction (422 on a transition the rules
+refuse)."""
 
 from __future__ import annotations
 
