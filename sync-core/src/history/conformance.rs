@@ -12,11 +12,11 @@ use serde_json::json;
 
 use crate::conformance::CaseFuture;
 
-use super::model::{
+use super::store::{HistoryBatch, HistoryStore};
+use super::{
     Actor, AuditAction, AuditEntry, AuditQuery, Counters, Cursor, Item, ItemOutcome, ItemQuery,
     Run, RunContext, RunItems, RunKind, RunQuery, RunStatus,
 };
-use super::store::{HistoryBatch, HistoryStore};
 
 /// One history conformance case: a name and a function of a fresh store.
 pub type HistoryCase = (&'static str, fn(Arc<dyn HistoryStore>) -> CaseFuture);

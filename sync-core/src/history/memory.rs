@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use crate::store::StoreError;
 
-use super::model::{AuditEntry, AuditQuery, Cursor, Item, ItemQuery, Page, Run, RunQuery};
 use super::store::{HistoryBatch, HistoryStore};
+use super::{AuditEntry, AuditQuery, Cursor, Item, ItemQuery, Page, Run, RunQuery};
 
 #[derive(Debug, Default)]
 struct Inner {

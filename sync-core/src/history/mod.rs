@@ -29,6 +29,7 @@
 mod cancel;
 mod memory;
 mod model;
+mod query;
 mod recorder;
 mod store;
 pub(crate) mod tracker;
@@ -39,9 +40,10 @@ pub mod conformance;
 pub use cancel::CancelToken;
 pub use memory::MemoryHistoryStore;
 pub use model::{
-    Actor, AuditAction, AuditEntry, AuditQuery, Counters, Cursor, DEFAULT_LIMIT, Item, ItemOutcome,
-    ItemQuery, MAX_LIMIT, Page, Run, RunContext, RunItems, RunKind, RunQuery, RunStatus,
+    Actor, AuditAction, AuditEntry, Counters, Item, ItemOutcome, Run, RunContext, RunItems,
+    RunKind, RunStatus,
 };
+pub use query::{AuditQuery, Cursor, DEFAULT_LIMIT, ItemQuery, MAX_LIMIT, Page, RunQuery};
 pub use recorder::{HistoryPump, HistoryRecorder, ITEM_CHUNK, RecorderConfig, RecorderStats};
 pub use store::{HistoryBatch, HistoryStore};
 pub use tracker::RunOptions;

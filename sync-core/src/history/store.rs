@@ -20,9 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::StoreError;
 
-use super::model::{
-    AuditEntry, AuditQuery, Cursor, Item, ItemQuery, Page, Run, RunItems, RunQuery,
-};
+use super::{AuditEntry, AuditQuery, Cursor, Item, ItemQuery, Page, Run, RunItems, RunQuery};
 
 /// Everything the recorder writes in one call.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
