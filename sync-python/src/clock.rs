@@ -108,7 +108,7 @@ pub(crate) fn clock(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<dyn Clock>> 
     if obj.cast::<PySystemClock>().is_ok() {
         return Ok(Arc::new(SystemClock));
     }
-    crate::host::require(obj, "clock", &["now_ms"])?;
+    crate::runtime::require(obj, "clock", &["now_ms"])?;
     Ok(Arc::new(HostClock::new(PyHostClock {
         obj: obj.clone().unbind(),
     })))

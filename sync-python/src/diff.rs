@@ -6,11 +6,10 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sync_core::diff::{MAX_ID_BYTES, MAX_TITLE_BYTES};
 use sync_core::{Plan, Policy, VerifyReport};
 
+use crate::convert::record::record;
 use crate::convert::{from_json, from_py, to_py};
-use crate::record::record;
 
 record!(
     /// What a sync would do to a scope (see `sync_core::Plan`).
@@ -103,7 +102,5 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlan>()?;
     m.add_class::<PyPolicy>()?;
     m.add_class::<PyVerifyReport>()?;
-    m.add("MAX_ID_BYTES", MAX_ID_BYTES)?;
-    m.add("MAX_TITLE_BYTES", MAX_TITLE_BYTES)?;
     Ok(())
 }

@@ -9,10 +9,10 @@ use std::borrow::Cow;
 use pyo3::prelude::*;
 use sync_core::{ExecuteReport, Listing, Plan, SyncEngine};
 
+use crate::convert::record::record;
 use crate::convert::{from_json, from_py};
 use crate::diff::{PyPlan, PyVerifyReport, policy};
 use crate::history::{PyCancelToken, run_options};
-use crate::record::record;
 use crate::runtime::{run_async, run_blocking};
 
 record!(
@@ -61,7 +61,7 @@ impl PySyncEngine {
         let mut inner = SyncEngine::new(crate::store::task_store(store)?)
             .with_clock(crate::clock::clock(clock)?)
             .with_events(crate::event::sink(events)?)
-            .with_limits(crate::convert::limits(limits)?);
+            .with_limits(crate::limits::limits(limits)?);
         if let Some(history) = history {
             inner = inner.with_history(history.recorder.clone());
         }

@@ -67,7 +67,7 @@ pub(crate) fn sink(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<dyn EventSink
     if let Ok(s) = obj.cast::<PyCollectingSink>() {
         return Ok(s.get().inner.clone());
     }
-    crate::host::require(obj, "event sink", &["emit"])?;
+    crate::runtime::require(obj, "event sink", &["emit"])?;
     Ok(Arc::new(HostSink {
         obj: obj.clone().unbind(),
     }))

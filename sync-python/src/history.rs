@@ -26,9 +26,9 @@ use sync_core::history::{
 use sync_core::{Millis, StoreError};
 use sync_sqlite::SqliteHistoryStore;
 
+use crate::convert::record::record;
 use crate::convert::{from_py, to_py};
 use crate::error::{invalid_input, store_error};
-use crate::record::record;
 use crate::runtime::{block_on, call_host, run_async, run_blocking};
 
 /// A Python object as a history store.
@@ -137,7 +137,7 @@ fn history_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn HistoryStore>> {
     if let Ok(s) = obj.cast::<PySqliteHistoryStore>() {
         return Ok(s.get().inner.clone());
     }
-    crate::host::require(
+    crate::runtime::require(
         obj,
         "history store",
         &["write", "run", "runs", "items", "audit"],

@@ -1,11 +1,13 @@
 //! tasksync binding for Python (pyo3): the native module `tasksync._native`.
 //!
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
-//! `sync-core`'s, file for file (`diff`, `engine`, `session`, `transition`, `retry`, `store`,
-//! `clock`, `event`, `provider`, `error`, `model`, `conformance`; the queue binds in `queue`
-//! and `jobstore`, history in `history`); `convert`, `record`,
-//! `runtime`, `host` and `log` are the binding's plumbing. A new core module gets a new file
-//! here with a `register` function, called from [`_native`].
+//! `sync-core`'s, file for file and named as they are (`model`, `store`, `diff`, `engine`,
+//! `transition`, `retry/` with one file per core `retry` module, `history`, `session`,
+//! `event`, `clock`, `provider`, `error`, `limits`, `conformance`). Three support files are
+//! the binding's own plumbing and say so in their docs: `convert` (Python data ⇄ core types,
+//! and the record classes), `runtime` (running core futures, calling host objects, the panic
+//! fence) and `log` (`tracing` to Python `logging`). A new core module gets a new file here
+//! with a `register` function, called from [`_native`].
 //!
 //! Invariants: no panic crosses into Python (see [`runtime`]); blocking methods release the
 //! GIL; every error is a `tasksync.TasksyncError` subclass carrying the core's error code.
@@ -25,18 +27,14 @@ mod engine;
 mod error;
 mod event;
 mod history;
-mod host;
-mod jobstore;
+mod limits;
 mod log;
 mod model;
 mod provider;
-mod queue;
-mod record;
 mod retry;
 mod runtime;
 mod session;
 mod store;
-mod testing;
 mod transition;
 
 use pyo3::prelude::*;
@@ -52,6 +50,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     log::install();
     error::register(m)?;
     model::register(m)?;
+    limits::register(m)?;
     diff::register(m)?;
     engine::register(m)?;
     store::register(m)?;
@@ -60,11 +59,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     session::register(m)?;
     transition::register(m)?;
     retry::register(m)?;
-    jobstore::register(m)?;
     history::register(m)?;
-    queue::register(m)?;
     provider::register(m)?;
     conformance::register(m)?;
-    testing::register(m)?;
+    runtime::register(m)?;
+    log::register(m)?;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Logging: the core's `tracing` events, routed to Python's `logging` (logger `tasksync`).
+//! Binding plumbing (no core module of this name). Logging: the core's `tracing` events, routed to Python's `logging` (logger `tasksync`).
 //!
 //! Invariant: an event is formatted only if the `tasksync` logger is enabled for its level, and
 //! a failure to log is dropped (logging must never fail an operation). The core never puts a
@@ -82,4 +82,21 @@ pub(crate) fn install() {
     let _ = tracing_subscriber::registry()
         .with(PythonLogging)
         .try_init();
+}
+
+/// Emits one core `tracing` event at `level` (`info`, `warn`, ...), to test log routing (a
+/// hidden hook for the binding's own tests).
+#[pyfunction]
+fn _log_for_tests(level: &str, message: &str) {
+    match level {
+        "error" => tracing::error!(target: "sync_core", "{message}"),
+        "warn" => tracing::warn!(target: "sync_core", "{message}"),
+        "debug" => tracing::debug!(target: "sync_core", "{message}"),
+        _ => tracing::info!(target: "sync_core", "{message}"),
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_log_for_tests, m)?)?;
+    Ok(())
 }

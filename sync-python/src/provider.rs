@@ -108,7 +108,7 @@ impl TokenRefresher for HostTokenRefresher {
 
 /// A host provider as the core holds it.
 pub(crate) fn host_provider(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ProviderClient>> {
-    crate::host::require(obj, "provider", &["list"])?;
+    crate::runtime::require(obj, "provider", &["list"])?;
     let name = obj.getattr("name")?;
     let name: String = if name.is_callable() {
         name.call0()?.extract()?
@@ -203,7 +203,7 @@ impl std::fmt::Debug for PyTokenRefresher {
 impl PyTokenRefresher {
     #[new]
     fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        crate::host::require(obj, "token refresher", &["refresh"])?;
+        crate::runtime::require(obj, "token refresher", &["refresh"])?;
         Ok(PyTokenRefresher {
             inner: Arc::new(HostTokenRefresher {
                 obj: obj.clone().unbind(),

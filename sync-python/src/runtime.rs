@@ -1,7 +1,9 @@
 //! Running core futures from Python, and awaiting Python from core futures.
 //!
-//! What it owns: the two ways a binding call runs (blocking with the GIL released, or as an
-//! asyncio coroutine on the shared tokio runtime), the panic fence around both, and
+//! Binding plumbing (no core module of this name): what it owns is the two ways a binding call
+//! runs (blocking with the GIL released, or as an asyncio coroutine on the shared tokio
+//! runtime), the panic fence around both (and `_panic_for_tests`, the hook proving it),
+//! [`require`], the check that a host object has the methods of the part it stands for, and
 //! [`call_host`], through which every host-implemented part (store, provider, clock...) is
 //! called, whether its method is a plain function or an `async def`.
 //!
@@ -138,4 +140,42 @@ where
         Ok(value) => Ok(value),
         Err(fut) => fut.await,
     }
+}
+
+/// Fails with `InvalidInputError` unless `obj` has every one of `methods` (callable).
+pub(crate) fn require(obj: &Bound<'_, PyAny>, role: &str, methods: &[&str]) -> PyResult<()> {
+    let missing: Vec<&str> = methods
+        .iter()
+        .copied()
+        .filter(|m| !obj.getattr(*m).is_ok_and(|a| a.is_callable()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let type_name = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    Err(error::invalid_input(format!(
+        "a {type_name} cannot be the {role}: it lacks {}",
+        missing.join(", ")
+    )))
+}
+
+/// Panics inside a core future, to prove a panic surfaces as `InternalError` (a hidden hook
+/// for the binding's own tests).
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
+    run_blocking(py, async {
+        if std::hint::black_box(true) {
+            panic!("panic requested by _panic_for_tests");
+        }
+        Ok(())
+    })
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    Ok(())
 }

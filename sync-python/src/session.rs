@@ -5,6 +5,11 @@
 //! expected_version)` and `delete(id, expected_version)` (plain or `async def`) on the
 //! session's dict form, with the compare-and-swap contract of `SessionStore`; raising
 //! `tasksync.ConflictError` reports a failed version check.
+//!
+//! Invariant: a session a host store returns is read strictly (an unknown key, a wrong type or
+//! an integer beyond 64 bits is a `StoreError` naming it) and then passes the core's
+//! consistency check (`sync_core::session::check`, run by the engine on every read), so a
+//! corrupt session is a typed error and no operation ever sees it.
 
 use std::sync::Arc;
 
@@ -14,9 +19,9 @@ use pyo3::types::PyTuple;
 use sync_core::session::{MemorySessionStore, SessionEngine, SessionStore};
 use sync_core::{Cycle, ServerTime, Session, SessionState, StoreError};
 
-use crate::convert::{from_py, to_py};
+use crate::convert::record::record;
+use crate::convert::{from_py, from_value, to_py, to_value};
 use crate::error::store_error;
-use crate::record::record;
 use crate::runtime::{call_host, run_async, run_blocking};
 
 record!(
@@ -36,13 +41,33 @@ struct HostSessionStore {
     obj: Py<PyAny>,
 }
 
+/// What a host store's `get` returned, read strictly: `None`, or a session's dict form with
+/// only the keys a `Session` has. Anything else is a store failure saying what is wrong.
+fn session_from_host(obj: &Bound<'_, PyAny>) -> Result<Option<Session>, StoreError> {
+    let read = || -> PyResult<Option<Session>> {
+        let value = to_value(obj, "session")?;
+        if let serde_json::Value::Object(map) = &value {
+            let known = sync_core::input::known_keys::<Session>();
+            sync_core::input::check_keys("session", map.keys().map(String::as_str), known)
+                .map_err(crate::error::to_py)?;
+        }
+        from_value(value, "session")
+    };
+    read().map_err(|err| {
+        StoreError::Backend(format!(
+            "the session store returned an unreadable session: {}",
+            err.value(obj.py())
+        ))
+    })
+}
+
 #[async_trait]
 impl SessionStore for HostSessionStore {
     async fn get(&self, id: String) -> Result<Option<Session>, StoreError> {
         let ret = call_host(&self.obj, "get", |py| PyTuple::new(py, [id]))
             .await
             .map_err(store_error)?;
-        Python::attach(|py| from_py(ret.bind(py), "session")).map_err(store_error)
+        Python::attach(|py| session_from_host(ret.bind(py)))
     }
 
     async fn insert(&self, session: Session) -> Result<(), StoreError> {
@@ -103,7 +128,7 @@ pub(crate) fn session_store(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<dyn 
     if let Ok(s) = obj.cast::<crate::store::PySqliteStore>() {
         return Ok(s.get().inner.clone());
     }
-    crate::host::require(obj, "session store", &["get", "insert", "update", "delete"])?;
+    crate::runtime::require(obj, "session store", &["get", "insert", "update", "delete"])?;
     Ok(Arc::new(HostSessionStore {
         obj: obj.clone().unbind(),
     }))
@@ -184,7 +209,7 @@ impl PySessionEngine {
             crate::clock::clock(clock)?,
             crate::event::sink(events)?,
         )
-        .with_limits(crate::convert::limits(limits)?);
+        .with_limits(crate::limits::limits(limits)?);
         Ok(PySessionEngine { inner })
     }
 

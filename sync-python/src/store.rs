@@ -7,7 +7,7 @@
 //! conformance suite checks it). Raising `tasksync.ConflictError` means a failed version check;
 //! any other exception is a backend failure.
 //!
-//! Outbox contract: a host store that also has the job store methods (see [`crate::jobstore`])
+//! Outbox contract: a host store that also has the job store methods (see [`crate::retry::store`])
 //! receives a change set's `jobs` and must write them with the tasks, atomically. A host store
 //! without them keeps no jobs, so a change set carrying jobs is refused here, before the host
 //! sees it: jobs are never silently dropped.
@@ -38,8 +38,8 @@ pub(crate) struct HostTaskStore {
 impl HostTaskStore {
     /// A host object as a task store (and a job store when it has those methods).
     pub(crate) fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        crate::host::require(obj, "task store", TASK_METHODS)?;
-        let keeps_jobs = crate::jobstore::JOB_METHODS
+        crate::runtime::require(obj, "task store", TASK_METHODS)?;
+        let keeps_jobs = crate::retry::store::JOB_METHODS
             .iter()
             .all(|m| obj.getattr(*m).is_ok_and(|a| a.is_callable()));
         let type_name = obj
@@ -98,7 +98,7 @@ impl TaskStore for HostTaskStore {
                 "the host task store {} can implement the job store methods ({}), or use a \
                  store that keeps jobs",
                 self.type_name,
-                crate::jobstore::JOB_METHODS.join(", ")
+                crate::retry::store::JOB_METHODS.join(", ")
             ))?;
         }
         self.call("apply", |py| {

@@ -6,9 +6,9 @@ use pyo3::types::PyDict;
 use sync_core::transition::{ProviderKind, StatusMapping, TransitionRules};
 use sync_core::{Millis, Status, Task};
 
+use crate::convert::record::record;
 use crate::convert::{from_py, to_py, to_value};
 use crate::error::to_py as error_to_py;
-use crate::record::record;
 
 record!(
     /// The allowed status changes, their guards and effects (see

@@ -126,12 +126,24 @@ def test_status_changes_and_dead_letter_actions_are_audited() -> None:
     service = tasksync.StatusService(store, targets=targets, clock=clock, history=history)
     job = service.change_status(task_id, "completed", actor="bob").jobs[0]
     store.job_rows[job["id"]]["state"] = "dead"  # as a worker would after the last attempt
-    tasksync.JobQueue(store, clock=clock, history=history).requeue(job["id"], actor="carol")
+    sink = tasksync.CollectingSink()
+    queue = tasksync.JobQueue(store, clock=clock, history=history, events=sink)
+    queue.requeue(job["id"], actor="carol")
+    store.job_rows[job["id"]]["state"] = "dead"
+    clock.advance(5)
+    queue.discard(job["id"])
     history.close()
     (changed,), _ = history.audit(entity_id=task_id)
     assert changed.action == "status_changed" and changed.actor["user"] == "bob"
-    (retried,), _ = history.audit(entity_id=job["id"])
+    (discarded, retried), _ = history.audit(entity_id=job["id"])
     assert retried.action == "job_retried" and retried.actor["user"] == "carol"
+    assert retried.details == {"task_id": task_id, "target": "mstodo", "state": "pending"}
+    assert discarded.action == "job_discarded" and discarded.details["state"] == "discarded"
+    events = [(e["job_id"], e["state"], e["sync_status"], e["at"]) for e in sink.take()]
+    assert events == [
+        (job["id"], "pending", "pending", 1_000),
+        (job["id"], "discarded", "discarded", 1_005),
+    ]
 
 
 def test_python_history_store_conforms() -> None:

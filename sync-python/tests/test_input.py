@@ -353,6 +353,7 @@ def async_calls() -> dict[str, Callable[[], Any]]:
         "Worker.run_once_async": lambda: worker.run_once_async(),
         "Worker.next_wake_async": lambda: worker.next_wake_async(),
         "JobQueue.requeue_async": lambda: queue.requeue_async("job-missing"),
+        "JobQueue.discard_async": lambda: queue.discard_async("job-missing"),
     }
 
 
@@ -373,7 +374,7 @@ def test_every_async_method_runs_under_asyncio_run() -> None:
         try:
             asyncio.run(coroutine)
         except tasksync.NotFoundError:
-            assert name == "JobQueue.requeue_async"
+            assert name in ("JobQueue.requeue_async", "JobQueue.discard_async")
 
 
 def test_an_async_method_is_lazy_until_awaited() -> None:

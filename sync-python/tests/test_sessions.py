@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from typing import Any
 
 import pytest
@@ -74,3 +75,61 @@ def test_duplicate_session_is_a_conflict() -> None:
     engine.create("x", CYCLES)
     with pytest.raises(tasksync.TasksyncError):
         engine.create("x", CYCLES)
+
+
+# Ways a host store's copy of a running session can be wrong: (case, damage, what the error says).
+CORRUPTIONS: list[tuple[str, Any, str]] = [
+    ("current index out of range", lambda s: s.update(current=7), "current cycle 7 of 3"),
+    ("current index negative", lambda s: s.update(current=-1), "expected usize"),
+    ("times that overflow", lambda s: s.update(cycle_ms=[2**64 - 1, 2, 0]), "overflow"),
+    ("a time beyond 64 bits", lambda s: s.update(paused_ms=2**64), "64-bit"),
+    ("an instant beyond i64", lambda s: s.update(last_seen=2**63), "expected i64"),
+    (
+        "a start at the earliest instant",
+        lambda s: s.update(created_at=-(2**63), started_at=-(2**63)),
+        "accounted for",
+    ),
+    ("an unknown key", lambda s: s.update(colour="red"), "unknown key `colour` in session"),
+    (
+        "an unknown key in a cycle",
+        lambda s: s["cycles"][0].update(colour="red"),
+        "unknown key `colour`",
+    ),
+    ("a missing key", lambda s: s.pop("cycle_ms"), "cycle_ms"),
+    ("a wrong type", lambda s: s.update(version="1"), "expected u64"),
+    ("a version that cannot grow", lambda s: s.update(version=2**64 - 1), "version"),
+    ("no cycles", lambda s: s.update(cycles=[], cycle_ms=[], current=0), "no cycles"),
+    ("a status with the wrong times", lambda s: s.update(status="paused"), "status paused"),
+    ("an empty dict", lambda s: s.clear(), "missing field `id`"),
+]
+
+
+@pytest.mark.parametrize(("case", "damage", "why"), CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS])
+def test_a_corrupt_session_from_a_host_store_is_a_store_error(
+    case: str, damage: Any, why: str
+) -> None:
+    store = PySessionStore()
+    clock = tasksync.ManualClock(1_000)
+    engine = tasksync.SessionEngine(store, clock=clock)
+    engine.create("s", CYCLES)
+    engine.start("s")
+    clock.advance(500)
+    good = copy.deepcopy(store.sessions["s"])
+    damage(store.sessions["s"])
+    before = copy.deepcopy(store.sessions["s"])
+    for op in (
+        lambda: engine.get("s"),
+        lambda: engine.state("s"),
+        lambda: engine.switch("s", None),
+        lambda: engine.pause("s"),
+        lambda: engine.complete("s"),
+        lambda: engine.delete("s"),
+        lambda: asyncio.run(engine.state_async("s")),
+    ):
+        with pytest.raises(tasksync.StoreError, match=why) as err:
+            op()
+        assert err.value.code == "store"
+        assert not isinstance(err.value, tasksync.InternalError)
+    assert store.sessions["s"] == before  # refused before any write
+    store.sessions["s"] = good
+    assert engine.switch("s", None).current == 1  # the repaired session works again

@@ -78,6 +78,7 @@ from tasksync._native import (
     server_time,
     statuses,
     sync_status_of,
+    task_from_desired,
 )
 
 __all__ = [
@@ -145,6 +146,7 @@ __all__ = [
     "server_time",
     "statuses",
     "sync_status_of",
+    "task_from_desired",
 ]
 
 

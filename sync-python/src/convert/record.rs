@@ -1,4 +1,4 @@
-//! Records: read-only Python views of the core's result types, dataclass-like.
+//! Binding plumbing. Records: read-only Python views of the core's result types, dataclass-like.
 //!
 //! What it owns: the [`record!`] macro that wraps one serde type in a frozen Python class with
 //! attribute access by field name, a readable `repr`, `==`, `to_dict()` and `to_json()`.
@@ -30,15 +30,15 @@ macro_rules! record {
         #[pymethods]
         impl $rust {
             fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
-                crate::record::field(py, &self.inner, $name, name)
+                crate::convert::record::field(py, &self.inner, $name, name)
             }
 
             fn __repr__(&self) -> String {
-                crate::record::repr(&self.inner, $name)
+                crate::convert::record::repr(&self.inner, $name)
             }
 
             fn __dir__(&self) -> Vec<String> {
-                crate::record::fields(&self.inner)
+                crate::convert::record::fields(&self.inner)
             }
 
             fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {

@@ -1,4 +1,5 @@
-//! Conversion between Python objects and the core's serde types.
+//! Binding plumbing (no core module of this name): conversion between Python objects and the
+//! core's serde types, and ([`record`]) the read-only record classes of core results.
 //!
 //! What it owns: the one path every argument and result takes: Python object ⇄
 //! `serde_json::Value` ⇄ core type (the last step through `sync_core::input`, which refuses
@@ -14,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
 
 use crate::error::invalid_input;
+
+pub(crate) mod record;
 
 /// Nesting deeper than this is refused (it is either a cycle or not task data).
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -106,14 +109,6 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: Value, what: &str) -> PyRes
 /// Parses a JSON text into a core type; invalid JSON is an `InvalidInputError`.
 pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> PyResult<T> {
     sync_core::input::from_json(what, text).map_err(crate::error::to_py)
-}
-
-/// A `limits=` argument: `None` (the defaults) or a dict of `sync_core::Limits` fields.
-pub(crate) fn limits(obj: Option<&Bound<'_, PyAny>>) -> PyResult<sync_core::Limits> {
-    match obj.filter(|o| !o.is_none()) {
-        Some(o) => from_py(o, "limits"),
-        None => Ok(sync_core::Limits::default()),
-    }
 }
 
 /// Converts a core type to plain Python data.
