@@ -3,11 +3,11 @@
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
 //! `sync-core`'s, file for file and named as they are (`model`, `store`, `diff`, `engine`,
 //! `transition`, `retry/` with one file per core `retry` module, `history`, `session`,
-//! `event`, `clock`, `provider`, `error`, `limits`, `conformance`). Three support files are
-//! the binding's own plumbing and say so in their docs: `convert` (Python data ⇄ core types,
-//! and the record classes), `runtime` (running core futures, calling host objects, the panic
-//! fence) and `log` (`tracing` to Python `logging`). A new core module gets a new file here
-//! with a `register` function, called from [`_native`].
+//! `event`, `clock`, `provider`, `error`, `limits`, `conformance`, `manifest`). Three support
+//! files are the binding's own plumbing and say so in their docs: `convert` (Python data ⇄
+//! core types, and the record classes), `runtime` (running core futures, calling host
+//! objects, the panic fence) and `log` (`tracing` to Python `logging`). A new core module gets
+//! a new file here with a `register` function, called from [`_native`].
 //!
 //! Invariants: no panic crosses into Python (see [`runtime`]); blocking methods release the
 //! GIL; every error is a `tasksync.TasksyncError` subclass carrying the core's error code.
@@ -29,6 +29,7 @@ mod event;
 mod history;
 mod limits;
 mod log;
+mod manifest;
 mod model;
 mod provider;
 mod retry;
@@ -62,6 +63,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     history::register(m)?;
     provider::register(m)?;
     conformance::register(m)?;
+    manifest::register(m)?;
     runtime::register(m)?;
     log::register(m)?;
     Ok(())

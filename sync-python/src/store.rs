@@ -7,10 +7,10 @@
 //! conformance suite checks it). Raising `tasksync.ConflictError` means a failed version check;
 //! any other exception is a backend failure.
 //!
-//! Outbox contract: a host store that also has the job store methods (see [`crate::retry::store`])
-//! receives a change set's `jobs` and must write them with the tasks, atomically. A host store
-//! without them keeps no jobs, so a change set carrying jobs is refused here, before the host
-//! sees it: jobs are never silently dropped.
+//! Outbox contract: a host store that also has the job store methods (see
+//! [`crate::retry::store`]) receives a change set's job writes in `jobs` and must apply them
+//! with the tasks, atomically (a job-only set bumps no scope). A host store without them is
+//! wrapped in the core's `without_jobs` wherever jobs could be written, so it never sees jobs.
 
 use std::sync::Arc;
 
@@ -29,28 +29,15 @@ use crate::runtime::{call_host, run_blocking};
 /// A Python object implementing the `TaskStore` methods.
 pub(crate) struct HostTaskStore {
     pub(crate) obj: Py<PyAny>,
-    /// The host object's type name (for error messages).
-    pub(crate) type_name: String,
-    /// Whether the host object also implements the job store (so it takes `jobs`).
-    pub(crate) keeps_jobs: bool,
 }
 
 impl HostTaskStore {
-    /// A host object as a task store (and a job store when it has those methods).
+    /// A host object as a task store (its job store methods are bound in
+    /// [`crate::retry::store`]).
     pub(crate) fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
         crate::runtime::require(obj, "task store", TASK_METHODS)?;
-        let keeps_jobs = crate::retry::store::JOB_METHODS
-            .iter()
-            .all(|m| obj.getattr(*m).is_ok_and(|a| a.is_callable()));
-        let type_name = obj
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default();
         Ok(HostTaskStore {
             obj: obj.clone().unbind(),
-            type_name,
-            keeps_jobs,
         })
     }
 
@@ -93,14 +80,6 @@ impl TaskStore for HostTaskStore {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Applied, StoreError> {
-        if !self.keeps_jobs {
-            changes.refuse_jobs(&format!(
-                "the host task store {} can implement the job store methods ({}), or use a \
-                 store that keeps jobs",
-                self.type_name,
-                crate::retry::store::JOB_METHODS.join(", ")
-            ))?;
-        }
         self.call("apply", |py| {
             let changes = to_py(py, &changes)?;
             PyTuple::new(py, [changes])

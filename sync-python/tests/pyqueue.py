@@ -1,9 +1,9 @@
 """Pure-Python stores for the outbound queue and the sync history.
 
 ``PyQueueStore`` is a task store that keeps jobs (the outbox): ``apply`` writes a change set's
-jobs with its tasks under one lock, and it implements the job store methods. ``PyHistoryStore``
-implements the history store. Both are what a host writes; the core's conformance suites run
-against them.
+job writes with its tasks under one lock, and it implements the job store's claim and reads.
+``PyHistoryStore`` implements the history store. Both are what a host writes; the core's
+conformance suites run against them.
 """
 
 from __future__ import annotations
@@ -18,47 +18,52 @@ Job = dict[str, Any]
 
 
 class PyQueueStore(PyTaskStore):
-    """A task store that also keeps sync jobs (a QueueStore), in plain Python."""
+    """A task store that also keeps sync jobs (a QueueStore), in plain Python: storage only.
+
+    ``apply`` applies a change set's job writes with its tasks under one lock, each checked
+    (an insert's id is free, an update's ``expected_version`` holds) and, after the set, at
+    most one ``pending`` job per (task, target); ``claim`` is the one atomic pick, writing each
+    job as ``tasksync.claimed_job`` says. Every queue rule (results, supersession, reverts,
+    dead letters, sync status) is the core's.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.job_rows: dict[str, Job] = {}
         self.seq: dict[str, int] = {}
-        self.latest: dict[tuple[str, str], str] = {}
 
     def apply(self, changes: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
-            ids = [j["id"] for j in changes.get("jobs", [])]
-            if len(set(ids)) != len(ids) or any(i in self.job_rows for i in ids):
-                raise tasksync.ConflictError("a job of this change set already exists")
-            applied = super().apply(changes)
-            for job in changes.get("jobs", []):
-                self._enqueue(copy.deepcopy(job))
+            staged = dict(self.job_rows)
+            for write in changes.get("jobs", []):
+                job = copy.deepcopy(write["job"])
+                current = staged.get(job["id"])
+                if write["op"] == "insert":
+                    if current is not None:
+                        raise tasksync.ConflictError(f"job `{job['id']}` exists")
+                elif current is None or current["version"] != write["expected_version"]:
+                    raise tasksync.ConflictError(f"job `{job['id']}` changed")
+                staged[job["id"]] = job
+            pending = [
+                (j["task_id"], j["target"]) for j in staged.values() if j["state"] == "pending"
+            ]
+            if len(set(pending)) != len(pending):
+                raise tasksync.ConflictError("a (task, target) would have two pending jobs")
+            applied = super().apply(changes)  # nothing is written if the tasks conflict
+            for id_ in staged:
+                self.seq.setdefault(id_, len(self.seq))
+            self.job_rows = staged
             return applied
-
-    def _enqueue(self, job: Job) -> None:
-        pair = (job["task_id"], job["target"])
-        for other in self.job_rows.values():
-            if (other["task_id"], other["target"]) == pair and other["state"] == "pending":
-                other["state"] = "superseded"
-                other["updated_at"] = job["created_at"]
-        self.seq[job["id"]] = len(self.seq)
-        self.job_rows[job["id"]] = job
-        self.latest[pair] = job["id"]
-
-    def _running_pairs(self) -> set[tuple[str, str]]:
-        return {
-            (j["task_id"], j["target"]) for j in self.job_rows.values() if j["state"] == "running"
-        }
 
     def claim(self, owner: str, now: int, lease_ms: int, limit: int) -> list[Job]:
         with self.lock:
+            running = [j for j in self.job_rows.values() if j["state"] == "running"]
             expired = sorted(
-                (j for j in self.job_rows.values() if j["state"] == "running"),
-                key=lambda j: (j["lease_until"] or 0, j["id"]),
+                (j for j in running if (j["lease_until"] or 0) <= now),
+                key=lambda j: (j["lease_until"] or 0, self.seq[j["id"]]),
             )
-            picked = [j for j in expired if (j["lease_until"] or 0) <= now][:limit]
-            busy = self._running_pairs()
+            picked = expired[:limit]
+            busy = {(j["task_id"], j["target"]) for j in running}
             due = sorted(
                 (j for j in self.job_rows.values() if j["state"] == "pending"),
                 key=lambda j: (j["run_at"], self.seq[j["id"]]),
@@ -68,53 +73,10 @@ class PyQueueStore(PyTaskStore):
                     break
                 if (job["task_id"], job["target"]) not in busy:
                     picked.append(job)
-            for job in picked:
-                job.update(
-                    state="running",
-                    attempts=job["attempts"] + 1,
-                    lease_owner=owner,
-                    lease_until=now + lease_ms,
-                    updated_at=now,
-                )
-            return copy.deepcopy(picked)
-
-    def finish(self, owner: str, now: int, results: list[dict[str, Any]]) -> list[bool]:
-        with self.lock:
-            return [self._finish_one(owner, now, r) for r in results]
-
-    def _finish_one(self, owner: str, now: int, result: dict[str, Any]) -> bool:
-        job = self.job_rows.get(result["id"])
-        if job is None or job["state"] != "running" or job["lease_owner"] != owner:
-            return False
-        job.update(lease_owner=None, lease_until=None, updated_at=now)
-        # Put back behind a newer intent of its pair, the job is superseded instead.
-        pair = (job["task_id"], job["target"])
-        newer = any(
-            (j["task_id"], j["target"]) == pair and j["state"] == "pending"
-            for j in self.job_rows.values()
-        )
-        again = "superseded" if newer else "pending"
-        kind = result["result"]
-        if kind == "succeeded":
-            job.update(state="succeeded", result=result["remote"])
-        elif kind == "retry":
-            job.update(state=again, run_at=result["run_at"], last_error=result["error"])
-        elif kind == "defer":
-            job.update(state=again, run_at=result["run_at"])
-            job["attempts"] = max(0, job["attempts"] - 1)
-        else:
-            job.update(state="dead", last_error=result["error"])
-            if result["revert"]:
-                self._revert(job, now)
-        return True
-
-    def _revert(self, job: Job, now: int) -> None:
-        task = self.tasks.get(job["task_id"])
-        if task is None or task["status"] != job["to"]:
-            return
-        task = dict(task, status=job["from"], version=task["version"] + 1, updated_at=now)
-        self.tasks[task["id"]] = task
-        self.versions[task["scope"]] = self.versions.get(task["scope"], 0) + 1
+            claimed = [tasksync.claimed_job(j, owner, now, lease_ms) for j in picked]
+            for job in claimed:
+                self.job_rows[job["id"]] = job
+            return copy.deepcopy(claimed)
 
     def job(self, id: str) -> Job | None:
         with self.lock:
@@ -133,46 +95,11 @@ class PyQueueStore(PyTaskStore):
                     rows = [j for j in rows if j[field] == query[field]]
             return copy.deepcopy(rows[: query.get("limit") or 100])
 
-    def _settle(self, id: str, now: int, discard: bool) -> Job:
-        with self.lock:
-            job = self.job_rows.get(id)
-            if job is None:
-                raise tasksync.NotFoundError(f"no job `{id}`")
-            if job["state"] != "dead":
-                raise tasksync.InvalidStateError(f"job `{id}` is {job['state']}, not dead")
-            pair = (job["task_id"], job["target"])
-            newer = self.latest.get(pair) != id or any(
-                (j["task_id"], j["target"]) == pair and j["state"] == "pending"
-                for j in self.job_rows.values()
-            )
-            job["updated_at"] = now
-            if discard:
-                job["state"] = "discarded"
-            elif newer:
-                job["state"] = "superseded"
-            else:
-                job.update(state="pending", attempts=0, run_at=now)
-            return copy.deepcopy(job)
-
-    def requeue(self, id: str, now: int) -> Job:
-        return self._settle(id, now, discard=False)
-
-    def discard(self, id: str, now: int) -> Job:
-        return self._settle(id, now, discard=True)
-
     def next_due(self) -> int | None:
         with self.lock:
             times = [j["run_at"] for j in self.job_rows.values() if j["state"] == "pending"]
             times += [j["lease_until"] for j in self.job_rows.values() if j["state"] == "running"]
             return min(times) if times else None
-
-    def sync_status(self, task_id: str) -> list[list[str]]:
-        with self.lock:
-            return [
-                [target, tasksync.sync_status_of(self.job_rows[id]["state"])]
-                for (task, target), id in sorted(self.latest.items())
-                if task == task_id
-            ]
 
 
 def _newest_first(

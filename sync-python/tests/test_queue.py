@@ -143,7 +143,7 @@ def test_host_task_store_without_jobs_refuses_the_outbox() -> None:
     task_id = seed(store, clock)[0]
     before = store.get(task_id)
     service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
-    with pytest.raises(tasksync.StoreError, match="keeps no jobs"):
+    with pytest.raises(tasksync.StoreError, match="keeps no sync jobs"):
         service.change_status(task_id, "completed")
     assert store.get(task_id) == before  # nothing written, no job silently dropped
     # Without a target there is no job, so the same store takes the change.
@@ -174,3 +174,71 @@ def test_bad_worker_config_and_targets() -> None:
         tasksync.StatusService(store, targets=[{"name": "x", "kind": "fax"}])
     with pytest.raises(tasksync.InvalidInputError):
         tasksync.StatusService(store, targets=[{"name": "", "kind": "ms_todo"}])
+
+
+def test_claimed_job_is_the_claim_the_core_defines() -> None:
+    clock = tasksync.ManualClock(1_000)
+    store = PyQueueStore()
+    task_id = seed(store, clock)[0]
+    service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
+    (job,) = service.change_status(task_id, "completed").jobs
+    claimed = tasksync.claimed_job(job, "w1", 2_000, 500)
+    assert (claimed["state"], claimed["lease_owner"], claimed["lease_until"]) == (
+        "running",
+        "w1",
+        2_500,
+    )
+    assert claimed["attempts"] == job["attempts"] + 1 and claimed["updated_at"] == 2_000
+    assert (claimed["lease"], claimed["version"]) == (job["lease"] + 1, job["version"] + 1)
+    assert store.claim("w1", 2_000, 500, 10) == [claimed]  # the host store wrote exactly that
+    with pytest.raises(tasksync.InvalidInputError, match="job"):
+        tasksync.claimed_job({"id": "job-1"}, "w1", 2_000, 500)
+    with pytest.raises(tasksync.InvalidInputError, match="now"):
+        tasksync.claimed_job(job, "w1", 2**64, 500)
+    with pytest.raises(tasksync.InvalidInputError, match="lease_ms"):
+        tasksync.claimed_job(job, "w1", 2_000, -1)
+
+
+def test_a_host_queue_store_gets_versioned_job_writes_in_apply() -> None:
+    clock = tasksync.ManualClock(1_000)
+    store = PyQueueStore()
+    task_id = seed(store, clock)[0]
+    seen: list[dict[str, Any]] = []
+    apply = store.apply
+
+    def spy(changes: dict[str, Any]) -> dict[str, Any]:
+        seen.append(changes)
+        return apply(changes)
+
+    store.apply = spy  # type: ignore[method-assign]
+    service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
+    (first,) = service.change_status(task_id, "in_progress").jobs
+    (second,) = service.change_status(task_id, "completed").jobs
+    writes = [
+        (w["op"], w["job"]["id"], w["job"]["state"], w.get("expected_version"))
+        for w in seen[-1]["jobs"]
+    ]
+    # The newer intent supersedes the pending one (a checked update), then is inserted.
+    assert writes == [
+        ("update", first["id"], "superseded", 1),
+        ("insert", second["id"], "pending", None),
+    ]
+    assert store.job(first["id"])["version"] == 2  # type: ignore[index]
+    versions = store.versions.copy()
+    tasksync.JobQueue(store, clock=clock).job(second["id"])
+    worker = tasksync.Worker(store, providers=[FakeTodo()], clock=clock)
+    assert worker.run_once().succeeded == 1
+    assert store.versions == versions  # job-only sets bump no scope
+
+
+def test_a_queue_store_that_skips_the_version_check_fails_the_suite() -> None:
+    class Unchecked(PyQueueStore):
+        def apply(self, changes: dict[str, Any]) -> dict[str, Any]:
+            for write in changes.get("jobs", []):
+                stored = self.job_rows.get(write["job"]["id"])
+                if write["op"] == "update" and stored is not None:
+                    write["expected_version"] = stored["version"]  # last writer wins
+            return super().apply(changes)
+
+    failures = dict(tasksync.run_job_store_conformance(Unchecked))
+    assert "job_writes_are_checked" in failures

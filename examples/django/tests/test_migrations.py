@@ -12,7 +12,7 @@ import tasksync
 from django.db import DataError, connection
 from django.db.migrations.executor import MigrationExecutor
 from tasksync.contrib.django.models import AuditLog, HubTask, SyncHistoryItem, SyncJob
-from tasksync.contrib.django.store import DjangoTaskStore
+from tasksync.contrib.django.store import DjangoQueueStore, DjangoTaskStore
 
 pytestmark = pytest.mark.usefixtures("clean_hub")
 
@@ -29,6 +29,12 @@ def migrate_to_latest() -> None:
     """Forward through the NUL-safe ids and every later migration (the other tests need them)."""
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes("tasksync"))
+
+
+def old_job(migration: str, **columns: Any) -> None:
+    """Inserts a job row as the table was at `migration` (the current model has more columns)."""
+    state = MigrationExecutor(connection).loader.project_state(("tasksync", migration))
+    state.apps.get_model("tasksync", "SyncJob")(**columns).save(force_insert=True)
 
 
 def task_row(id_: str, source: str, external_id: str) -> Any:
@@ -68,7 +74,8 @@ def test_a_nul_identity_moves_to_its_nul_safe_id_with_its_job_and_history() -> N
             return
         task_row(OLD_ID, "a", "b\0c").save(force_insert=True)
         task_row(tasksync.hub_id("files", "plain"), "files", "plain").save(force_insert=True)
-        SyncJob(
+        old_job(
+            "0001_initial",
             job_id="job-1",
             task_id=OLD_ID,
             target="mstodo",
@@ -82,7 +89,7 @@ def test_a_nul_identity_moves_to_its_nul_safe_id_with_its_job_and_history() -> N
             run_at=10,
             created_at=10,
             updated_at=10,
-        ).save(force_insert=True)
+        )
         item = {"seq": 0, "external_id": "b", "name": "B", "kind": "task", "outcome": "created"}
         SyncHistoryItem(run_id="run-1", seq=0, data={**item, "target_id": OLD_ID}).save()
         entry = {"id": "audit-1", "entity_type": "task", "entity_id": OLD_ID}
@@ -105,3 +112,58 @@ def test_a_nul_identity_moves_to_its_nul_safe_id_with_its_job_and_history() -> N
     # The moved task is in sync; the identity that shared its old id can now be created.
     assert sync("s1", "a", "b\0c").created == 0
     assert sync("s2", "a\0b", "c").created == 1
+
+
+def test_jobs_from_before_versions_read_as_version_0_and_keep_one_pending_per_pair() -> None:
+    migrate("0003_job_budget_optional")
+    try:
+        common = {
+            "task_id": "t1",
+            "target": "mstodo",
+            "kind": "task",
+            "external_id": "e1",
+            "from_status": "draft",
+            "to_status": "pending",
+            "attempts": 0,
+            "run_at": 10,
+            "created_at": 10,
+            "updated_at": 10,
+        }
+        old_job("0003_job_budget_optional", job_id="job-old", state="superseded", **common)
+        old_job("0003_job_budget_optional", job_id="job-new", state="pending", **common)
+    finally:
+        migrate_to_latest()
+    store = DjangoQueueStore()
+    old, new = store.job("job-old"), store.job("job-new")
+    assert old is not None and new is not None
+    assert (new["state"], new["version"], new["lease"], new["task_version"]) == ("pending", 0, 0, 0)
+    # The core writes a migrated job like any other: compare-and-swapped on version 0.
+    claimed = tasksync.claimed_job(new, "w1", 20, 1_000)
+    assert store.claim("w1", 20, 1_000, 10) == [claimed]
+    assert claimed["version"] == 1
+    # A second pending job of the pair is refused by the new unique index.
+    store.apply(
+        {
+            "guards": [],
+            "tasks": [],
+            "jobs": [
+                {
+                    "op": "update",
+                    "job": dict(old, state="pending", version=1),
+                    "expected_version": 0,
+                }
+            ],
+        }
+    )
+    with pytest.raises(tasksync.ConflictError):
+        dup = dict(
+            new,
+            id="job-dup",
+            state="pending",
+            version=1,
+            lease=0,
+            lease_owner=None,
+            lease_until=None,
+        )
+        store.apply({"guards": [], "tasks": [], "jobs": [{"op": "insert", "job": dup}]})
+    assert store.job("job-dup") is None

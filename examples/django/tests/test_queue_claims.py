@@ -71,11 +71,32 @@ def test_a_newer_job_is_not_handed_out_beside_an_older_one_being_claimed() -> No
     claimed = claim_while_another_claimer_holds(store, older)
     assert newer not in [j["id"] for j in claimed], "both jobs of one task would run at once"
     assert SyncJob.objects.get(job_id=newer).state == "pending"
-    # Once the older job is done, the newer one follows.
-    holder = SyncJob.objects.get(job_id=older)
-    if holder.lease_owner == "crashed":  # PostgreSQL: nobody took it over; claim it now
-        assert [j["id"] for j in store.claim("c", 1_000, 1_000, 10)] == [older]
-        holder.refresh_from_db()
-    done = {"result": "succeeded", "id": older, "remote": {}}
-    assert store.finish(str(holder.lease_owner), 1_001, [done]) == [True]
-    assert [j["id"] for j in store.claim("d", 1_002, 1_000, 10)] == [newer]
+    # Once the older job is done, the newer one follows: a worker takes the older one over
+    # (its lease has expired), pushes it, then the newer one.
+    clock = tasksync.ManualClock(5_000)
+    provider = Todo()
+    worker = tasksync.Worker(store, providers=[provider], clock=clock, id="d")
+    assert worker.run_once().succeeded == 1
+    assert SyncJob.objects.get(job_id=older).state == "succeeded"
+    assert SyncJob.objects.get(job_id=newer).state == "pending"
+    assert worker.run_once().succeeded == 1
+    assert [c["idempotency_key"] for c in provider.pushed] == [older, newer]
+
+
+class Todo:
+    """A provider that accepts every push."""
+
+    name = "mstodo"
+
+    def __init__(self) -> None:
+        self.pushed: list[dict[str, Any]] = []
+
+    def list(self, scope: str) -> dict[str, Any]:
+        return {"source": "mstodo", "items": [], "complete": True}
+
+    def push(self, change: dict[str, Any]) -> dict[str, Any]:
+        self.pushed.append(change)
+        return {"remote": change["payload"]}
+
+    def refresh_token(self) -> None:
+        pass

@@ -149,7 +149,9 @@ impl PyJobQueue {
     /// `synced`, `failed` or `discarded`).
     fn sync_status(&self, py: Python<'_>, task_id: String) -> PyResult<Py<PyAny>> {
         let store = self.store.clone();
-        let status = run_blocking(py, async move { Ok(store.sync_status(task_id).await?) })?;
+        let status = run_blocking(py, async move {
+            Ok(sync_core::retry::sync_status(&*store, &task_id).await?)
+        })?;
         let map: std::collections::BTreeMap<String, SyncStatus> = status.into_iter().collect();
         to_py(py, &map)
     }

@@ -41,7 +41,8 @@ pub(crate) struct PyStatusService {
 #[pymethods]
 impl PyStatusService {
     /// `store`: a store that keeps jobs (`MemoryStore`, `SqliteStore` or a host queue store;
-    /// a host task store without jobs refuses the change set); `targets`: a list of
+    /// a host task store without the job methods takes changes that enqueue no job and
+    /// refuses the others, writing nothing); `targets`: a list of
     /// `{"name", "kind", "max_attempts"?, "sources"?}` dicts (a target receives the tasks of
     /// the source of its own name unless `sources` lists others); `rules`: `None` (default
     /// table) or a `TransitionRules`; `history`: `None` or a `History` that gets an audit
@@ -58,7 +59,7 @@ impl PyStatusService {
         history: Option<PyRef<'_, crate::history::PyHistory>>,
     ) -> PyResult<Self> {
         let mut service = StatusService::new(
-            crate::store::task_store(store)?,
+            super::store::outbox_store(store)?,
             crate::clock::clock(clock)?,
             crate::event::sink(events)?,
         );

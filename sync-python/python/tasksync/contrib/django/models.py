@@ -2,8 +2,10 @@
 
 Invariants the stores keep: a task's ``(source, external_id)`` is unique; every change set bumps
 each touched scope's ``ScopeVersion`` by one in the same transaction as its writes; jobs are
-written in the transaction of the status change that caused them (the outbox) and ``seq`` (the
-row's auto key) is their enqueue order. Times are milliseconds since the epoch, as in the core.
+written in the transaction of the status change that caused them (the outbox), each write
+checked against the job's ``version``, a (task, target) has at most one ``pending`` job (a
+partial unique index), and ``seq`` (the row's auto key) is their enqueue order. Times are
+milliseconds since the epoch, as in the core.
 """
 
 from __future__ import annotations
@@ -96,10 +98,24 @@ class SyncJob(models.Model):
     actor = models.TextField(null=True, blank=True)
     created_at = models.BigIntegerField()
     updated_at = models.BigIntegerField()
+    # The row version (1 on enqueue, one more on every write; a write names the version it
+    # read), the lease number (one more on every claim; a result is fenced by it) and the
+    # task's version after the change (orders a pair's intents). 0 on rows from before.
+    version = models.BigIntegerField(default=0)
+    lease = models.BigIntegerField(default=0)
+    task_version = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "tasksync_sync_job"
         indexes = [models.Index(fields=["state", "run_at"], name="tasksync_job_due")]
+        constraints = [
+            # At most one pending job per (task, target): the store contract's one rule.
+            models.UniqueConstraint(
+                fields=["task_id", "target"],
+                condition=models.Q(state="pending"),
+                name="tasksync_job_one_pending",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.job_id} {self.target} {self.state}"

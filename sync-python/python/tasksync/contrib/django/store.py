@@ -4,11 +4,15 @@
 written task rows with ``select_for_update()`` (sorted, so two writers never deadlock), checks
 every guard and expected version, writes, and bumps each touched scope once; any failed check
 raises ``tasksync.ConflictError`` and the transaction rolls back, so a failed set writes nothing.
+The queue store is storage only: a set's job writes go in the same transaction, each checked
+against the row's ``version``, with at most one pending job per (task, target) (a partial
+unique index); every queue rule is the core's.
 On SQLite ``select_for_update()`` is a no-op; configure ``"OPTIONS": {"transaction_mode":
 "IMMEDIATE"}`` there so the transaction itself serialises writers. Job claims use
 ``select_for_update(skip_locked=True)`` so several workers never claim one job, and every
 ``running`` job, its lease expired or not, locked by another claimer or not, keeps its (task,
-target) busy: a newer job of that pair is never handed out beside it.
+target) busy: a newer job of that pair is never handed out beside it. A claimed job is written
+as ``tasksync.claimed_job`` makes it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Min, Q
 
 import tasksync
 
@@ -173,6 +177,9 @@ def job_dict(row: SyncJob) -> Job:
         "attempts": row.attempts,
         "max_attempts": row.max_attempts,
         "run_at": row.run_at,
+        "version": row.version,
+        "lease": row.lease,
+        "task_version": row.task_version,
         "lease_owner": row.lease_owner,
         "lease_until": row.lease_until,
         "last_error": row.last_error,
@@ -183,48 +190,59 @@ def job_dict(row: SyncJob) -> Job:
     }
 
 
-def _job_row(job: Job) -> SyncJob:
-    return SyncJob(
-        job_id=job["id"],
-        task_id=job["task_id"],
-        target=job["target"],
-        kind=job["kind"],
-        external_id=job["external_id"],
-        from_status=job["from"],
-        to_status=job["to"],
-        payload=job.get("payload"),
-        undo=job.get("undo"),
-        state=job["state"],
-        attempts=job["attempts"],
-        max_attempts=job["max_attempts"],
-        run_at=job["run_at"],
-        lease_owner=job.get("lease_owner"),
-        lease_until=job.get("lease_until"),
-        last_error=job.get("last_error"),
-        result=job.get("result"),
-        actor=job.get("actor"),
-        created_at=job["created_at"],
-        updated_at=job["updated_at"],
-    )
+def _job_columns(job: Job) -> dict[str, Any]:
+    """The columns of a row holding the core's ``Job`` (all but the auto key)."""
+    return {
+        "job_id": job["id"],
+        "task_id": job["task_id"],
+        "target": job["target"],
+        "kind": job["kind"],
+        "external_id": job["external_id"],
+        "from_status": job["from"],
+        "to_status": job["to"],
+        "payload": job.get("payload"),
+        "undo": job.get("undo"),
+        "state": job["state"],
+        "attempts": job["attempts"],
+        "max_attempts": job["max_attempts"],
+        "run_at": job["run_at"],
+        "version": job["version"],
+        "lease": job["lease"],
+        "task_version": job["task_version"],
+        "lease_owner": job.get("lease_owner"),
+        "lease_until": job.get("lease_until"),
+        "last_error": job.get("last_error"),
+        "result": job.get("result"),
+        "actor": job.get("actor"),
+        "created_at": job["created_at"],
+        "updated_at": job["updated_at"],
+    }
 
 
 class DjangoQueueStore(DjangoTaskStore):
-    """A task store that also keeps the sync jobs (a ``QueueStore``) over the ORM."""
+    """A task store that also keeps the sync jobs (a ``QueueStore``) over the ORM.
+
+    Storage only: ``apply`` writes the set's job writes in its transaction (an insert whose id
+    exists, an update whose ``expected_version`` is not the row's, or a second pending job of
+    a (task, target) fails the set with ``ConflictError``), ``claim`` is the one atomic pick,
+    and the rest are reads. What a result, a retry or a discard does is the core's.
+    """
 
     def _jobs(self) -> Any:
         return SyncJob.objects.using(self.using)
 
     def _after_tasks(self, changes: dict[str, Any]) -> None:
-        jobs = changes.get("jobs", [])
-        ids = [j["id"] for j in jobs]
-        if len(set(ids)) != len(ids) or self._jobs().filter(job_id__in=ids).exists():
-            raise tasksync.ConflictError("a job of this change set already exists")
-        for job in jobs:
-            # A newer intent for the same task and target supersedes a pending one.
-            self._jobs().filter(
-                task_id=job["task_id"], target=job["target"], state="pending"
-            ).update(state="superseded", updated_at=job["created_at"])
-            _job_row(job).save(using=self.using, force_insert=True)
+        for write in changes.get("jobs", []):
+            job = write["job"]
+            if write["op"] == "insert":
+                if self._jobs().filter(job_id=job["id"]).exists():
+                    raise tasksync.ConflictError(f"job `{job['id']}` exists")
+                # The partial unique index refuses a second pending job of the pair.
+                SyncJob(**_job_columns(job)).save(using=self.using, force_insert=True)
+                continue
+            rows = self._jobs().filter(job_id=job["id"], version=write["expected_version"])
+            if rows.update(**_job_columns(job)) != 1:
+                raise tasksync.ConflictError(f"job `{job['id']}` changed")
 
     def claim(self, owner: str, now: int, lease_ms: int, limit: int) -> list[Job]:
         with transaction.atomic(using=self.using):
@@ -232,11 +250,8 @@ class DjangoQueueStore(DjangoTaskStore):
             # job keeps its pair busy whether its lease expired or not.
             busy = set(self._jobs().filter(state="running").values_list("task_id", "target"))
             free = self._jobs().select_for_update(skip_locked=True)
-            picked = list(
-                free.filter(state="running", lease_until__lte=now).order_by(
-                    "lease_until", "job_id"
-                )[:limit]
-            )
+            expired = free.filter(state="running", lease_until__lte=now)
+            picked = list(expired.order_by("lease_until", "seq")[:limit])
             due = free.filter(state="pending", run_at__lte=now).order_by("run_at", "seq")
             for row in due.iterator():
                 if len(picked) >= limit:
@@ -244,60 +259,10 @@ class DjangoQueueStore(DjangoTaskStore):
                 if (row.task_id, row.target) not in busy:
                     picked.append(row)
                     busy.add((row.task_id, row.target))
-            for row in picked:
-                row.state = "running"
-                row.attempts += 1
-                row.lease_owner = owner
-                row.lease_until = now + lease_ms
-                row.updated_at = now
-                row.save(using=self.using)
-            return [job_dict(r) for r in picked]
-
-    def finish(self, owner: str, now: int, results: list[dict[str, Any]]) -> list[bool]:
-        with transaction.atomic(using=self.using):
-            return [self._finish_one(owner, now, r) for r in results]
-
-    def _finish_one(self, owner: str, now: int, result: dict[str, Any]) -> bool:
-        job = self._jobs().select_for_update().filter(job_id=result["id"]).first()
-        if job is None or job.state != "running" or job.lease_owner != owner:
-            return False
-        job.lease_owner, job.lease_until, job.updated_at = None, None, now
-        kind = result["result"]
-        again = "pending"
-        if kind in ("retry", "defer"):
-            # Put back behind a newer intent of its pair, the job is superseded instead. The
-            # task row's lock orders this after a status change enqueueing that intent.
-            self._tasks().select_for_update().filter(id=job.task_id).first()
-            pair = self._jobs().filter(task_id=job.task_id, target=job.target, state="pending")
-            if pair.exclude(job_id=job.job_id).exists():
-                again = "superseded"
-        if kind == "succeeded":
-            job.state, job.result = "succeeded", result["remote"]
-        elif kind == "retry":
-            job.state, job.run_at, job.last_error = again, result["run_at"], result["error"]
-        elif kind == "defer":
-            job.state, job.run_at = again, result["run_at"]
-            job.attempts = max(0, job.attempts - 1)
-        else:
-            job.state, job.last_error = "dead", result["error"]
-            if result["revert"]:
-                self._revert(job, now)
-        job.save(using=self.using)
-        return True
-
-    def _revert(self, job: SyncJob, now: int) -> None:
-        # Only when the task still has the status the job pushed (no newer change).
-        task = self._tasks().select_for_update().filter(id=job.task_id).first()
-        if task is None or task.status != job.to_status:
-            return
-        scope = self._scopes().select_for_update().filter(scope=task.scope).first()
-        task.status, task.version, task.updated_at = job.from_status, task.version + 1, now
-        task.save(using=self.using)
-        if scope is None:
-            ScopeVersion(scope=task.scope, version=1).save(using=self.using, force_insert=True)
-        else:
-            scope.version += 1
-            scope.save(using=self.using)
+            claimed = [tasksync.claimed_job(job_dict(r), owner, now, lease_ms) for r in picked]
+            for row, job in zip(picked, claimed):
+                self._jobs().filter(seq=row.seq).update(**_job_columns(job))
+            return claimed
 
     def job(self, id: str) -> Job | None:
         row = self._jobs().filter(job_id=id).first()
@@ -316,42 +281,11 @@ class DjangoQueueStore(DjangoTaskStore):
                 rows = rows.filter(**{column: query[field]})
         return [job_dict(r) for r in rows[: query.get("limit") or 100]]
 
-    def _settle(self, id: str, now: int, discard: bool) -> Job:
-        with transaction.atomic(using=self.using):
-            job = self._jobs().select_for_update().filter(job_id=id).first()
-            if job is None:
-                raise tasksync.NotFoundError(f"no job `{id}`")
-            if job.state != "dead":
-                raise tasksync.InvalidStateError(f"job `{id}` is {job.state}, not dead")
-            pair = self._jobs().filter(task_id=job.task_id, target=job.target)
-            newer = pair.filter(Q(seq__gt=job.seq) | Q(state="pending")).exists()
-            job.updated_at = now
-            if discard:
-                job.state = "discarded"
-            elif newer:
-                job.state = "superseded"
-            else:
-                job.state, job.attempts, job.run_at = "pending", 0, now
-            job.save(using=self.using)
-            return job_dict(job)
-
-    def requeue(self, id: str, now: int) -> Job:
-        return self._settle(id, now, discard=False)
-
-    def discard(self, id: str, now: int) -> Job:
-        return self._settle(id, now, discard=True)
-
     def next_due(self) -> int | None:
         a = self._jobs().filter(state="pending").aggregate(m=Min("run_at"))["m"]
         b = self._jobs().filter(state="running").aggregate(m=Min("lease_until"))["m"]
         times = [t for t in (a, b) if t is not None]
         return min(times) if times else None
-
-    def sync_status(self, task_id: str) -> list[list[str]]:
-        latest = self._jobs().filter(task_id=task_id).values("target").annotate(last=Max("seq"))
-        seqs = [r["last"] for r in latest]
-        rows = self._jobs().filter(seq__in=seqs).order_by("target")
-        return [[r.target, tasksync.sync_status_of(r.state)] for r in rows]
 
 
 def reset(using: str = "default") -> None:
