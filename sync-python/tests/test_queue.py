@@ -152,6 +152,13 @@ def test_host_task_store_without_jobs_refuses_the_outbox() -> None:
     with pytest.raises(tasksync.InvalidInputError, match="lacks claim"):
         tasksync.Worker(store)
 
+    class HalfQueue(PyTaskStore):
+        def claim(self, owner: str, now: int, lease_ms: int, limit: int) -> list[Any]:
+            return []
+
+    with pytest.raises(tasksync.InvalidInputError, match="lacks job, jobs, next_due"):
+        tasksync.StatusService(HalfQueue(), targets=TARGETS, clock=clock)
+
 
 def test_python_queue_store_conforms() -> None:
     assert tasksync.run_job_store_conformance(PyQueueStore) == []

@@ -78,19 +78,17 @@ pub(crate) fn queue_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn QueueStore
     Ok(Arc::new(HostTaskStore::new(obj)?))
 }
 
-/// The store of a status service: a queue store, or a host task store without the job
-/// methods (the core's `without_jobs`: a change that would enqueue a job is refused).
+/// The store of a status service: a queue store, or a host task store without any of the job
+/// methods (the core's `without_jobs`: a change that would enqueue a job is refused). A host
+/// object with only some of them is refused, naming the missing ones.
 pub(crate) fn outbox_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn QueueStore>> {
     if let Some(store) = builtin(obj) {
         return Ok(store);
     }
-    let keeps_jobs = JOB_METHODS
-        .iter()
-        .all(|m| obj.getattr(*m).is_ok_and(|a| a.is_callable()));
-    let store = Arc::new(HostTaskStore::new(obj)?);
-    Ok(if keeps_jobs {
-        store
-    } else {
-        without_jobs(store)
-    })
+    let has = |m: &&str| obj.getattr(*m).is_ok_and(|a| a.is_callable());
+    if JOB_METHODS.iter().any(has) {
+        // Some job methods but not all is a mistake to name, not a store without jobs.
+        return queue_store(obj);
+    }
+    Ok(without_jobs(Arc::new(HostTaskStore::new(obj)?)))
 }
