@@ -22,10 +22,10 @@
 
 use std::collections::BTreeMap;
 
-use super::job::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
-use super::store::{JobError, JobStore, QueueStore};
 use crate::model::Millis;
 use crate::store::{ChangeSet, StoreError, TaskWrite};
+use crate::store::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
+use crate::store::{JobError, JobStore, QueueStore};
 
 /// How often a write that lost a race is retried from a fresh read.
 const ATTEMPTS: usize = 16;
