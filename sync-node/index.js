@@ -835,12 +835,14 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Breaker = nativeBinding.Breaker
 module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.Clock = nativeBinding.Clock
 module.exports.History = nativeBinding.History
 module.exports.Jobs = nativeBinding.Jobs
 module.exports.Plan = nativeBinding.Plan
 module.exports.Provider = nativeBinding.Provider
+module.exports.RateLimiter = nativeBinding.RateLimiter
 module.exports.SessionEngine = nativeBinding.SessionEngine
 module.exports.StatusService = nativeBinding.StatusService
 module.exports.Store = nativeBinding.Store
@@ -850,6 +852,7 @@ module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.__panicInPromiseForTests = nativeBinding.__panicInPromiseForTests
 module.exports.backoffDelayMs = nativeBinding.backoffDelayMs
 module.exports.checkOptionKeys = nativeBinding.checkOptionKeys
+module.exports.classify = nativeBinding.classify
 module.exports.historyStoreConformanceCases = nativeBinding.historyStoreConformanceCases
 module.exports.hubId = nativeBinding.hubId
 module.exports.jobStoreConformanceCases = nativeBinding.jobStoreConformanceCases

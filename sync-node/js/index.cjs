@@ -4,11 +4,11 @@
 // plans stay native between preview and execute, and every failure is a typed error.
 
 const native = require('../index.js')
-const errors = require('./errors.cjs')
+const errors = require('./error.cjs')
 const { dispatcher } = require('./host.cjs')
-const { EventStream } = require('./events.cjs')
+const { EventStream } = require('./event.cjs')
 const { History, tokenFor, context: runContext } = require('./history.cjs')
-const { options } = require('./options.cjs')
+const { options } = require('./input.cjs')
 
 const { call, InvalidInputError } = errors
 
@@ -232,15 +232,7 @@ const model = {
   taskFromDesired: (scope, source, desired, nowMs = Date.now()) => sync(() => JSON.parse(native.taskFromDesired(str('scope', scope), str('source', source), json('desired', desired), nowMs))),
 }
 
-const retry = {
-  backoffDelayMs: (backoff, attempt, seed = 0) => sync(() => native.backoffDelayMs(json('backoff', backoff), attempt, seed)),
-  /** The sync status a task shows when its latest job is in `state` (for a JS queue store's `syncStatus`). */
-  syncStatusOf: (state) => sync(() => native.syncStatusOf(str('state', state))),
-  /** The longest delay the queue waits (one day): longer durations are refused or clamped. */
-  MAX_DELAY_MS: native.maxDelayMs(),
-}
-
-const { StatusService, Worker, Jobs } = require('./queue.cjs')({ json, str, nativeClock, sink, EventStream, Store, Provider, History })
+const { StatusService, Worker, Jobs, Breaker, RateLimiter, retry } = require('./retry.cjs')({ json, optionalJson, str, nativeClock, sink, EventStream, Store, Provider, History })
 
 const conformance = {
   historyStoreCases: () => native.historyStoreConformanceCases(),
@@ -257,7 +249,7 @@ const conformance = {
 module.exports = {
   ...errors,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
-  History, StatusService, Worker, Jobs,
+  History, StatusService, Worker, Jobs, Breaker, RateLimiter,
   transition, retry, conformance, model,
   /** @internal test-only: panics inside the addon. */
   __panicForTests: (inPromise) => (inPromise ? call(() => native.__panicInPromiseForTests()) : sync(() => native.__panicForTests())),

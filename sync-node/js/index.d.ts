@@ -453,8 +453,8 @@ export interface WorkerConfig {
   /** Default: 1, 2, 4, 8, 16 s, 6 attempts (the first call and 5 retries). */
   backoff?: Partial<Backoff>
   /** Default: opens after 5 distinct jobs fail in a row, for 30 s. Durations: at most a day. */
-  breaker?: { failure_threshold?: number; open_ms?: number }
-  limiter?: { per_second?: number; burst?: number } | null
+  breaker?: BreakerConfig
+  limiter?: RateLimiterConfig | null
   dead_policy?: 'keep_flagged' | 'revert_status'
 }
 
@@ -485,10 +485,48 @@ export declare const transition: {
 }
 
 export interface Backoff { base_ms: number; factor: number; max_ms: number; max_attempts: number; jitter: number }
+/** A provider failure in the core's form (what `retry.classify` reads; unknown keys are refused). */
+export type ProviderFailure =
+  | { class: 'timeout'; provider: string; message: string }
+  | { class: 'rate_limited'; provider: string; retry_after_ms: number }
+  | { class: 'unavailable'; provider: string; status: number; message: string }
+  | { class: 'token_expired'; provider: string }
+  | { class: 'rejected'; provider: string; status: number; message: string }
+/** What to do after a provider call (the core's `Outcome`). */
+export type Outcome =
+  | { outcome: 'succeeded' }
+  | { outcome: 'retry_at'; at: Millis }
+  | { outcome: 'refresh_token' }
+  | { outcome: 'dead'; reason: string }
 export declare const retry: {
   backoffDelayMs(backoff: Partial<Backoff>, attempt: number, seed?: number): number
+  /** What to do after attempt `attempt` (1-based) made at `now`; `error` null for a success. */
+  classify(error: ProviderFailure | null, attempt: number, now: Millis, backoff?: Partial<Backoff> | null, seed?: number): Outcome
   syncStatusOf(state: JobState): SyncStatus
   readonly MAX_DELAY_MS: number
+}
+
+export interface BreakerConfig { failure_threshold?: number; open_ms?: number }
+export type BreakerState = { state: 'closed'; failures: number } | { state: 'open'; until: Millis } | { state: 'half_open' }
+/** A per-provider circuit breaker (the core's): 5 failures of distinct jobs in a row open it for 30 s by default. */
+export declare class Breaker {
+  constructor(config?: BreakerConfig)
+  /** null if a call may go at `now`, else the earliest time to try again. */
+  tryAcquire(now: Millis): Millis | null
+  onSuccess(): void
+  /** A failed call at `now` for `job` (a job is counted once until a success; none: always counted). */
+  onFailure(now: Millis, job?: string | null): void
+  readonly state: BreakerState
+}
+
+export interface RateLimiterConfig { per_second?: number; burst?: number }
+/** A per-provider token-bucket rate limiter (the core's), full when created at `now`. */
+export declare class RateLimiter {
+  constructor(now: Millis, config?: RateLimiterConfig)
+  /** null if a call may go at `now` (a token is taken), else the earliest time to try again. */
+  tryAcquire(now: Millis): Millis | null
+  /** Pauses the provider for `retryAfterMs` from `now` (an HTTP 429; at most a day). */
+  pause(now: Millis, retryAfterMs: number): void
 }
 
 export declare const model: {
@@ -511,6 +549,7 @@ declare const tasksync: {
   Clock: typeof Clock; Store: typeof Store; Plan: typeof Plan; SyncEngine: typeof SyncEngine
   SessionEngine: typeof SessionEngine; Provider: typeof Provider; EventStream: typeof EventStream
   History: typeof History; StatusService: typeof StatusService; Worker: typeof Worker; Jobs: typeof Jobs
+  Breaker: typeof Breaker; RateLimiter: typeof RateLimiter
   TasksyncError: typeof TasksyncError; StalePlanError: typeof StalePlanError
   InvalidInputError: typeof InvalidInputError; NotFoundError: typeof NotFoundError
   InvalidStateError: typeof InvalidStateError; ConflictError: typeof ConflictError

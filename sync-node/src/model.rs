@@ -4,7 +4,8 @@
 use napi_derive::napi;
 use sync_core::{DesiredTask, Task};
 
-use crate::error::{guard_sync, parse, to_json};
+use crate::error::{guard_sync, to_json};
+use crate::input::parse;
 
 /// The hub id of the task with this identity (a stable 128-bit hash).
 #[napi]

@@ -1,4 +1,4 @@
-//! A JS object as the outbound queue's job store: `JobStore` for a `JsTaskStore` created with
+//! A JS object as the outbound queue's job store (binds `sync_core::retry::store`): `JobStore` for a `JsTaskStore` created with
 //! `keepsJobs`, so the object is a whole `QueueStore` (tasks and their jobs in one change set).
 //!
 //! The object's methods: `claim(owner, now, leaseMs, limit)`, `finish(owner, now, results)`,
@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use sync_core::retry::{Finish, Job, JobError, JobQuery, JobStore, SyncStatus};
 use sync_core::{Millis, StoreError};
 
-use crate::host::HostFailure;
+use crate::host_call::HostFailure;
 use crate::store::{JsTaskStore, store_error};
 
 fn job_error(id: &str, failure: HostFailure) -> JobError {
