@@ -171,10 +171,14 @@ pub struct ChangeSet {
     pub guards: Vec<ScopeGuard>,
     /// Task writes, in order.
     pub tasks: Vec<TaskWrite>,
-    /// Sync jobs to enqueue with these writes (the outbox); each supersedes the pending job of
-    /// its (task, target). Stores without a job queue refuse a set with jobs.
+    /// Job writes, in order, applied with the task writes (the outbox: a status change and
+    /// its sync jobs land together). Each is checked like a task write (an insert's id must be
+    /// free, an update's `expected_version` must hold), and after the set a (task, target) has
+    /// at most one `pending` job; any failed check fails the whole set with
+    /// [`StoreError::Conflict`]. Job writes touch no scope. Stores without a job queue refuse
+    /// a set with jobs.
     #[serde(default)]
-    pub jobs: Vec<crate::retry::Job>,
+    pub jobs: Vec<crate::retry::JobWrite>,
 }
 
 impl ChangeSet {

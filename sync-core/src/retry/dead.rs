@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::job::{Job, JobQuery, JobState};
-use super::store::JobStore;
+use super::store::QueueStore;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink};
@@ -18,7 +18,7 @@ use crate::history::{Actor, AuditEntry, HistoryRecorder};
 
 /// The dead-letter queue of a job store.
 pub struct DeadLetters {
-    jobs: Arc<dyn JobStore>,
+    jobs: Arc<dyn QueueStore>,
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
     history: Option<HistoryRecorder>,
@@ -32,7 +32,11 @@ impl std::fmt::Debug for DeadLetters {
 
 impl DeadLetters {
     /// The dead letters of `jobs`.
-    pub fn new(jobs: Arc<dyn JobStore>, clock: Arc<dyn Clock>, events: Arc<dyn EventSink>) -> Self {
+    pub fn new(
+        jobs: Arc<dyn QueueStore>,
+        clock: Arc<dyn Clock>,
+        events: Arc<dyn EventSink>,
+    ) -> Self {
         DeadLetters {
             jobs,
             clock,
@@ -71,7 +75,7 @@ impl DeadLetters {
         crate::limits::check_id("job id", id)?;
         crate::limits::check_actor(&actor)?;
         let now = self.clock.try_now_ms()?;
-        let job = self.jobs.requeue(id.to_owned(), now).await?;
+        let job = super::lifecycle::requeue(&*self.jobs, id, now).await?;
         tracing::info!(job = %job.id, state = job.state.as_str(), "dead job retried by hand");
         self.record(AuditEntry::job_retried(&job.id, actor, now), &job, now);
         Ok(job)
@@ -82,7 +86,7 @@ impl DeadLetters {
         crate::limits::check_id("job id", id)?;
         crate::limits::check_actor(&actor)?;
         let now = self.clock.try_now_ms()?;
-        let job = self.jobs.discard(id.to_owned(), now).await?;
+        let job = super::lifecycle::discard(&*self.jobs, id, now).await?;
         tracing::info!(job = %job.id, "dead job discarded by hand");
         self.record(AuditEntry::job_discarded(&job.id, actor, now), &job, now);
         Ok(job)

@@ -1,23 +1,29 @@
-//! The job store contract: where the outbound queue lives.
+//! The job store contract: where the outbound queue lives. A job store *stores*: every rule of
+//! the queue (what a result does, retries, supersession, reverts, dead letters, sync statuses)
+//! is core code in [`lifecycle`](super::lifecycle) that reads jobs and writes them back.
 //!
-//! Jobs are *enqueued* through [`TaskStore::apply`](crate::TaskStore::apply) (the `jobs` of a
-//! [`ChangeSet`](crate::ChangeSet)), in the same atomic write as the status change they carry:
-//! that is the outbox. Everything else a worker or an operator does goes through this trait.
+//! Jobs are written through [`TaskStore::apply`](crate::TaskStore::apply) (the `jobs` of a
+//! [`ChangeSet`](crate::ChangeSet)), in the same atomic write as the task changes they belong
+//! to, each compare-and-swapped on its `version`. This trait adds the one concurrency
+//! primitive and the reads.
 //!
 //! Contract, checked by the conformance suite:
-//! - Enqueueing a job for a (task, target) marks that pair's `pending` job `superseded`; a
-//!   `running` one is left alone, and `claim` never hands out a pair's pending job while the
-//!   pair has a running one, so a target sees a task's changes in order.
-//! - `claim` takes, in one atomic step, up to `limit` jobs that are `pending` and due
-//!   (`run_at <= now`) or `running` with an expired lease, oldest due first; it sets them
-//!   `running` under `owner` until `now + lease_ms` and counts an attempt on each.
-//! - `finish` applies each result in one atomic step, each only if its job is still `running`
-//!   under `owner`; it returns, per result, whether it was applied (a lost lease is `false`).
-//! - `requeue` and `discard` act on `dead` jobs only ([`JobError::NotDead`] otherwise).
+//! - `claim` takes, in one atomic step (`BEGIN IMMEDIATE`, `FOR UPDATE SKIP LOCKED`, a lock),
+//!   up to `limit` jobs: first `running` ones whose lease expired (`lease_until <= now`,
+//!   oldest lease first), then `pending` ones that are due (`run_at <= now`, oldest first, then
+//!   in insertion order) and whose (task, target) has no `running` job, so a target sees a
+//!   task's changes in order. It writes each as [`Job::claimed`] and returns what it wrote.
+//! - `apply` refuses (with [`StoreError::Conflict`], writing nothing) a job insert whose id
+//!   exists, a job update whose stored version is not its `expected_version`, and a set after
+//!   which a (task, target) would have two `pending` jobs.
+//! - `jobs` lists by (`created_at`, `id`); `next_due` is the earliest `run_at` of a pending
+//!   job or `lease_until` of a running one.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::job::{Finish, Job, JobQuery, SyncStatus};
+use super::job::{Job, JobQuery};
 use crate::model::Millis;
 use crate::store::StoreError;
 
@@ -55,10 +61,10 @@ impl From<JobError> for crate::Error {
 }
 
 /// Where the hub keeps its sync jobs. Implemented by every store that implements
-/// [`TaskStore`](crate::TaskStore) with outbox support.
+/// [`TaskStore`](crate::TaskStore) with outbox support; see the module doc for the contract.
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Claims due and lease-expired jobs (see the module doc).
+    /// Claims due and lease-expired jobs for `owner` (see the module doc).
     async fn claim(
         &self,
         owner: String,
@@ -67,31 +73,14 @@ pub trait JobStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
 
-    /// Applies results of jobs held by `owner`; per result, whether it was applied.
-    async fn finish(
-        &self,
-        owner: String,
-        now: Millis,
-        results: Vec<Finish>,
-    ) -> Result<Vec<bool>, StoreError>;
-
     /// One job.
     async fn job(&self, id: String) -> Result<Option<Job>, StoreError>;
 
     /// Jobs matching a query, ordered by (`created_at`, `id`).
     async fn jobs(&self, query: JobQuery) -> Result<Vec<Job>, StoreError>;
 
-    /// Moves a dead job back to `pending`, due at `now`, with a fresh attempt budget.
-    async fn requeue(&self, id: String, now: Millis) -> Result<Job, JobError>;
-
-    /// Marks a dead job `discarded`.
-    async fn discard(&self, id: String, now: Millis) -> Result<Job, JobError>;
-
     /// When the earliest pending job is due or the earliest lease expires (`None`: idle).
     async fn next_due(&self) -> Result<Option<Millis>, StoreError>;
-
-    /// The sync status of a task per target, from the latest job of each pair.
-    async fn sync_status(&self, task_id: String) -> Result<Vec<(String, SyncStatus)>, StoreError>;
 }
 
 /// A store that keeps both tasks and their jobs, so a status change and its job are one
@@ -99,3 +88,63 @@ pub trait JobStore: Send + Sync {
 pub trait QueueStore: crate::TaskStore + JobStore {}
 
 impl<T: crate::TaskStore + JobStore + ?Sized> QueueStore for T {}
+
+/// A task store that keeps no jobs, seen as a [`QueueStore`]: a change set carrying jobs is
+/// refused and so is every job read, each with a message saying so (nothing is dropped
+/// silently). For services that need no queue, like a [`StatusService`](super::StatusService)
+/// without targets.
+pub fn without_jobs(tasks: Arc<dyn crate::TaskStore>) -> Arc<dyn QueueStore> {
+    Arc::new(TaskOnly(tasks))
+}
+
+struct TaskOnly(Arc<dyn crate::TaskStore>);
+
+const NO_JOBS: &str = "this store keeps no sync jobs; use a store with a job queue \
+                       (MemoryStore, SqliteStore or a host store with the job store methods)";
+
+#[async_trait]
+impl crate::TaskStore for TaskOnly {
+    async fn snapshot(&self, scope: String) -> Result<crate::ScopeSnapshot, StoreError> {
+        self.0.snapshot(scope).await
+    }
+
+    async fn scope_version(&self, scope: String) -> Result<u64, StoreError> {
+        self.0.scope_version(scope).await
+    }
+
+    async fn get(&self, id: String) -> Result<Option<crate::Task>, StoreError> {
+        self.0.get(id).await
+    }
+
+    async fn find_identities(
+        &self,
+        source: String,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<crate::store::Identity>, StoreError> {
+        self.0.find_identities(source, external_ids).await
+    }
+
+    async fn apply(&self, changes: crate::ChangeSet) -> Result<crate::Applied, StoreError> {
+        changes.refuse_jobs(NO_JOBS)?;
+        self.0.apply(changes).await
+    }
+}
+
+#[async_trait]
+impl JobStore for TaskOnly {
+    async fn claim(&self, _: String, _: Millis, _: u64, _: usize) -> Result<Vec<Job>, StoreError> {
+        Err(StoreError::Backend(NO_JOBS.into()))
+    }
+
+    async fn job(&self, _: String) -> Result<Option<Job>, StoreError> {
+        Err(StoreError::Backend(NO_JOBS.into()))
+    }
+
+    async fn jobs(&self, _: JobQuery) -> Result<Vec<Job>, StoreError> {
+        Err(StoreError::Backend(NO_JOBS.into()))
+    }
+
+    async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
+        Err(StoreError::Backend(NO_JOBS.into()))
+    }
+}
