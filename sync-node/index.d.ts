@@ -116,7 +116,7 @@ export declare class Jobs {
   requeue(id: string, actorJson?: string | undefined | null): Promise<string>
   /** Discards a dead job, audited under `actor`. */
   discard(id: string, actorJson?: string | undefined | null): Promise<string>
-  /** A task's sync status per target: JSON `{target: status}`. */
+  /** A task's sync status per target: JSON `{target: status}` (the core's `sync_status`). */
   syncStatus(taskId: string): Promise<string>
 }
 
@@ -300,6 +300,13 @@ export declare function backoffDelayMs(backoffJson: string, attempt: number, see
 export declare function checkOptionKeys(what: string, keys: Array<string>, known: Array<string>): void
 
 /**
+ * The job (JSON `Job`) as a claim by `owner` at `now` writes it: `running` under a lease
+ * until `now + leaseMs`, one more attempt, the next lease number and the next version. A JS
+ * job store's `claim` stores exactly this for every job it picks.
+ */
+export declare function claimedJob(job: string, owner: string, now: number, leaseMs: number): string
+
+/**
  * What to do after attempt `attempt` (1-based) of a provider call made at `now`: `error` is
  * null for a success, else a provider error's JSON (`{"class": "timeout", "provider": ...,
  * "message": ...}`); `backoff` (JSON `Backoff`) defaults to the worker's default. Returns
@@ -315,6 +322,9 @@ export declare function hubId(source: string, externalId: string): string
 
 /** The names of the job store (outbound queue) conformance cases. */
 export declare function jobStoreConformanceCases(): Array<string>
+
+/** `[{module, name}]`: the core's public operations (see `sync_core::manifest`). */
+export declare function manifest(): string
 
 /** The hub status a provider payload (JSON) maps back to, or null when it does not map. */
 export declare function mapStatusFromProvider(kind: string, payload: string): string | null
@@ -357,6 +367,18 @@ export declare function runTaskStoreConformance(name: string, store: Store): Pro
 
 /** The names of the session store conformance cases. */
 export declare function sessionStoreConformanceCases(): Array<string>
+
+/**
+ * Whether `status` is terminal (completed or cancelled); an unknown status is
+ * `invalid_input` naming the known ones.
+ */
+export declare function statusIsTerminal(status: string): boolean
+
+/**
+ * A task's sync status per target on `store` (which must keep jobs): JSON
+ * `{target: 'pending' | 'syncing' | 'synced' | 'failed' | 'discarded'}`.
+ */
+export declare function syncStatus(store: Store, taskId: string): Promise<string>
 
 /**
  * The sync status a task shows when the latest job of a (task, target) is in `state`: the

@@ -10,6 +10,6 @@ export const {
   ProviderError, PanicError, CancelledError, errorClassFor,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
   History, StatusService, Worker, Jobs, Breaker, RateLimiter,
-  transition, retry, conformance, model,
+  transition, retry, conformance, model, manifest,
 } = tasksync
 export default tasksync

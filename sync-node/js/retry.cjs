@@ -171,8 +171,15 @@ module.exports = function retryModule({ json, optionalJson, str, nativeClock, si
      * success, else the core's provider error (`{class, provider, message, ...}`).
      */
     classify: (error, attempt, now, backoff, seed = 0) => sync(() => JSON.parse(native.classify(optionalJson('provider error', error), attempt, now, optionalJson('backoff', backoff), seed))),
-    /** The sync status a task shows when its latest job is in `state` (for a JS queue store's `syncStatus`). */
+    /** The sync status a task shows when its newest job is in `state`. */
     syncStatusOf: (state) => sync(() => native.syncStatusOf(str('state', state))),
+    /** A task's sync status per target on `store` (the core's rule over the store's jobs). */
+    syncStatus: (s, taskId) => call(async () => JSON.parse(await native.syncStatus(store(s), str('taskId', taskId)))),
+    /**
+     * `job` as a claim by `owner` at `now` writes it (running, leased until `now + leaseMs`,
+     * next attempt, lease number and version): what a JS job store's `claim` stores and returns.
+     */
+    claimedJob: (job, owner, now, leaseMs) => sync(() => JSON.parse(native.claimedJob(json('job', job), str('owner', owner), now, leaseMs))),
     /** The longest delay the queue waits (one day): longer durations are refused or clamped. */
     MAX_DELAY_MS: native.maxDelayMs(),
   }

@@ -49,9 +49,6 @@ pub struct HostFailure {
     /// For `rate_limited`: how long to wait.
     #[serde(default, rename = "retryAfterMs", deserialize_with = "saturating_ms")]
     pub retry_after_ms: Option<u64>,
-    /// For a job store's `not_dead`: the job's state.
-    #[serde(default)]
-    pub state: Option<String>,
 }
 
 impl HostFailure {
@@ -61,7 +58,6 @@ impl HostFailure {
             message: message.into(),
             status: None,
             retry_after_ms: None,
-            state: None,
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod event;
 pub mod history;
 pub mod host_call;
 pub mod input;
+pub mod manifest;
 pub mod model;
 pub mod provider;
 pub mod retry;

@@ -167,6 +167,14 @@ pub struct Store {
 }
 
 impl Store {
+    /// The store as a status service needs it: its queue, or (for a store keeping no jobs) its
+    /// tasks through the core's `without_jobs`, which refuses any job it would be asked for.
+    pub(crate) fn queue_or_tasks(&self) -> Arc<dyn QueueStore> {
+        self.queue
+            .clone()
+            .unwrap_or_else(|| sync_core::retry::without_jobs(self.tasks.clone()))
+    }
+
     /// The job store, or `invalid_input` when this store keeps no jobs.
     pub(crate) fn queue(&self) -> napi::Result<Arc<dyn QueueStore>> {
         self.queue.clone().ok_or_else(|| {

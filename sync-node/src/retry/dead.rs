@@ -1,5 +1,5 @@
 //! Dead letters and the jobs of a store for operators (binds `sync_core::retry::dead`): list,
-//! show, dead letters, requeue, discard (audited), sync status.
+//! show, dead letters, requeue and discard (the core's `DeadLetters`, audited), sync status.
 //!
 //! Invariant: requeue and discard are the core's `DeadLetters` operations; a job that is not
 //! dead is `invalid_state` and nothing changes.
@@ -129,24 +129,13 @@ impl Jobs {
         }))
     }
 
-    /// A task's sync status per target: JSON `{target: status}`.
+    /// A task's sync status per target: JSON `{target: status}` (the core's `sync_status`).
     #[napi]
     pub fn sync_status<'env>(
         &self,
         env: &'env Env,
         task_id: String,
     ) -> napi::Result<PromiseRaw<'env, String>> {
-        let store = self.store.clone();
-        env.spawn_future(guard(async move {
-            let pairs = store
-                .sync_status(task_id)
-                .await
-                .map_err(|e| core(e.into()))?;
-            let map: serde_json::Map<String, serde_json::Value> = pairs
-                .into_iter()
-                .map(|(t, s)| (t, serde_json::to_value(s).unwrap_or_default()))
-                .collect();
-            to_json(&map)
-        }))
+        super::lifecycle::sync_status_of_task(env, self.store.clone(), task_id)
     }
 }

@@ -7,20 +7,9 @@
 use napi_derive::napi;
 use sync_core::retry::{RateLimiter as CoreRateLimiter, RateLimiterConfig};
 
-use crate::error::{core, guard_sync, invalid};
+use super::duration_ms;
+use crate::error::{core, guard_sync};
 use crate::input::parse;
-
-/// Milliseconds a JS number gave: a whole number of at least 0 (beyond `u64` it saturates;
-/// the core clamps every delay to a day), else `invalid_input` naming `what`.
-fn duration_ms(what: &str, ms: f64) -> napi::Result<u64> {
-    if ms.is_nan() || ms < 0.0 || ms.fract() != 0.0 {
-        return Err(invalid(format!(
-            "{what} must be a whole number of milliseconds of at least 0, got {ms}"
-        )));
-    }
-    // A float-to-int cast saturates (+Infinity and 2^64 and above become u64::MAX).
-    Ok(ms as u64)
-}
 
 /// A per-provider token-bucket rate limiter: `per_second` tokens a second, at most `burst`.
 #[napi]

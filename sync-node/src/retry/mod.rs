@@ -2,7 +2,9 @@
 //! (`StatusService`: a status change and its jobs in one change set), `worker.rs` (`Worker`: one
 //! batch per `runOnce`, `nextWake` for the host's timer; the JS wrapper runs the loop),
 //! `dead.rs` (`Jobs`: list, show, dead letters, requeue, discard, sync status), `job.rs` (the
-//! sync status of a job state), `store.rs` (a JS object as the job store), and the pure
+//! job as claimed, the sync status of a job state), `lifecycle.rs` (`syncStatus`), `store.rs`
+//! (a JS object as the job store: storage only), `conformance.rs` at the crate root runs the
+//! core's job store suite, and the pure
 //! policies `backoff.rs` (delays, `classify`), `breaker.rs` (`Breaker`) and `limiter.rs`
 //! (`RateLimiter`).
 //!
@@ -23,12 +25,14 @@ use sync_core::retry::MAX_DELAY_MS;
 use sync_core::{EventSink, NullSink, SystemClock};
 
 use crate::clock::Clock;
+use crate::error::invalid;
 use crate::event::JsSink;
 
 pub mod backoff;
 pub mod breaker;
 pub mod dead;
 pub mod job;
+pub mod lifecycle;
 pub mod limiter;
 pub mod outbox;
 pub mod store;
@@ -52,4 +56,16 @@ pub(crate) fn sink_of(
         Some(callback) => Arc::new(JsSink::new(callback)?),
         None => Arc::new(NullSink),
     })
+}
+
+/// Milliseconds a JS number gave: a whole number of at least 0 (beyond `u64` it saturates;
+/// the core clamps every delay to a day), else `invalid_input` naming `what`.
+pub(crate) fn duration_ms(what: &str, ms: f64) -> napi::Result<u64> {
+    if ms.is_nan() || ms < 0.0 || ms.fract() != 0.0 {
+        return Err(invalid(format!(
+            "{what} must be a whole number of milliseconds of at least 0, got {ms}"
+        )));
+    }
+    // A float-to-int cast saturates (+Infinity and 2^64 and above become u64::MAX).
+    Ok(ms as u64)
 }

@@ -56,7 +56,7 @@ impl StatusService {
             None => ServiceOptions::default(),
         };
         let mut inner =
-            CoreStatusService::new(store.tasks.clone(), clock_of(clock), sink_of(on_event)?);
+            CoreStatusService::new(store.queue_or_tasks(), clock_of(clock), sink_of(on_event)?);
         if let Some(rules) = options.rules {
             inner = inner.with_rules(rules);
         }
