@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   SyncEngine, SessionEngine, Store, Provider, History, StatusService, Worker, Jobs, Clock,
-  InvalidInputError, StoreError, transition, retry, model,
+  Breaker, RateLimiter, InvalidInputError, StoreError, transition, retry, model,
 } from '../js/index.mjs'
 import { JsStore } from './support/js-store.mjs'
 
@@ -68,6 +68,10 @@ const entryPoints = {
   'requeue actor': () => new Jobs(memory()).requeue('job-1', { actor: { name: 'ana' } }),
   'transition.allowed rules': () => transition.allowed('draft', 'pending', { alowed: [] }),
   'retry.backoffDelayMs backoff': () => retry.backoffDelayMs({ max_attempt: 1 }, 1),
+  'retry.classify backoff': () => retry.classify(null, 1, 0, { max_attempt: 1 }),
+  'retry.classify provider error': () => retry.classify({ class: 'timeout', provider: 'p', message: 'x', status: 1 }, 1, 0),
+  'Breaker config': () => new Breaker({ threshold: 1 }),
+  'RateLimiter config': () => new RateLimiter(0, { rate: 1 }),
   'model.taskFromDesired desired task': () => model.taskFromDesired('s', 'files', { external_id: 'a', kind: 'task', title: 'A', titel: 'x' }),
 }
 
