@@ -9,6 +9,32 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A per-provider circuit breaker: opens after `failure_threshold` failures of distinct jobs
+ * in a row, for `open_ms`, then lets one trial call through (half open).
+ */
+export declare class Breaker {
+  /**
+   * A closed breaker configured by JSON `BreakerConfig` (`failure_threshold`, `open_ms`;
+   * defaults for what is omitted).
+   */
+  constructor(config?: string | undefined | null)
+  /** `null` if a call may go at `now`, else the earliest time to try again. */
+  tryAcquire(now: number): number | null
+  /** Records a successful call. */
+  onSuccess(): void
+  /**
+   * Records a failed call at `now` for job `job` (a job already counted since the last
+   * success is not counted again; without a job every failure counts).
+   */
+  onFailure(now: number, job?: string | undefined | null): void
+  /**
+   * The state as JSON: `{"state": "closed", "failures": n}`, `{"state": "open", "until": t}`
+   * or `{"state": "half_open"}`.
+   */
+  stateJson(): string
+}
+
 /** Cancels a run between its steps (the JS wrapper cancels it when an `AbortSignal` aborts). */
 export declare class CancelToken {
   /** A token not cancelled yet. */
@@ -46,14 +72,24 @@ export declare class History {
   static sqlite(path: string): History
   /** A history store implemented by a JS object, reached through `dispatch`. */
   static host(dispatch: (method: string, argsJson: string) => Promise<string>): History
-  /** Runs, newest first (JSON `RunQuery`); resolves a `Page<Run, Cursor>` JSON. */
-  runs(query: string): Promise<string>
+  /**
+   * Runs, newest first (JSON `RunQuery`, its `limit` defaulting to the core's page size),
+   * continuing after `cursor` (the `next` token of the previous page); resolves a page JSON
+   * `{items: Run[], next: string | null}`.
+   */
+  runs(query: string, cursor?: string | undefined | null): Promise<string>
   /** One run (JSON `Run`, or `null`). */
   run(id: string): Promise<string>
-  /** A run's items in order (JSON `ItemQuery`); resolves a `Page<Item, u64>` JSON. */
+  /**
+   * A run's items in order (JSON `ItemQuery`, `limit` defaulting as for `runs`); resolves a
+   * `Page<Item, u64>` JSON (`next`: the position to continue after).
+   */
   items(query: string): Promise<string>
-  /** Audit entries, newest first (JSON `AuditQuery`); resolves a `Page<AuditEntry, Cursor>`. */
-  audit(query: string): Promise<string>
+  /**
+   * Audit entries, newest first (JSON `AuditQuery`, `limit` defaulting as for `runs`),
+   * continuing after `cursor`; resolves `{items: AuditEntry[], next: string | null}`.
+   */
+  audit(query: string, cursor?: string | undefined | null): Promise<string>
   /** The recorder's counters: `{queued, dropped, written, lost}`. */
   stats(): string
   /**
@@ -80,7 +116,7 @@ export declare class Jobs {
   requeue(id: string, actorJson?: string | undefined | null): Promise<string>
   /** Discards a dead job, audited under `actor`. */
   discard(id: string, actorJson?: string | undefined | null): Promise<string>
-  /** A task's sync status per target: JSON `{target: status}`. */
+  /** A task's sync status per target: JSON `{target: status}` (the core's `sync_status`). */
   syncStatus(taskId: string): Promise<string>
 }
 
@@ -122,6 +158,22 @@ export declare class Provider {
    * token itself never comes back to JS through here).
    */
   refreshToken(): Promise<boolean>
+}
+
+/** A per-provider token-bucket rate limiter: `per_second` tokens a second, at most `burst`. */
+export declare class RateLimiter {
+  /**
+   * A full bucket at `now`, configured by JSON `RateLimiterConfig` (`per_second`, `burst`;
+   * defaults for what is omitted).
+   */
+  constructor(now: number, config?: string | undefined | null)
+  /**
+   * `null` if a call may go at `now` (a token is taken), else the earliest time to try
+   * again.
+   */
+  tryAcquire(now: number): number | null
+  /** Pauses the provider for `retryAfterMs` from `now` (an HTTP 429; at most a day). */
+  pause(now: number, retryAfterMs: number): void
 }
 
 /** The session engine. */
@@ -239,13 +291,28 @@ export declare function __panicInPromiseForTests(): Promise<boolean>
  * The delay before attempt `attempt` (1-based) under a backoff policy (JSON `Backoff`),
  * with `seed` driving the jitter deterministically.
  */
-export declare function backoffDelayMs(backoff: string, attempt: number, seed: number): number
+export declare function backoffDelayMs(backoffJson: string, attempt: number, seed: number): number
 
 /**
  * Refuses an options object with a key outside `known` (the core's unknown-key rule and
  * message), for the options the JS wrapper reads itself (`{ clock, events }`, ...).
  */
 export declare function checkOptionKeys(what: string, keys: Array<string>, known: Array<string>): void
+
+/**
+ * The job (JSON `Job`) as a claim by `owner` at `now` writes it: `running` under a lease
+ * until `now + leaseMs`, one more attempt, the next lease number and the next version. A JS
+ * job store's `claim` stores exactly this for every job it picks.
+ */
+export declare function claimedJob(job: string, owner: string, now: number, leaseMs: number): string
+
+/**
+ * What to do after attempt `attempt` (1-based) of a provider call made at `now`: `error` is
+ * null for a success, else a provider error's JSON (`{"class": "timeout", "provider": ...,
+ * "message": ...}`); `backoff` (JSON `Backoff`) defaults to the worker's default. Returns
+ * the `Outcome` JSON: `{"outcome": "succeeded" | "retry_at" | "refresh_token" | "dead", ...}`.
+ */
+export declare function classify(error: string | undefined | null, attempt: number, now: number, backoffJson?: string | undefined | null, seed?: number | undefined | null): string
 
 /** The names of the history store conformance cases. */
 export declare function historyStoreConformanceCases(): Array<string>
@@ -255,6 +322,9 @@ export declare function hubId(source: string, externalId: string): string
 
 /** The names of the job store (outbound queue) conformance cases. */
 export declare function jobStoreConformanceCases(): Array<string>
+
+/** `[{module, name}]`: the core's public operations (see `sync_core::manifest`). */
+export declare function manifest(): string
 
 /** The hub status a provider payload (JSON) maps back to, or null when it does not map. */
 export declare function mapStatusFromProvider(kind: string, payload: string): string | null
@@ -297,6 +367,18 @@ export declare function runTaskStoreConformance(name: string, store: Store): Pro
 
 /** The names of the session store conformance cases. */
 export declare function sessionStoreConformanceCases(): Array<string>
+
+/**
+ * Whether `status` is terminal (completed or cancelled); an unknown status is
+ * `invalid_input` naming the known ones.
+ */
+export declare function statusIsTerminal(status: string): boolean
+
+/**
+ * A task's sync status per target on `store` (which must keep jobs): JSON
+ * `{target: 'pending' | 'syncing' | 'synced' | 'failed' | 'discarded'}`.
+ */
+export declare function syncStatus(store: Store, taskId: string): Promise<string>
 
 /**
  * The sync status a task shows when the latest job of a (task, target) is in `state`: the

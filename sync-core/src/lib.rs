@@ -15,7 +15,9 @@ pub mod model;
 pub mod provider;
 pub mod retry;
 pub mod session;
+pub mod state;
 pub mod store;
+mod text;
 pub mod transition;
 
 #[cfg(feature = "conformance")]

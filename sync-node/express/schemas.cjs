@@ -70,7 +70,7 @@ const runsQuery = z.object({
   since: millis.optional(),
   until: millis.optional(),
   cursor: z.string().max(2048).optional(),
-  limit: limit.default(50),
+  limit: limit.optional(), // default: the core's page size
 }).strict()
 const runQuery = z.object({
   items_after: z.coerce.number().int().min(0).optional(),
@@ -80,7 +80,7 @@ const auditQuery = z.object({
   entity_id: id.optional(),
   entity_type: id.optional(),
   cursor: z.string().max(2048).optional(),
-  limit: limit.default(50),
+  limit: limit.optional(), // default: the core's page size
 }).strict()
 
 module.exports = {

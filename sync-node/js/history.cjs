@@ -1,28 +1,20 @@
 'use strict'
 // History: runs, items and the audit log (memory, SQLite or a JS history store), and the link
-// from an AbortSignal to the addon's CancelToken. Cursors travel as opaque strings
-// ("<at>:<id>") so an HTTP client can page with a query parameter.
+// from an AbortSignal to the addon's CancelToken. Cursors travel as opaque strings (the core
+// prints and parses them) so an HTTP client can page with a query parameter; a query without a
+// limit gets the core's page size.
 
 const native = require('../index.js')
-const errors = require('./errors.cjs')
+const errors = require('./error.cjs')
 const { dispatcher } = require('./host.cjs')
-const { options, renamed } = require('./options.cjs')
+const { options, renamed } = require('./input.cjs')
 
 const { call, InvalidInputError } = errors
 
-function cursorIn(what, value) {
+/** A cursor token as the core takes it (undefined for the first page); the core parses it. */
+function cursor(value) {
   if (value === undefined || value === null || value === '') return undefined
-  if (typeof value === 'object') return value
-  const m = /^(-?\d+):(.+)$/s.exec(String(value))
-  if (!m) throw new InvalidInputError(`invalid input: ${what} must be a cursor from a previous page`)
-  return { at: Number(m[1]), id: m[2] }
-}
-
-const cursorOut = (c) => (c ? `${c.at}:${c.id}` : null)
-
-function limit(value, fallback = 50) {
-  if (value === undefined || value === null) return fallback
-  if (!Number.isInteger(value) || value < 1) throw new InvalidInputError('invalid input: limit must be a positive integer')
+  if (typeof value !== 'string') throw new InvalidInputError('invalid input: cursor must be the `next` string of a previous page')
   return value
 }
 
@@ -43,15 +35,13 @@ class History {
   }
   /**
    * Runs, newest first: `{status, kind, scope, since, until, cursor, limit}` → `{items, next}`.
-   * The query is the core's `RunQuery` (`cursor` is its `after`): other keys are refused.
+   * The query is the core's `RunQuery` (`cursor`: the previous page's `next`): other keys are
+   * refused.
    */
   runs(query) {
     return call(async () => {
-      const q = renamed('run query', query, { cursor: 'after' })
-      q.after = cursorIn('cursor', q.after)
-      q.limit = limit(q.limit)
-      const page = JSON.parse(await this._native.runs(JSON.stringify(q)))
-      return { items: page.items, next: cursorOut(page.next) }
+      const { cursor: token, ...q } = renamed('run query', query, {})
+      return JSON.parse(await this._native.runs(JSON.stringify(q), cursor(token)))
     })
   }
   /** One run, or null. */
@@ -67,20 +57,15 @@ class History {
       if (typeof runId !== 'string') throw new InvalidInputError('invalid input: run id must be a string')
       const query = { ...renamed('item query', opts, {}), run_id: runId }
       query.after = query.after === undefined || query.after === null ? undefined : Number(query.after)
-      query.limit = limit(query.limit)
       if (query.after !== undefined && !Number.isInteger(query.after)) throw new InvalidInputError('invalid input: after must be an item position')
-      const page = JSON.parse(await this._native.items(JSON.stringify(query)))
-      return { items: page.items, next: page.next ?? null }
+      return JSON.parse(await this._native.items(JSON.stringify(query)))
     })
   }
   /** Audit entries, newest first: `{entityType, entityId, cursor, limit}` → `{items, next}`. */
   audit(opts) {
     return call(async () => {
-      const query = renamed('audit query', opts, { entityType: 'entity_type', entityId: 'entity_id', cursor: 'after' })
-      query.after = cursorIn('cursor', query.after)
-      query.limit = limit(query.limit)
-      const page = JSON.parse(await this._native.audit(JSON.stringify(query)))
-      return { items: page.items, next: cursorOut(page.next) }
+      const { cursor: token, ...query } = renamed('audit query', opts, { entityType: 'entity_type', entityId: 'entity_id' })
+      return JSON.parse(await this._native.audit(JSON.stringify(query), cursor(token)))
     })
   }
   /** The recorder's counters `{queued, dropped, written, lost}`. */

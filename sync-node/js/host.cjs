@@ -11,7 +11,6 @@ function failure(err) {
     message: typeof e.message === 'string' ? e.message : String(err),
     status: Number.isInteger(e.status) ? e.status : undefined,
     retryAfterMs: Number.isInteger(e.retryAfterMs) ? e.retryAfterMs : undefined,
-    state: typeof e.state === 'string' ? e.state : undefined,
   }
 }
 

@@ -4,11 +4,11 @@
 // plans stay native between preview and execute, and every failure is a typed error.
 
 const native = require('../index.js')
-const errors = require('./errors.cjs')
+const errors = require('./error.cjs')
 const { dispatcher } = require('./host.cjs')
-const { EventStream } = require('./events.cjs')
+const { EventStream } = require('./event.cjs')
 const { History, tokenFor, context: runContext } = require('./history.cjs')
-const { options } = require('./options.cjs')
+const { options } = require('./input.cjs')
 
 const { call, InvalidInputError } = errors
 
@@ -79,10 +79,13 @@ class Store {
    * get(id), findIdentities(source, externalIds), apply(changes), and for sessions
    * getSession(id), insertSession(session), updateSession(session, expectedVersion),
    * deleteSession(id, expectedVersion). Throw an error with code 'conflict' for version conflicts.
-   * With `{ keepsJobs: true }` it is also the outbound queue's job store: claim(owner, now,
-   * leaseMs, limit), finish(owner, now, results), job(id), jobs(query), requeue(id, now),
-   * discard(id, now), nextDue(), syncStatus(taskId), and `apply` must write `changes.jobs` in
-   * the same atomic step. Without it, a change set carrying jobs is refused before `apply`.
+   * With `{ keepsJobs: true }` it also stores the outbound queue's jobs (storage only; every
+   * job rule is the core's): claim(owner, now, leaseMs, limit) picks due jobs in one atomic
+   * step and stores each as `retry.claimedJob(job, owner, now, leaseMs)`, job(id), jobs(query),
+   * nextDue(), and `apply` writes `changes.jobs` (`{op: 'insert', job}` or `{op: 'update', job,
+   * expected_version}`) with the tasks in the same atomic step, refusing (code 'conflict') a
+   * duplicate insert, a stale version, or two pending jobs for one (task, target). Without
+   * it, a change set carrying jobs is refused before `apply`.
    */
   static fromObject(object, opts) {
     const { keepsJobs = false } = options('store options', opts, ['keepsJobs'])
@@ -229,18 +232,12 @@ const transition = {
 
 const model = {
   hubId: (source, externalId) => sync(() => native.hubId(str('source', source), str('externalId', externalId))),
+  /** Whether a status is terminal (completed or cancelled). */
+  isTerminal: (status) => sync(() => native.statusIsTerminal(str('status', status))),
   taskFromDesired: (scope, source, desired, nowMs = Date.now()) => sync(() => JSON.parse(native.taskFromDesired(str('scope', scope), str('source', source), json('desired', desired), nowMs))),
 }
 
-const retry = {
-  backoffDelayMs: (backoff, attempt, seed = 0) => sync(() => native.backoffDelayMs(json('backoff', backoff), attempt, seed)),
-  /** The sync status a task shows when its latest job is in `state` (for a JS queue store's `syncStatus`). */
-  syncStatusOf: (state) => sync(() => native.syncStatusOf(str('state', state))),
-  /** The longest delay the queue waits (one day): longer durations are refused or clamped. */
-  MAX_DELAY_MS: native.maxDelayMs(),
-}
-
-const { StatusService, Worker, Jobs } = require('./queue.cjs')({ json, str, nativeClock, sink, EventStream, Store, Provider, History })
+const { StatusService, Worker, Jobs, Breaker, RateLimiter, retry } = require('./retry.cjs')({ json, optionalJson, str, nativeClock, sink, EventStream, Store, Provider, History })
 
 const conformance = {
   historyStoreCases: () => native.historyStoreConformanceCases(),
@@ -257,8 +254,10 @@ const conformance = {
 module.exports = {
   ...errors,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
-  History, StatusService, Worker, Jobs,
+  History, StatusService, Worker, Jobs, Breaker, RateLimiter,
   transition, retry, conformance, model,
+  /** The core's public operations, `[{module, name}]` (what every binding offers). */
+  manifest: () => JSON.parse(native.manifest()),
   /** @internal test-only: panics inside the addon. */
   __panicForTests: (inPromise) => (inPromise ? call(() => native.__panicInPromiseForTests()) : sync(() => native.__panicForTests())),
 }

@@ -112,7 +112,11 @@ export type TaskWrite =
   | { op: 'insert'; task: Task }
   | { op: 'update'; task: Task; expected_version: number }
   | { op: 'delete'; id: string; scope: string; expected_version: number }
-export interface ChangeSet { guards: ScopeGuard[]; tasks: TaskWrite[]; jobs?: Job[] }
+/** A job write in a change set: the core set the job's `version`; a store checks the old one. */
+export type JobWrite =
+  | { op: 'insert'; job: Job }
+  | { op: 'update'; job: Job; expected_version: number }
+export interface ChangeSet { guards: ScopeGuard[]; tasks: TaskWrite[]; jobs?: JobWrite[] }
 export interface Applied { scope_versions: Array<[string, number]> }
 
 export type SessionStatus = 'created' | 'running' | 'paused' | 'completed'
@@ -219,6 +223,12 @@ export interface Job {
   attempts: number
   /** The job's own attempt budget; null: the worker's backoff budget applies. */
   max_attempts: number | null
+  /** Row version: 1 on insert, one more on every write. */
+  version: number
+  /** Fencing counter: one more on every claim; a result counts only under the same lease. */
+  lease: number
+  /** The task's version after the change (orders a (task, target)'s intents). */
+  task_version: number
   run_at: Millis
   lease_owner: string | null
   lease_until: Millis | null
@@ -299,16 +309,20 @@ export interface HostStore {
   deleteSession?(id: string, expectedVersion: number): Promise<void> | void
 }
 
-/** A JS store that also keeps the outbound queue's jobs (`apply` writes `changes.jobs` atomically). Throw `code: 'not_found'` or `code: 'not_dead'` (with `state`) from requeue/discard. */
+/**
+ * A JS store that also stores the outbound queue's jobs (storage only: every job rule is the
+ * core's). `apply` writes `changes.jobs` with the tasks in one atomic step, refusing with
+ * `code: 'conflict'` a duplicate insert, a stale `expected_version` or a second pending job of
+ * a (task, target). `claim` picks, in one atomic step, up to `limit` jobs (running ones whose
+ * lease expired, oldest lease first, then due pending ones whose pair has no running job,
+ * oldest `run_at` first, then insertion order) and stores each as
+ * `retry.claimedJob(job, owner, now, leaseMs)`, returning what it stored.
+ */
 export interface HostQueueStore extends HostStore {
   claim(owner: string, now: Millis, leaseMs: number, limit: number): Promise<Job[]> | Job[]
-  finish(owner: string, now: Millis, results: Array<{ result: 'succeeded' | 'retry' | 'defer' | 'dead'; id: string; [key: string]: unknown }>): Promise<boolean[]> | boolean[]
   job(id: string): Promise<Job | null> | Job | null
   jobs(query: { state?: JobState | null; target?: string | null; task_id?: string | null; after?: string | null; limit: number }): Promise<Job[]> | Job[]
-  requeue(id: string, now: Millis): Promise<Job> | Job
-  discard(id: string, now: Millis): Promise<Job> | Job
   nextDue(): Promise<Millis | null> | Millis | null
-  syncStatus(taskId: string): Promise<Array<[string, SyncStatus]>> | Array<[string, SyncStatus]>
 }
 
 /** A JS history store (see sync_core::history::HistoryStore). */
@@ -453,8 +467,8 @@ export interface WorkerConfig {
   /** Default: 1, 2, 4, 8, 16 s, 6 attempts (the first call and 5 retries). */
   backoff?: Partial<Backoff>
   /** Default: opens after 5 distinct jobs fail in a row, for 30 s. Durations: at most a day. */
-  breaker?: { failure_threshold?: number; open_ms?: number }
-  limiter?: { per_second?: number; burst?: number } | null
+  breaker?: BreakerConfig
+  limiter?: RateLimiterConfig | null
   dead_policy?: 'keep_flagged' | 'revert_status'
 }
 
@@ -485,14 +499,58 @@ export declare const transition: {
 }
 
 export interface Backoff { base_ms: number; factor: number; max_ms: number; max_attempts: number; jitter: number }
+/** A provider failure in the core's form (what `retry.classify` reads; unknown keys are refused). */
+export type ProviderFailure =
+  | { class: 'timeout'; provider: string; message: string }
+  | { class: 'rate_limited'; provider: string; retry_after_ms: number }
+  | { class: 'unavailable'; provider: string; status: number; message: string }
+  | { class: 'token_expired'; provider: string }
+  | { class: 'rejected'; provider: string; status: number; message: string }
+/** What to do after a provider call (the core's `Outcome`). */
+export type Outcome =
+  | { outcome: 'succeeded' }
+  | { outcome: 'retry_at'; at: Millis }
+  | { outcome: 'refresh_token' }
+  | { outcome: 'dead'; reason: string }
 export declare const retry: {
   backoffDelayMs(backoff: Partial<Backoff>, attempt: number, seed?: number): number
+  /** What to do after attempt `attempt` (1-based) made at `now`; `error` null for a success. */
+  classify(error: ProviderFailure | null, attempt: number, now: Millis, backoff?: Partial<Backoff> | null, seed?: number): Outcome
   syncStatusOf(state: JobState): SyncStatus
+  /** A task's sync status per target on a store that keeps jobs. */
+  syncStatus(store: Store, taskId: string): Promise<Record<string, SyncStatus>>
+  /** `job` as a claim writes it (for a JS job store's `claim`). */
+  claimedJob(job: Job, owner: string, now: Millis, leaseMs: number): Job
   readonly MAX_DELAY_MS: number
+}
+
+export interface BreakerConfig { failure_threshold?: number; open_ms?: number }
+export type BreakerState = { state: 'closed'; failures: number } | { state: 'open'; until: Millis } | { state: 'half_open' }
+/** A per-provider circuit breaker (the core's): 5 failures of distinct jobs in a row open it for 30 s by default. */
+export declare class Breaker {
+  constructor(config?: BreakerConfig)
+  /** null if a call may go at `now`, else the earliest time to try again. */
+  tryAcquire(now: Millis): Millis | null
+  onSuccess(): void
+  /** A failed call at `now` for `job` (a job is counted once until a success; none: always counted). */
+  onFailure(now: Millis, job?: string | null): void
+  readonly state: BreakerState
+}
+
+export interface RateLimiterConfig { per_second?: number; burst?: number }
+/** A per-provider token-bucket rate limiter (the core's), full when created at `now`. */
+export declare class RateLimiter {
+  constructor(now: Millis, config?: RateLimiterConfig)
+  /** null if a call may go at `now` (a token is taken), else the earliest time to try again. */
+  tryAcquire(now: Millis): Millis | null
+  /** Pauses the provider for `retryAfterMs` from `now` (an HTTP 429; at most a day). */
+  pause(now: Millis, retryAfterMs: number): void
 }
 
 export declare const model: {
   hubId(source: string, externalId: string): string
+  /** Whether a status is terminal (completed or cancelled). */
+  isTerminal(status: Status): boolean
   taskFromDesired(scope: string, source: string, desired: DesiredTask, nowMs?: number): Task
 }
 
@@ -507,10 +565,16 @@ export declare const conformance: {
   runSessionStoreCase(name: string, store: Store): Promise<string | null>
 }
 
+/** One public operation of the core (`module`: the core module owning it). */
+export interface Operation { module: string; name: string }
+/** The core's public operations: what every binding offers. */
+export declare function manifest(): Operation[]
+
 declare const tasksync: {
   Clock: typeof Clock; Store: typeof Store; Plan: typeof Plan; SyncEngine: typeof SyncEngine
   SessionEngine: typeof SessionEngine; Provider: typeof Provider; EventStream: typeof EventStream
   History: typeof History; StatusService: typeof StatusService; Worker: typeof Worker; Jobs: typeof Jobs
+  Breaker: typeof Breaker; RateLimiter: typeof RateLimiter
   TasksyncError: typeof TasksyncError; StalePlanError: typeof StalePlanError
   InvalidInputError: typeof InvalidInputError; NotFoundError: typeof NotFoundError
   InvalidStateError: typeof InvalidStateError; ConflictError: typeof ConflictError

@@ -9,7 +9,7 @@ export const {
   IdentityConflictError, InvalidStateError, InvalidTransitionError, NotFoundError, StoreError,
   ProviderError, PanicError, CancelledError, errorClassFor,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
-  History, StatusService, Worker, Jobs,
-  transition, retry, conformance, model,
+  History, StatusService, Worker, Jobs, Breaker, RateLimiter,
+  transition, retry, conformance, model, manifest,
 } = tasksync
 export default tasksync

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use napi_derive::napi;
 
-use crate::error::{guard_sync, parse, to_json};
+use crate::error::{guard_sync, to_json};
+use crate::input::parse;
 
 /// A previewed sync plan.
 #[napi]

@@ -16,9 +16,10 @@ use sync_core::{Limits, Listing, Policy, RunOptions};
 
 use crate::clock::Clock;
 use crate::diff::Plan;
-use crate::error::{core, guard, parse, to_json};
+use crate::error::{core, guard, to_json};
 use crate::event::JsSink;
 use crate::history::{CancelToken, History};
+use crate::input::parse;
 use crate::store::Store;
 
 /// The sync engine.

@@ -3,15 +3,14 @@
 //! The JS wrapper (`js/errors.cjs`) turns that prefix into one `Error` subclass per code with a
 //! stable `code` property; the prefix is the only contract between the two.
 //!
-//! Also owns the boundary guards: [`guard`] and [`guard_sync`] catch panics, and [`parse`]
-//! turns malformed JSON from JS into an `invalid_input` error before anything is touched.
+//! Also owns the boundary guards: [`guard`] and [`guard_sync`] catch panics (parsing JS input
+//! is `input.rs`).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 /// The code given to a Rust panic caught at the boundary.
 pub const PANIC_CODE: &str = "panic";
@@ -49,22 +48,6 @@ pub fn invalid(message: impl std::fmt::Display) -> napi::Error {
         sync_core::ErrorKind::InvalidInput.code(),
         format!("invalid input: {message}"),
     )
-}
-
-/// Parses a JSON argument through the core (`sync_core::input`): malformed or mistyped input,
-/// an unknown key or an over-long text is `invalid_input` naming `what`.
-pub fn parse<T: DeserializeOwned>(what: &str, json: &str) -> napi::Result<T> {
-    sync_core::input::from_json(what, json).map_err(core)
-}
-
-/// Refuses an options object with a key outside `known` (the core's unknown-key rule and
-/// message), for the options the JS wrapper reads itself (`{ clock, events }`, ...).
-#[napi_derive::napi]
-pub fn check_option_keys(what: String, keys: Vec<String>, known: Vec<String>) -> napi::Result<()> {
-    guard_sync(|| {
-        let known: Vec<&str> = known.iter().map(String::as_str).collect();
-        sync_core::input::check_keys(&what, keys.iter().map(String::as_str), &known).map_err(core)
-    })
 }
 
 /// Serializes a result for JS. Core types always serialize; a failure is a bug, reported as one.

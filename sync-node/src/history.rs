@@ -8,7 +8,9 @@
 //!   (or the process exits); recording never waits for the store, so history never slows or
 //!   fails a sync (the core's contract).
 //! - Queries are validated (limits, time ranges) before the store is asked: bad input is
-//!   `invalid_input` and reads nothing.
+//!   `invalid_input` and reads nothing. A query's default page size and the cursor token
+//!   (`at:id`, printed and parsed by `sync_core::history::Cursor`) are the core's: JS hands the
+//!   token through and never reads it.
 //! - A JS history store is reached like a JS task store: `write(batch)`, `run(id)`,
 //!   `runs(query)`, `items(query)`, `audit(query)`, each with the core's JSON shapes.
 
@@ -24,8 +26,9 @@ use sync_core::history::{
     MemoryHistoryStore, Page, RecorderConfig, Run, RunQuery,
 };
 
-use crate::error::{core, guard, guard_sync, parse, to_json};
-use crate::host::{DispatchFn, Host};
+use crate::error::{core, guard, guard_sync, to_json};
+use crate::host_call::{DispatchFn, Host};
+use crate::input::parse;
 use crate::store::store_error;
 
 /// A JS object implementing `HistoryStore`.
@@ -74,6 +77,26 @@ fn failure(err: StoreError) -> napi::Error {
     core(err.into())
 }
 
+/// Where a listing continues: the cursor token from JS (the core's `at:id` form, parsed by the
+/// core), or the query's own `after`; both at once is `invalid_input`.
+fn after(in_query: Option<Cursor>, token: Option<String>) -> napi::Result<Option<Cursor>> {
+    match (in_query, token) {
+        (Some(_), Some(_)) => Err(crate::error::invalid(
+            "give the cursor or the query's `after`, not both",
+        )),
+        (from_query, None) => Ok(from_query),
+        (None, Some(token)) => token.parse::<Cursor>().map(Some).map_err(core),
+    }
+}
+
+/// A page whose `next` is the cursor's token, the opaque string a client passes back.
+fn tokens<T>(page: Page<T, Cursor>) -> Page<T, String> {
+    Page {
+        items: page.items,
+        next: page.next.as_ref().map(Cursor::to_string),
+    }
+}
+
 impl History {
     fn start(store: Arc<dyn HistoryStore>) -> History {
         let (recorder, pump) = HistoryRecorder::new(store.clone(), RecorderConfig::default());
@@ -119,18 +142,22 @@ impl History {
         Ok(History::start(Arc::new(JsHistoryStore(host))))
     }
 
-    /// Runs, newest first (JSON `RunQuery`); resolves a `Page<Run, Cursor>` JSON.
+    /// Runs, newest first (JSON `RunQuery`, its `limit` defaulting to the core's page size),
+    /// continuing after `cursor` (the `next` token of the previous page); resolves a page JSON
+    /// `{items: Run[], next: string | null}`.
     #[napi]
     pub fn runs<'env>(
         &self,
         env: &'env Env,
         query: String,
+        cursor: Option<String>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
-        let query: RunQuery = parse("run query", &query)?;
+        let mut query: RunQuery = parse("run query", &query)?;
+        query.after = after(query.after, cursor)?;
         query.validate().map_err(core)?;
         let store = self.store.clone();
         env.spawn_future(guard(async move {
-            to_json(&store.runs(query).await.map_err(failure)?)
+            to_json(&tokens(store.runs(query).await.map_err(failure)?))
         }))
     }
 
@@ -143,7 +170,8 @@ impl History {
         }))
     }
 
-    /// A run's items in order (JSON `ItemQuery`); resolves a `Page<Item, u64>` JSON.
+    /// A run's items in order (JSON `ItemQuery`, `limit` defaulting as for `runs`); resolves a
+    /// `Page<Item, u64>` JSON (`next`: the position to continue after).
     #[napi]
     pub fn items<'env>(
         &self,
@@ -158,18 +186,21 @@ impl History {
         }))
     }
 
-    /// Audit entries, newest first (JSON `AuditQuery`); resolves a `Page<AuditEntry, Cursor>`.
+    /// Audit entries, newest first (JSON `AuditQuery`, `limit` defaulting as for `runs`),
+    /// continuing after `cursor`; resolves `{items: AuditEntry[], next: string | null}`.
     #[napi]
     pub fn audit<'env>(
         &self,
         env: &'env Env,
         query: String,
+        cursor: Option<String>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
-        let query: AuditQuery = parse("audit query", &query)?;
+        let mut query: AuditQuery = parse("audit query", &query)?;
+        query.after = after(query.after, cursor)?;
         query.validate().map_err(core)?;
         let store = self.store.clone();
         env.spawn_future(guard(async move {
-            to_json(&store.audit(query).await.map_err(failure)?)
+            to_json(&tokens(store.audit(query).await.map_err(failure)?))
         }))
     }
 

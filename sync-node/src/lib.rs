@@ -2,13 +2,14 @@
 //!
 //! Thin by design: every module converts arguments (JSON text from the JS wrapper in `js/`),
 //! calls the core and maps its errors; no sync logic lives here. Modules mirror `sync-core`
-//! file for file (`engine.rs` binds `sync_core::engine`, `session.rs` binds
-//! `sync_core::session`, ...).
+//! module for module (`engine.rs` binds `sync_core::engine`, `session.rs` binds
+//! `sync_core::session`, `retry/worker.rs` binds `sync_core::retry::worker`, ...); the one
+//! support file, `host_call.rs`, is how every module reaches a JS host object.
 //!
 //! Invariants:
 //! - Nothing blocks the JS thread: every store, engine and host call runs as a future on the
 //!   napi tokio runtime and resolves a Promise, except session operations on the in-memory
-//!   store, which cannot block and run inline (see [`inline`]).
+//!   store, which cannot block and run inline (see [`session::run`]).
 //! - No panic crosses the boundary: every entry point runs under [`error::guard`] (async) or
 //!   [`error::guard_sync`], which turn a panic into an error with code `panic`.
 //! - Every core error reaches JS with its stable `ErrorKind::code` (see [`error`]).
@@ -27,11 +28,11 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod history;
-pub mod host;
-pub mod inline;
+pub mod host_call;
+pub mod input;
+pub mod manifest;
 pub mod model;
 pub mod provider;
-pub mod queue;
 pub mod retry;
 pub mod session;
 pub mod store;

@@ -2,9 +2,17 @@
 //! (hosts seeding or importing tasks must not re-implement the identity hash).
 
 use napi_derive::napi;
-use sync_core::{DesiredTask, Task};
+use sync_core::{DesiredTask, Status, Task};
 
-use crate::error::{guard_sync, parse, to_json};
+use crate::error::{core, guard_sync, to_json};
+use crate::input::parse;
+
+/// Whether `status` is terminal (completed or cancelled); an unknown status is
+/// `invalid_input` naming the known ones.
+#[napi]
+pub fn status_is_terminal(status: String) -> napi::Result<bool> {
+    guard_sync(|| Ok(status.parse::<Status>().map_err(core)?.is_terminal()))
+}
 
 /// The hub id of the task with this identity (a stable 128-bit hash).
 #[napi]

@@ -18,8 +18,9 @@ use sync_core::{
     Listing, ProviderClient, ProviderError, PushReceipt, Secret, StatusPush, TokenRefresher,
 };
 
-use crate::error::{core, guard, parse, to_json};
-use crate::host::{DispatchFn, Host, HostFailure};
+use crate::error::{core, guard, to_json};
+use crate::host_call::{DispatchFn, Host, HostFailure};
+use crate::input::parse;
 
 fn provider_error(provider: &str, failure: HostFailure) -> ProviderError {
     let provider = provider.to_owned();

@@ -1,29 +1,66 @@
 //! Sessions: `SessionEngine` on a `Store` (create, start, switch, state, pause, resume,
 //! complete, delete) and `serverTime`. Results are JSON (`Session`, `SessionState`).
 //!
-//! Invariant: ids and cycle lists are validated by the core before any write; a bad one is
-//! `invalid_input` and nothing changes.
+//! Invariants:
+//! - Ids and cycle lists are validated by the core before any write; a bad one is
+//!   `invalid_input` and nothing changes.
+//! - A session a JS session store returns is checked by the core's engine before use (a
+//!   corrupt one is `store`, see `store.rs` for the keys); nothing is written over it.
+//!
+//! The inline fast path ([`run`]): an operation on an in-memory store is polled once on the JS
+//! thread and, when it completes in that poll (it always does: the memory stores never wait),
+//! its value is returned directly instead of a Promise resolved from a tokio thread. That saves
+//! two thread hops per call (JS → tokio → JS), which is most of a session switch's latency.
+//! - Only for work that cannot block: the in-memory stores and a clock that is not a JS
+//!   function (a JS clock called from the JS thread would wait for itself). SQLite and JS
+//!   stores always take the Promise path.
+//! - A future still pending after its first poll moves to the tokio runtime unchanged (the
+//!   next poll there registers the real waker), so correctness never depends on the fast path.
+//! - Panics are caught exactly as on the Promise path ([`guard`]).
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use napi::Env;
-use napi::bindgen_prelude::{Function, PromiseRaw};
+use napi::bindgen_prelude::{Either, Function, PromiseRaw, ToNapiValue};
 use napi_derive::napi;
 use sync_core::session::Cycle;
 use sync_core::{EventSink, Limits, NullSink};
 
 use crate::clock::Clock;
-use crate::error::{core, guard, parse, to_json};
+use crate::error::{core, guard, to_json};
 use crate::event::JsSink;
-use crate::inline::Now;
+use crate::input::parse;
 use crate::store::Store;
+
+/// A value now, or a Promise of it.
+pub type Now<'env, T> = Either<T, PromiseRaw<'env, T>>;
+
+/// Runs `fut` inline when allowed and it completes at once, else on the tokio runtime.
+pub fn run<'env, T, F>(env: &'env Env, inline: bool, fut: F) -> napi::Result<Now<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = napi::Result<T>> + Send + 'static,
+{
+    if !inline {
+        return env.spawn_future(guard(fut)).map(Either::B);
+    }
+    let mut fut = Box::pin(guard(fut));
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    match fut.as_mut().poll(&mut cx) {
+        Poll::Ready(result) => result.map(Either::A),
+        Poll::Pending => env.spawn_future(fut).map(Either::B),
+    }
+}
 
 /// The session engine.
 #[napi]
 pub struct SessionEngine {
     inner: sync_core::SessionEngine,
     clock: Arc<dyn sync_core::Clock>,
-    /// Whether operations may complete inline (memory store, no JS clock): see `inline.rs`.
+    /// Whether operations may complete inline (memory store, no JS clock): see [`run`].
     inline: bool,
 }
 
@@ -36,7 +73,7 @@ impl std::fmt::Debug for SessionEngine {
 macro_rules! op {
     ($self:ident, $env:ident, |$engine:ident| $call:expr) => {{
         let $engine = $self.inner.clone();
-        crate::inline::run($env, $self.inline, async move {
+        run($env, $self.inline, async move {
             to_json(&$call.await.map_err(core)?)
         })
     }};

@@ -4,12 +4,13 @@
 //! Invariants: a JS store's failure with code `conflict` becomes `StoreError::Conflict` (so
 //! the engine reports a stale plan or retries a session race); anything else is
 //! `StoreError::Backend`. Results from JS are parsed into core types before the engine sees
-//! them: a store returning the wrong shape is a backend failure, never a panic.
+//! them: a store returning the wrong shape is a backend failure, never a panic, and a session
+//! with a key the core's `Session` lacks is refused the same way.
 //!
 //! The outbox contract: a `ChangeSet` carries `jobs`. A JS store that does not keep jobs
 //! (`keepsJobs` false) never sees a change set with jobs: the binding refuses it, whole and
 //! before calling JS, so jobs are never silently dropped. A JS store that keeps jobs is a
-//! `QueueStore` (its job methods are in `queue.rs`).
+//! `QueueStore` (its job methods are in `retry/store.rs`).
 
 use std::sync::Arc;
 
@@ -24,8 +25,9 @@ use sync_core::{
     TaskStore,
 };
 
-use crate::error::{guard, parse, to_json};
-use crate::host::{DispatchFn, Host, HostFailure};
+use crate::error::{guard, to_json};
+use crate::host_call::{DispatchFn, Host, HostFailure};
+use crate::input::parse;
 
 pub(crate) fn store_error(failure: HostFailure) -> StoreError {
     match failure.code.as_str() {
@@ -34,7 +36,7 @@ pub(crate) fn store_error(failure: HostFailure) -> StoreError {
     }
 }
 
-/// A JS object implementing `TaskStore` (and `JobStore` when `keeps_jobs`, see `queue.rs`).
+/// A JS object implementing `TaskStore` (and `JobStore` when `keeps_jobs`, see `retry/store.rs`).
 #[derive(Debug)]
 pub struct JsTaskStore {
     /// The JS object.
@@ -89,6 +91,25 @@ impl TaskStore for JsTaskStore {
     }
 }
 
+/// A session as a JS session store returned it, read strictly: a key `Session` does not have is
+/// refused (the core's unknown-key rule, `sync_core::input`), as is a wrong shape; both are
+/// `StoreError::Backend` (the store's data is bad, not the caller's input). What the shape
+/// cannot tell (times out of order, a current cycle out of range) the session engine's
+/// consistency check refuses next.
+fn stored_session(value: serde_json::Value) -> Result<Session, StoreError> {
+    let what = "the session the session store returned";
+    let bad = |err: sync_core::Error| match err {
+        sync_core::Error::InvalidInput(message) => StoreError::Backend(message),
+        other => StoreError::Backend(other.to_string()),
+    };
+    if let Some(fields) = value.as_object() {
+        let known = sync_core::input::known_keys::<Session>();
+        sync_core::input::check_keys(what, fields.keys().map(String::as_str), known)
+            .map_err(bad)?;
+    }
+    sync_core::input::from_value(what, value).map_err(bad)
+}
+
 /// A JS object implementing `SessionStore`.
 #[derive(Debug)]
 pub struct JsSessionStore(pub Host);
@@ -96,7 +117,12 @@ pub struct JsSessionStore(pub Host);
 #[async_trait]
 impl SessionStore for JsSessionStore {
     async fn get(&self, id: String) -> Result<Option<Session>, StoreError> {
-        self.0.call("getSession", &(id,)).await.map_err(store_error)
+        let found: Option<serde_json::Value> = self
+            .0
+            .call("getSession", &(id,))
+            .await
+            .map_err(store_error)?;
+        found.map(stored_session).transpose()
     }
 
     async fn insert(&self, session: Session) -> Result<(), StoreError> {
@@ -136,11 +162,19 @@ pub struct Store {
     pub(crate) tasks: Arc<dyn TaskStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) queue: Option<Arc<dyn QueueStore>>,
-    /// Whether its calls never block (the in-memory stores): see `inline.rs`.
+    /// Whether its calls never block (the in-memory stores): see `session::run`.
     pub(crate) inline: bool,
 }
 
 impl Store {
+    /// The store as a status service needs it: its queue, or (for a store keeping no jobs) its
+    /// tasks through the core's `without_jobs`, which refuses any job it would be asked for.
+    pub(crate) fn queue_or_tasks(&self) -> Arc<dyn QueueStore> {
+        self.queue
+            .clone()
+            .unwrap_or_else(|| sync_core::retry::without_jobs(self.tasks.clone()))
+    }
+
     /// The job store, or `invalid_input` when this store keeps no jobs.
     pub(crate) fn queue(&self) -> napi::Result<Arc<dyn QueueStore>> {
         self.queue.clone().ok_or_else(|| {

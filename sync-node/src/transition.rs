@@ -7,7 +7,8 @@ use napi_derive::napi;
 use sync_core::transition::{StatusMapping, TransitionRules};
 use sync_core::{Status, Task};
 
-use crate::error::{core, guard_sync, parse, to_json};
+use crate::error::{core, guard_sync, to_json};
+use crate::input::parse;
 
 fn status(s: &str) -> napi::Result<Status> {
     s.parse::<Status>().map_err(core)

@@ -73,6 +73,28 @@ test('bad queries are InvalidInputError', async () => {
   assert.throws(() => new SyncEngine(Store.memory(), { history: {} }), InvalidInputError)
 })
 
+test('the cursor is the core\'s token and a query without a limit gets the core\'s page size', async () => {
+  const history = History.memory()
+  const engine = new SyncEngine(Store.memory(), { history })
+  for (let i = 0; i < 52; i++) await engine.preview(`s${i}`, listing(0))
+  await history.flush()
+  const first = await history.runs()
+  assert.equal(first.items.length, 50, 'the default page')
+  const last = first.items[first.items.length - 1]
+  assert.equal(first.next, `${last.started_at}:${last.id}`, 'printed by the core as at:id')
+  const rest = await history.runs({ cursor: first.next })
+  assert.equal(rest.items.length, 2)
+  assert.equal(rest.next, null)
+  const audit = await history.audit()
+  assert.ok(audit.items.length <= 50)
+  if (audit.next !== null) assert.equal((await history.audit({ cursor: audit.next })).items.every((e) => e.id !== audit.items[0].id), true)
+  await assert.rejects(history.runs({ cursor: { at: 1, id: 'x' } }), InvalidInputError)
+  const err = await history.audit({ cursor: '12' }).catch((e) => e)
+  assert.ok(err instanceof InvalidInputError)
+  assert.match(err.message, /`12` is not a history cursor/)
+  await history.close()
+})
+
 test('an aborted signal cancels the run: CancelledError, nothing written, run recorded cancelled', async () => {
   const history = History.memory()
   const store = Store.memory()

@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   SyncEngine, SessionEngine, Store, Provider, History, StatusService, Worker, Jobs, Clock,
-  InvalidInputError, StoreError, transition, retry, model,
+  Breaker, RateLimiter, InvalidInputError, StoreError, transition, retry, model,
 } from '../js/index.mjs'
 import { JsStore } from './support/js-store.mjs'
 
@@ -68,6 +68,10 @@ const entryPoints = {
   'requeue actor': () => new Jobs(memory()).requeue('job-1', { actor: { name: 'ana' } }),
   'transition.allowed rules': () => transition.allowed('draft', 'pending', { alowed: [] }),
   'retry.backoffDelayMs backoff': () => retry.backoffDelayMs({ max_attempt: 1 }, 1),
+  'retry.classify backoff': () => retry.classify(null, 1, 0, { max_attempt: 1 }),
+  'retry.classify provider error': () => retry.classify({ class: 'timeout', provider: 'p', message: 'x', status: 1 }, 1, 0),
+  'Breaker config': () => new Breaker({ threshold: 1 }),
+  'RateLimiter config': () => new RateLimiter(0, { rate: 1 }),
   'model.taskFromDesired desired task': () => model.taskFromDesired('s', 'files', { external_id: 'a', kind: 'task', title: 'A', titel: 'x' }),
 }
 
@@ -150,6 +154,15 @@ const corruptions = {
   'running without a segment': { segment_started_at: null },
   'time not accounted': { cycle_ms: [0, 0] },
   'negative time': { paused_ms: -5 },
+  'negative cycle time': { cycle_ms: [-500, 0] },
+  'overflowing times': { cycle_ms: [2 ** 63, 2 ** 63] },
+  'a time above u64': { paused_ms: 2 ** 64 },
+  'a time above i64': { last_seen: 2 ** 63 },
+  'version at its end': { version: 2 ** 64 - 1 },
+  'version zero': { version: 0 },
+  'an unknown key': { colour: 'red' },
+  'an unknown key in a cycle': { cycles: [{ id: 'a', name: 'A', colour: 'red' }, { id: 'b', name: 'B' }] },
+  'not an object': null,
 }
 
 test('a consistent session from a JS store is used as is', async () => {
@@ -162,15 +175,17 @@ test('a consistent session from a JS store is used as is', async () => {
 for (const [name, change] of Object.entries(corruptions)) {
   test(`a corrupt session from a JS store is a StoreError: ${name}`, async () => {
     const js = new JsStore()
-    js.sessions.set('s1', { ...running(), ...change })
+    const corrupt = change === null ? 'not a session' : { ...running(), ...change }
+    js.sessions.set('s1', corrupt)
     const sessions = new SessionEngine(Store.fromObject(js), { clock: Clock.manual(3_000) })
-    for (const op of [() => sessions.switch('s1'), () => sessions.pause('s1'), () => sessions.complete('s1'),
-      () => sessions.state('s1'), () => sessions.get('s1'), () => sessions.delete('s1')]) {
+    for (const op of [() => sessions.switch('s1'), () => sessions.switch('s1', 'a'), () => sessions.pause('s1'),
+      () => sessions.complete('s1'), () => sessions.state('s1'), () => sessions.get('s1'), () => sessions.delete('s1')]) {
       const err = await op().catch((e) => e)
       assert.ok(err instanceof StoreError, `${name}: ${err}`)
       assert.equal(err.code, 'store')
+      if (name.startsWith('an unknown key')) assert.match(err.message, /unknown key `colour`/)
     }
-    assert.deepEqual(js.sessions.get('s1'), { ...running(), ...change })
+    assert.deepEqual(js.sessions.get('s1'), corrupt)
   })
 }
 

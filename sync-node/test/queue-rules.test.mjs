@@ -63,6 +63,29 @@ for (const [kind, make] of Object.entries(stores)) {
     assert.deepEqual([dead.state, dead.attempts], ['dead', 6])
   })
 
+  test(`a mirror target receives another source's status change (${kind} store)`, async () => {
+    const store = make()
+    const [task] = await seeded(store, 'files', ['spec'])
+    const targets = [{ name: 'files', kind: 'ms_todo' }, { name: 'todo', kind: 'ms_todo', sources: ['files'] }]
+    const report = await new StatusService(store, { targets }).changeStatus(task.id, 'completed')
+    assert.deepEqual(report.jobs.map((j) => j.target).sort(), ['files', 'todo'], 'one job per target: fan-out')
+    const pushed = { files: [], todo: [] }
+    const providers = Object.keys(pushed).map((name) => new Provider(name, {
+      async list() { return { source: name, complete: true, items: [] } },
+      async push(change) { pushed[name].push(change); return { remote: { ok: name } } },
+    }))
+    assert.equal((await new Worker(store, { providers }).runOnce()).succeeded, 2)
+    assert.deepEqual(pushed.todo.map((c) => [c.task_id, c.external_id, c.status]), [[task.id, 'spec', 'completed']],
+      'the mirror gets the task under its external id')
+    assert.equal(pushed.files.length, 1)
+    assert.deepEqual(await new Jobs(store).syncStatus(task.id), { files: 'synced', todo: 'synced' })
+    // A target that lists other sources no longer receives its own.
+    const own = await seeded(store, 'todo', ['own'])
+    const skipped = await new StatusService(store, { targets: targets.slice(1) }).changeStatus(own.find((t) => t.source === 'todo').id, 'completed')
+    assert.equal(skipped.jobs.length, 0)
+    assert.match(skipped.targets[0].skipped, /`todo`.*`files`/)
+  })
+
   test(`a discarded job shows as discarded (${kind} store)`, async () => {
     const store = make()
     const [task] = await seeded(store)

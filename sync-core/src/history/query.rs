@@ -2,8 +2,9 @@
 //! newest-first listing, and one page of results.
 //!
 //! Invariant: a query is checked before any store sees it (page limit within
-//! [`MAX_LIMIT`], ids within the [`limits`](crate::limits)), and a cursor prints and parses as
-//! the same `at:id` token in every host.
+//! [`MAX_LIMIT`], ids within the [`limits`](crate::limits)), a query that names no limit gets
+//! [`DEFAULT_LIMIT`] in every host, and a cursor prints and parses as the same `at:id` token in
+//! every host (bindings hand the token through; none restates its format).
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::model::Millis;
 
-use super::model::{AuditEntry, Run, RunKind, RunStatus};
+use super::model::{AuditEntry, Run};
+use crate::state::{RunKind, RunStatus};
 
 /// A position in a newest-first listing (runs, audit entries): the last row seen.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -62,8 +64,12 @@ impl FromStr for Cursor {
 
 /// The largest page a query may ask for.
 pub const MAX_LIMIT: usize = 1_000;
-/// The page size when none is given.
+/// The page size when none is given (also when a query's JSON omits `limit`).
 pub const DEFAULT_LIMIT: usize = 50;
+
+fn default_limit() -> usize {
+    DEFAULT_LIMIT
+}
 
 fn check_limit(limit: usize) -> Result<(), Error> {
     if limit == 0 || limit > MAX_LIMIT {
@@ -106,7 +112,8 @@ pub struct RunQuery {
     /// Continue after this position (the `next` of the previous page).
     #[serde(default)]
     pub after: Option<Cursor>,
-    /// At most this many runs (1 to [`MAX_LIMIT`]).
+    /// At most this many runs (1 to [`MAX_LIMIT`]; [`DEFAULT_LIMIT`] when omitted).
+    #[serde(default = "default_limit")]
     pub limit: usize,
 }
 
@@ -159,7 +166,8 @@ pub struct ItemQuery {
     /// Only items with a `seq` greater than this (the `next` of the previous page).
     #[serde(default)]
     pub after: Option<u64>,
-    /// At most this many items (1 to [`MAX_LIMIT`]).
+    /// At most this many items (1 to [`MAX_LIMIT`]; [`DEFAULT_LIMIT`] when omitted).
+    #[serde(default = "default_limit")]
     pub limit: usize,
 }
 
@@ -193,7 +201,8 @@ pub struct AuditQuery {
     /// Continue after this position.
     #[serde(default)]
     pub after: Option<Cursor>,
-    /// At most this many entries (1 to [`MAX_LIMIT`]).
+    /// At most this many entries (1 to [`MAX_LIMIT`]; [`DEFAULT_LIMIT`] when omitted).
+    #[serde(default = "default_limit")]
     pub limit: usize,
 }
 
@@ -236,4 +245,32 @@ pub struct Page<T, C> {
     pub items: Vec<T>,
     /// Where the next page starts; `None` on the last page.
     pub next: Option<C>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_prints_and_parses_as_the_same_token() {
+        let cursor = Cursor {
+            at: -5,
+            id: "run:7".into(),
+        };
+        assert_eq!(cursor.to_string(), "-5:run:7");
+        assert_eq!("-5:run:7".parse::<Cursor>().unwrap(), cursor);
+        for bad in ["", "5", "x:run", "5:", ":run"] {
+            assert!(bad.parse::<Cursor>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_query_without_a_limit_gets_the_default_page() {
+        let runs: RunQuery = serde_json::from_str("{}").unwrap();
+        assert_eq!(runs.limit, DEFAULT_LIMIT);
+        let audit: AuditQuery = serde_json::from_str("{}").unwrap();
+        assert_eq!(audit.limit, DEFAULT_LIMIT);
+        let items: ItemQuery = serde_json::from_str(r#"{"run_id": "r"}"#).unwrap();
+        assert_eq!(items.limit, DEFAULT_LIMIT);
+    }
 }

@@ -9,12 +9,12 @@
 
 use std::sync::Arc;
 
-use super::job::{Job, JobQuery, JobState};
-use super::store::QueueStore;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink};
 use crate::history::{Actor, AuditEntry, HistoryRecorder};
+use crate::store::QueueStore;
+use crate::store::{Job, JobQuery, JobState};
 
 /// The dead-letter queue of a job store.
 pub struct DeadLetters {
@@ -73,7 +73,7 @@ impl DeadLetters {
     /// Requeues a dead job with a fresh attempt budget, due now.
     pub async fn retry(&self, id: &str, actor: Actor) -> Result<Job> {
         crate::limits::check_id("job id", id)?;
-        crate::limits::check_actor(&actor)?;
+        actor.check()?;
         let now = self.clock.try_now_ms()?;
         let job = super::lifecycle::requeue(&*self.jobs, id, now).await?;
         tracing::info!(job = %job.id, state = job.state.as_str(), "dead job retried by hand");
@@ -84,7 +84,7 @@ impl DeadLetters {
     /// Discards a dead job for good.
     pub async fn discard(&self, id: &str, actor: Actor) -> Result<Job> {
         crate::limits::check_id("job id", id)?;
-        crate::limits::check_actor(&actor)?;
+        actor.check()?;
         let now = self.clock.try_now_ms()?;
         let job = super::lifecycle::discard(&*self.jobs, id, now).await?;
         tracing::info!(job = %job.id, "dead job discarded by hand");

@@ -22,13 +22,23 @@
 
 use std::collections::BTreeMap;
 
-use super::job::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
-use super::store::{JobError, JobStore, QueueStore};
 use crate::model::Millis;
 use crate::store::{ChangeSet, StoreError, TaskWrite};
+use crate::store::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
+use crate::store::{JobError, JobStore, QueueStore};
 
 /// How often a write that lost a race is retried from a fresh read.
 const ATTEMPTS: usize = 16;
+
+/// Applies `set`: `true` when it landed, `false` when it lost a race (a version or unique
+/// check failed: read again and retry), or the store's failure.
+async fn try_apply(store: &dyn QueueStore, set: ChangeSet) -> Result<bool, StoreError> {
+    match store.apply(set).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
 
 fn lost_races(what: &str, id: &str) -> StoreError {
     StoreError::Conflict(format!(
@@ -98,10 +108,8 @@ pub async fn finish(
             after.push(Some(write.job().clone()));
             set.jobs.push(write);
         }
-        match store.apply(set).await {
-            Ok(_) => return Ok(after),
-            Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {}
-            Err(err) => return Err(err),
+        if try_apply(store, set).await? {
+            return Ok(after);
         }
     }
     let mut out = Vec::with_capacity(results.len());
@@ -140,10 +148,8 @@ async fn finish_one(
         if let Finish::Dead { revert: true, .. } = result {
             set.tasks.extend(revert_write(store, &current, now).await?);
         }
-        match store.apply(set).await {
-            Ok(_) => return Ok(Some(after)),
-            Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => continue,
-            Err(err) => return Err(err),
+        if try_apply(store, set).await? {
+            return Ok(Some(after));
         }
     }
     Err(lost_races("a result", id))
@@ -208,15 +214,12 @@ pub async fn extend_lease(
             jobs: vec![write],
             ..ChangeSet::default()
         };
-        match store.apply(set).await {
-            Ok(_) => return Ok(Some(after)),
-            Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => {
-                match store.job(job.id.clone()).await? {
-                    Some(fresh) => current = fresh,
-                    None => return Ok(None),
-                }
-            }
-            Err(err) => return Err(err),
+        if try_apply(store, set).await? {
+            return Ok(Some(after));
+        }
+        match store.job(job.id.clone()).await? {
+            Some(fresh) => current = fresh,
+            None => return Ok(None),
         }
     }
     Err(lost_races("a heartbeat", &job.id))
@@ -253,10 +256,8 @@ async fn settle_dead(
             jobs: vec![write],
             ..ChangeSet::default()
         };
-        match store.apply(set).await {
-            Ok(_) => return Ok(after),
-            Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => continue,
-            Err(err) => return Err(err.into()),
+        if try_apply(store, set).await? {
+            return Ok(after);
         }
     }
     Err(lost_races("a dead-letter action", id).into())

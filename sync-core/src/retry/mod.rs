@@ -29,12 +29,10 @@
 mod backoff;
 mod breaker;
 mod dead;
-mod job;
 pub mod lifecycle;
 mod limiter;
 mod metrics;
 mod outbox;
-mod store;
 pub(crate) mod table;
 mod target;
 mod worker;
@@ -42,14 +40,14 @@ mod worker;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use crate::store::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
+pub use crate::store::{JobError, JobStore, QueueStore, without_jobs};
 pub use backoff::{Backoff, MAX_DELAY_MS, Outcome, classify, later};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
 pub use dead::DeadLetters;
-pub use job::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
 pub use lifecycle::{discard, extend_lease, finish, requeue, sync_status};
 pub use limiter::{RateLimiter, RateLimiterConfig};
 pub use metrics::Metrics;
 pub use outbox::{StatusChangeReport, StatusService, Target, TargetDecision};
-pub use store::{JobError, JobStore, QueueStore, without_jobs};
 pub use target::TargetSpec;
 pub use worker::{DeadPolicy, TickReport, Worker, WorkerConfig};

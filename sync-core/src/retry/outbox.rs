@@ -23,14 +23,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::job::{Job, JobState, JobWrite};
-use super::store::QueueStore;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink};
 use crate::history::{Actor, AuditEntry, HistoryRecorder};
 use crate::model::{Status, Task};
+use crate::store::QueueStore;
 use crate::store::{ChangeSet, StoreError, TaskWrite};
+use crate::store::{Job, JobState, JobWrite};
 use crate::transition::{StatusChange, StatusMapping, TransitionRules};
 
 /// A provider that receives the status changes of the tasks that came from it (or, with

@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::job::{Job, JobQuery, JobState, JobWrite};
 use crate::model::Millis;
 use crate::store::StoreError;
+use crate::store::{Job, JobQuery, JobState, JobWrite};
 
 type Pair = (String, String);
 

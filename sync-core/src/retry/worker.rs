@@ -25,15 +25,15 @@ use serde::{Deserialize, Serialize};
 
 use super::backoff::{Backoff, Outcome, classify};
 use super::breaker::{Breaker, BreakerConfig};
-use super::job::{Finish, Job};
 use super::limiter::{RateLimiter, RateLimiterConfig};
 use super::metrics::{Metrics, outcome};
-use super::store::QueueStore;
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::event::{Event, EventSink};
 use crate::model::Millis;
 use crate::provider::{ProviderClient, ProviderError, PushReceipt, StatusPush};
+use crate::store::QueueStore;
+use crate::store::{Finish, Job};
 
 /// What happens to the hub status of a task whose job died.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,57 +1,51 @@
-// A pure-JS queue store: the JsStore's tasks plus the outbound queue's jobs (the JobStore
-// contract of sync_core::retry::store), written in the same synchronous step as the tasks of a
-// change set (the outbox). Linear scans: it proves the contract, not speed.
+// A pure-JS queue store: the JsStore's tasks plus the outbound queue's jobs, storage only (the
+// JobStore contract of sync_core::retry::store). It decides nothing about jobs: `apply` writes
+// the job writes the core built, with their version checks and the one-pending-per-pair check,
+// in the same synchronous step as the tasks (the outbox); `claim` picks due jobs and stores each
+// as the core's `claimedJob`. Linear scans: it proves the contract, not speed.
 
 import { retry } from '../../js/index.mjs'
 import { JsStore } from './js-store.mjs'
 
-const coded = (code, message, extra = {}) => Object.assign(new Error(message), { code, ...extra })
+const conflict = (message) => Object.assign(new Error(message), { code: 'conflict' })
 const clone = (v) => structuredClone(v)
+const pairOf = (job) => `${job.task_id}\u001f${job.target}`
 
 export class JsQueueStore extends JsStore {
   constructor(options) {
     super(options)
     this.jobsById = new Map() // id -> { seq, job }
-    this.pairs = new Map() // task \u001f target -> { pending, running, latest }
     this.seq = 0
-  }
-
-  #pair(job) {
-    const key = `${job.task_id}\u001f${job.target}`
-    let pair = this.pairs.get(key)
-    if (!pair) this.pairs.set(key, (pair = { pending: null, running: null, latest: null }))
-    return pair
-  }
-
-  // Keeps the pair's pending/running pointers in line with a job's (new) state.
-  #reindex(job) {
-    const pair = this.#pair(job)
-    if (pair.pending === job.id && job.state !== 'pending') pair.pending = null
-    if (pair.running === job.id && job.state !== 'running') pair.running = null
-    if (job.state === 'pending') pair.pending = job.id
-    if (job.state === 'running') pair.running = job.id
   }
 
   async apply(changes) {
     await this.tick()
-    const jobs = changes.jobs ?? []
-    const ids = new Set()
-    for (const job of jobs) {
-      if (this.jobsById.has(job.id) || ids.has(job.id)) throw coded('conflict', `job \`${job.id}\` already exists`)
-      ids.add(job.id)
-    }
-    const applied = this.commit(changes)
-    for (const job of jobs) {
-      const pair = this.#pair(job)
-      if (pair.pending) {
-        const old = this.jobsById.get(pair.pending).job
-        old.state = 'superseded'
-        old.updated_at = job.created_at
+    // Check every job write against a working copy, then commit tasks and jobs together.
+    const next = new Map(this.jobsById)
+    let seq = this.seq
+    for (const w of changes.jobs ?? []) {
+      const current = next.get(w.job.id)
+      if (w.op === 'insert') {
+        if (current) throw conflict(`job \`${w.job.id}\` already exists`)
+        next.set(w.job.id, { seq: ++seq, job: clone(w.job) })
+      } else if (w.op === 'update') {
+        if (!current || current.job.version !== w.expected_version) {
+          throw conflict(`job \`${w.job.id}\` is at version ${current?.job.version ?? 'none'}, expected ${w.expected_version}`)
+        }
+        next.set(w.job.id, { seq: current.seq, job: clone(w.job) })
+      } else {
+        throw new Error(`unknown job write ${w.op}`)
       }
-      this.jobsById.set(job.id, { seq: ++this.seq, job: clone(job) })
-      pair.pending = job.id
-      pair.latest = job.id
     }
+    const pending = new Set()
+    for (const { job } of next.values()) {
+      if (job.state !== 'pending') continue
+      if (pending.has(pairOf(job))) throw conflict(`two pending jobs for task \`${job.task_id}\` and target \`${job.target}\``)
+      pending.add(pairOf(job))
+    }
+    const applied = this.commit(changes) // throws before writing when a task write is refused
+    this.jobsById = next
+    this.seq = seq
     return applied
   }
 
@@ -60,66 +54,16 @@ export class JsQueueStore extends JsStore {
     const all = [...this.jobsById.values()]
     const expired = all
       .filter(({ job }) => job.state === 'running' && job.lease_until <= now)
-      .sort((a, b) => a.job.lease_until - b.job.lease_until || (a.job.id < b.job.id ? -1 : 1))
-      .slice(0, limit)
+      .sort((a, b) => a.job.lease_until - b.job.lease_until || a.seq - b.seq)
+    const running = new Set(all.filter(({ job }) => job.state === 'running').map(({ job }) => pairOf(job)))
     const due = all
-      .filter(({ job }) => job.state === 'pending' && job.run_at <= now)
+      .filter(({ job }) => job.state === 'pending' && job.run_at <= now && !running.has(pairOf(job)))
       .sort((a, b) => a.job.run_at - b.job.run_at || a.seq - b.seq)
-    const picked = expired.map(({ job }) => job)
-    for (const { job } of due) {
-      if (picked.length >= limit) break
-      if (this.#pair(job).running) continue
-      picked.push(job)
-    }
-    return picked.map((job) => {
-      job.state = 'running'
-      job.attempts += 1
-      job.lease_owner = owner
-      job.lease_until = now + leaseMs
-      job.updated_at = now
-      this.#reindex(job)
-      return clone(job)
+    return [...expired, ...due].slice(0, limit).map((entry) => {
+      const claimed = retry.claimedJob(entry.job, owner, now, leaseMs)
+      this.jobsById.set(claimed.id, { seq: entry.seq, job: claimed })
+      return clone(claimed)
     })
-  }
-
-  async finish(owner, now, results) {
-    await this.tick()
-    return results.map((r) => {
-      const job = this.jobsById.get(r.id)?.job
-      if (!job || job.state !== 'running' || job.lease_owner !== owner) return false
-      job.lease_owner = null
-      job.lease_until = null
-      job.updated_at = now
-      // Put back behind a newer intent of its pair, the job is superseded instead.
-      const pending = this.#pair(job).pending
-      const again = pending !== null && pending !== job.id ? 'superseded' : 'pending'
-      if (r.result === 'succeeded') {
-        job.state = 'succeeded'
-        job.result = r.remote
-      } else if (r.result === 'retry') {
-        job.state = again
-        job.run_at = r.run_at
-        job.last_error = r.error
-      } else if (r.result === 'defer') {
-        job.state = again
-        job.run_at = r.run_at
-        job.attempts = Math.max(0, job.attempts - 1)
-      } else if (r.result === 'dead') {
-        job.state = 'dead'
-        job.last_error = r.error
-        if (r.revert) this.#revert(job, now)
-      }
-      this.#reindex(job)
-      return true
-    })
-  }
-
-  // Puts the task's status back to the job's `from`, only while it still is the job's `to`.
-  #revert(job, now) {
-    const task = this.tasks.get(job.task_id)
-    if (!task || task.status !== job.to) return
-    this.tasks.set(task.id, { ...task, status: job.from, version: task.version + 1, updated_at: now })
-    this.scopes.set(task.scope, (this.scopes.get(task.scope) ?? 0) + 1)
   }
 
   async job(id) {
@@ -140,30 +84,6 @@ export class JsQueueStore extends JsStore {
       .map(clone)
   }
 
-  #settle(id, now, discard) {
-    const job = this.jobsById.get(id)?.job
-    if (!job) throw coded('not_found', `no job \`${id}\``)
-    if (job.state !== 'dead') throw coded('not_dead', `job \`${id}\` is ${job.state}, not dead`, { state: job.state })
-    const pair = this.#pair(job)
-    const newer = pair.pending !== null || pair.latest !== id
-    job.updated_at = now
-    if (discard) job.state = 'discarded'
-    else if (newer) job.state = 'superseded'
-    else Object.assign(job, { state: 'pending', attempts: 0, run_at: now })
-    this.#reindex(job)
-    return clone(job)
-  }
-
-  async requeue(id, now) {
-    await this.tick()
-    return this.#settle(id, now, false)
-  }
-
-  async discard(id, now) {
-    await this.tick()
-    return this.#settle(id, now, true)
-  }
-
   async nextDue() {
     await this.tick()
     let next = null
@@ -172,15 +92,5 @@ export class JsQueueStore extends JsStore {
       if (at !== null && (next === null || at < next)) next = at
     }
     return next
-  }
-
-  async syncStatus(taskId) {
-    await this.tick()
-    const out = []
-    for (const [key, pair] of this.pairs) {
-      const [task, target] = key.split('\u001f')
-      if (task === taskId && pair.latest) out.push([target, retry.syncStatusOf(this.jobsById.get(pair.latest).job.state)])
-    }
-    return out.sort((a, b) => (a[0] < b[0] ? -1 : 1))
   }
 }

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::{claim, e, enqueue, finish, ids, job, seed, state_of, status, task};
 use crate::model::Status;
-use crate::retry::job::{Finish, Job, JobState, SyncStatus};
-use crate::retry::store::QueueStore;
+use crate::store::QueueStore;
+use crate::store::{Finish, Job, JobState, SyncStatus};
 
 pub(super) async fn enqueue_then_claim(store: Arc<dyn QueueStore>) -> Result<(), String> {
     let (t, u) = (task("a", Status::Completed), task("b", Status::Completed));

@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::{claim, e, job, seed, state_of, task};
 use crate::model::Status;
-use crate::retry::job::{Finish, JobState, JobWrite};
 use crate::retry::lifecycle;
-use crate::retry::store::QueueStore;
+use crate::store::QueueStore;
 use crate::store::{ChangeSet, TaskWrite};
+use crate::store::{Finish, JobState, JobWrite};
 
 pub(super) async fn a_claim_writes_the_next_lease(
     store: Arc<dyn QueueStore>,

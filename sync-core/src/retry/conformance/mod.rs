@@ -14,11 +14,11 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::job::{Finish, Job, JobState, JobWrite};
 use super::lifecycle;
-use super::store::QueueStore;
 use crate::model::{DesiredTask, Status, Task};
+use crate::store::QueueStore;
 use crate::store::{ChangeSet, TaskWrite};
+use crate::store::{Finish, Job, JobState, JobWrite};
 
 /// One case: a name and a function of a fresh store.
 pub type Case = crate::conformance::CaseOf<dyn QueueStore>;
@@ -139,7 +139,7 @@ async fn finish(
 async fn status(
     store: &dyn QueueStore,
     task_id: &str,
-) -> Result<Vec<(String, super::job::SyncStatus)>, String> {
+) -> Result<Vec<(String, crate::store::SyncStatus)>, String> {
     lifecycle::sync_status(store, task_id).await.map_err(e)
 }
 

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use super::{e, job, seed, task};
 use crate::model::Status;
-use crate::retry::job::{JobQuery, JobWrite};
-use crate::retry::store::QueueStore;
+use crate::store::QueueStore;
 use crate::store::{ChangeSet, TaskWrite};
+use crate::store::{JobQuery, JobWrite};
 
 pub(super) async fn outbox_is_atomic(store: Arc<dyn QueueStore>) -> Result<(), String> {
     let t = task("a", Status::Completed);

@@ -7,9 +7,9 @@ use serde_json::json;
 
 use super::{claim, e, finish, job, lifecycle, seed, state_of, status, task};
 use crate::model::{Status, Task};
-use crate::retry::job::{Finish, Job, JobQuery, JobState, SyncStatus};
-use crate::retry::store::{JobError, QueueStore};
 use crate::store::{ChangeSet, TaskWrite};
+use crate::store::{Finish, Job, JobQuery, JobState, SyncStatus};
+use crate::store::{JobError, QueueStore};
 
 pub(super) async fn results_are_recorded(store: Arc<dyn QueueStore>) -> Result<(), String> {
     let tasks: Vec<Task> = ["a", "b", "c", "d"]

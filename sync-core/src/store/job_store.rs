@@ -1,6 +1,6 @@
 //! The job store contract: where the outbound queue lives. A job store *stores*: every rule of
 //! the queue (what a result does, retries, supersession, reverts, dead letters, sync statuses)
-//! is core code in [`lifecycle`](super::lifecycle) that reads jobs and writes them back.
+//! is core code in [`lifecycle`](crate::retry::lifecycle) that reads jobs and writes them back.
 //!
 //! Jobs are written through [`TaskStore::apply`](crate::TaskStore::apply) (the `jobs` of a
 //! [`ChangeSet`](crate::ChangeSet)), in the same atomic write as the task changes they belong
@@ -23,42 +23,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use super::job::JobError;
 use super::job::{Job, JobQuery};
+use crate::error::StoreError;
 use crate::model::Millis;
-use crate::store::StoreError;
-
-/// Why a dead-letter action was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum JobError {
-    /// No job has this id.
-    #[error("no job `{0}`")]
-    NotFound(String),
-    /// The job is not in the dead-letter queue.
-    #[error("job `{id}` is {state}, not dead")]
-    NotDead {
-        /// The job.
-        id: String,
-        /// Its state.
-        state: String,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<JobError> for crate::Error {
-    fn from(err: JobError) -> Self {
-        match err {
-            JobError::NotFound(id) => crate::Error::NotFound(format!("job `{id}`")),
-            JobError::NotDead { id, state } => crate::Error::InvalidState {
-                entity: format!("job `{}`", crate::error::clip(&id)),
-                from: state,
-                operation: "retry or discard".into(),
-            },
-            JobError::Store(err) => err.into(),
-        }
-    }
-}
 
 /// Where the hub keeps its sync jobs. Implemented by every store that implements
 /// [`TaskStore`](crate::TaskStore) with outbox support; see the module doc for the contract.
@@ -91,7 +59,7 @@ impl<T: crate::TaskStore + JobStore + ?Sized> QueueStore for T {}
 
 /// A task store that keeps no jobs, seen as a [`QueueStore`]: a change set carrying jobs is
 /// refused and so is every job read, each with a message saying so (nothing is dropped
-/// silently). For services that need no queue, like a [`StatusService`](super::StatusService)
+/// silently). For services that need no queue, like a [`StatusService`](crate::retry::StatusService)
 /// without targets.
 pub fn without_jobs(tasks: Arc<dyn crate::TaskStore>) -> Arc<dyn QueueStore> {
     Arc::new(TaskOnly(tasks))

@@ -1,15 +1,16 @@
 'use strict'
-// The outbound queue: StatusService (status change + jobs in one change set), Worker with a
-// timer-driven loop (`run`) stopped by an AbortSignal, and Jobs (list, show, dead letters,
-// requeue, discard, sync status). Conversion only; the queue's logic is the core's.
+// The outbound queue (the core's `retry`): StatusService (status change + jobs in one change
+// set), Worker with a timer-driven loop (`run`) stopped by an AbortSignal, Jobs (list, show,
+// dead letters, requeue, discard, sync status), and the pure policies: Breaker, RateLimiter,
+// `retry.classify` and `retry.backoffDelayMs`. Conversion only; the queue's logic is the core's.
 
 const native = require('../index.js')
-const errors = require('./errors.cjs')
-const { options: checked, renamed } = require('./options.cjs')
+const errors = require('./error.cjs')
+const { options: checked, renamed } = require('./input.cjs')
 
 const { call, InvalidInputError } = errors
 
-module.exports = function queue({ json, str, nativeClock, sink, EventStream, Store, Provider, History }) {
+module.exports = function retryModule({ json, optionalJson, str, nativeClock, sink, EventStream, Store, Provider, History }) {
   const history = (h) => {
     if (h === undefined || h === null) return undefined
     if (!(h instanceof History)) throw new InvalidInputError('invalid input: history must be a History')
@@ -132,5 +133,56 @@ module.exports = function queue({ json, str, nativeClock, sink, EventStream, Sto
     syncStatus(taskId) { return call(async () => JSON.parse(await this._native.syncStatus(str('taskId', taskId)))) }
   }
 
-  return { StatusService, Worker, Jobs }
+  /**
+   * A per-provider circuit breaker (the core's): opens after `failure_threshold` failures of
+   * distinct jobs in a row, for `open_ms`, then lets one trial call through.
+   */
+  class Breaker {
+    constructor(config) {
+      this._native = sync(() => new native.Breaker(optionalJson('breaker config', config)))
+    }
+    /** null if a call may go at `now`, else the earliest time to try again. */
+    tryAcquire(now) { return sync(() => this._native.tryAcquire(now)) }
+    /** Records a successful call. */
+    onSuccess() { this._native.onSuccess() }
+    /** Records a failed call at `now` for `job` (counted once per job until a success). */
+    onFailure(now, job) {
+      sync(() => this._native.onFailure(now, job === undefined || job === null ? undefined : str('job', job)))
+    }
+    /** `{state: 'closed', failures}`, `{state: 'open', until}` or `{state: 'half_open'}`. */
+    get state() { return JSON.parse(this._native.stateJson()) }
+  }
+
+  /** A per-provider token-bucket rate limiter (the core's), full at `now`. */
+  class RateLimiter {
+    constructor(now, config) {
+      this._native = sync(() => new native.RateLimiter(now, optionalJson('rate limiter config', config)))
+    }
+    /** null if a call may go at `now` (a token is taken), else the earliest time to try again. */
+    tryAcquire(now) { return sync(() => this._native.tryAcquire(now)) }
+    /** Pauses the provider for `retryAfterMs` from `now` (an HTTP 429; at most a day). */
+    pause(now, retryAfterMs) { sync(() => this._native.pause(now, retryAfterMs)) }
+  }
+
+  const retry = {
+    backoffDelayMs: (backoff, attempt, seed = 0) => sync(() => native.backoffDelayMs(json('backoff', backoff), attempt, seed)),
+    /**
+     * What to do after attempt `attempt` of a provider call at `now`: `error` is null for a
+     * success, else the core's provider error (`{class, provider, message, ...}`).
+     */
+    classify: (error, attempt, now, backoff, seed = 0) => sync(() => JSON.parse(native.classify(optionalJson('provider error', error), attempt, now, optionalJson('backoff', backoff), seed))),
+    /** The sync status a task shows when its newest job is in `state`. */
+    syncStatusOf: (state) => sync(() => native.syncStatusOf(str('state', state))),
+    /** A task's sync status per target on `store` (the core's rule over the store's jobs). */
+    syncStatus: (s, taskId) => call(async () => JSON.parse(await native.syncStatus(store(s), str('taskId', taskId)))),
+    /**
+     * `job` as a claim by `owner` at `now` writes it (running, leased until `now + leaseMs`,
+     * next attempt, lease number and version): what a JS job store's `claim` stores and returns.
+     */
+    claimedJob: (job, owner, now, leaseMs) => sync(() => JSON.parse(native.claimedJob(json('job', job), str('owner', owner), now, leaseMs))),
+    /** The longest delay the queue waits (one day): longer durations are refused or clamped. */
+    MAX_DELAY_MS: native.maxDelayMs(),
+  }
+
+  return { StatusService, Worker, Jobs, Breaker, RateLimiter, retry }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::StoreError;
 use crate::model::{Millis, Status};
 
 /// Where a job is in its life.
@@ -188,7 +189,7 @@ impl Job {
         job.attempts = job.attempts.saturating_add(1);
         job.lease = job.lease.saturating_add(1);
         job.lease_owner = Some(owner.to_owned());
-        job.lease_until = Some(super::backoff::later(now, lease_ms));
+        job.lease_until = Some(crate::clock::later(now, lease_ms));
         job.updated_at = now;
         job.version = job.version.saturating_add(1);
         job
@@ -258,9 +259,9 @@ impl Job {
         now: Millis,
         discard: bool,
         newer_exists: bool,
-    ) -> Result<(), super::store::JobError> {
+    ) -> Result<(), JobError> {
         if self.state != JobState::Dead {
-            return Err(super::store::JobError::NotDead {
+            return Err(JobError::NotDead {
                 id: self.id.clone(),
                 state: self.state.as_str().to_owned(),
             });
@@ -403,5 +404,38 @@ impl JobQuery {
         self.state.is_none_or(|s| job.state == s)
             && self.target.as_deref().is_none_or(|t| job.target == t)
             && self.task_id.as_deref().is_none_or(|t| job.task_id == t)
+    }
+}
+
+/// Why a dead-letter action was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// No job has this id.
+    #[error("no job `{0}`")]
+    NotFound(String),
+    /// The job is not in the dead-letter queue.
+    #[error("job `{id}` is {state}, not dead")]
+    NotDead {
+        /// The job.
+        id: String,
+        /// Its state.
+        state: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<JobError> for crate::Error {
+    fn from(err: JobError) -> Self {
+        match err {
+            JobError::NotFound(id) => crate::Error::NotFound(format!("job `{id}`")),
+            JobError::NotDead { id, state } => crate::Error::InvalidState {
+                entity: format!("job `{}`", crate::error::clip(&id)),
+                from: state,
+                operation: "retry or discard".into(),
+            },
+            JobError::Store(err) => err.into(),
+        }
     }
 }

@@ -5,7 +5,7 @@
 // config, a history query...) goes to the core whole, where the type's own keys are the list.
 
 const native = require('../index.js')
-const errors = require('./errors.cjs')
+const errors = require('./error.cjs')
 
 const { InvalidInputError } = errors
 

@@ -1,6 +1,11 @@
-//! Host objects: a JS object (store, provider, token refresher) reached through one dispatch
-//! function `(method, argsJson) => Promise<resultJson>` that the JS wrapper (`js/host.cjs`)
-//! builds around the user's object.
+//! Support, not a core module: how the binding calls a JS host object (task, session, queue
+//! and history stores, providers, token refreshers). It stays one file beside the mirrored
+//! ones because `store.rs`, `history.rs`, `provider.rs` and `retry/store.rs` all reach their JS
+//! objects the same way, and the calling convention must be one.
+//!
+//! A JS host object is reached through one dispatch function
+//! `(method, argsJson) => Promise<resultJson>` that the JS wrapper (`js/host.cjs`) builds
+//! around the user's object.
 //!
 //! Invariants: the dispatch never rejects; it resolves `{"ok": value}` or
 //! `{"err": {"code", "message", ...}}` (a thrown or rejected user method becomes the latter), so
@@ -42,15 +47,8 @@ pub struct HostFailure {
     #[serde(default)]
     pub status: Option<u16>,
     /// For `rate_limited`: how long to wait.
-    #[serde(
-        default,
-        rename = "retryAfterMs",
-        deserialize_with = "crate::retry::saturating_ms"
-    )]
+    #[serde(default, rename = "retryAfterMs", deserialize_with = "saturating_ms")]
     pub retry_after_ms: Option<u64>,
-    /// For a job store's `not_dead`: the job's state.
-    #[serde(default)]
-    pub state: Option<String>,
 }
 
 impl HostFailure {
@@ -60,7 +58,6 @@ impl HostFailure {
             message: message.into(),
             status: None,
             retry_after_ms: None,
-            state: None,
         }
     }
 }
@@ -125,4 +122,12 @@ impl Host {
             ))),
         }
     }
+}
+
+/// Reads a duration a JS value gave as any JSON number: negative is 0, beyond `u64` saturates
+/// (the core then clamps it to `MAX_DELAY_MS`); a JS number above 2^64 is still a 429.
+fn saturating_ms<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error> {
+    let value: Option<f64> = Option::deserialize(de)?;
+    // A float-to-int cast saturates and maps NaN to 0.
+    Ok(value.map(|ms| ms as u64))
 }
