@@ -19,7 +19,7 @@ use std::cell::Cell;
 
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreError};
 use crate::limits::{Limits, MAX_JSON_BYTES};
 
 /// How much of a parser message (which may quote the input) an error repeats.
@@ -61,6 +61,24 @@ pub fn check_keys<'a>(
 /// [`Error::InvalidInput`] naming `what`.
 pub fn from_value<T: DeserializeOwned>(what: &str, value: serde_json::Value) -> Result<T> {
     serde_json::from_value(value).map_err(|err| describe(what, &err))
+}
+
+/// Reads a record a host store returned (its JSON form) strictly: a key `T` does not have, a
+/// wrong shape or a wrong type is the store's bad data, [`StoreError::Backend`] naming `what`
+/// (not the caller's input). What the shape cannot tell (a session's times out of order, say)
+/// the operation's own consistency check refuses next.
+pub fn from_store<T: DeserializeOwned>(
+    what: &str,
+    value: serde_json::Value,
+) -> std::result::Result<T, StoreError> {
+    let bad = |err: Error| match err {
+        Error::InvalidInput(message) => StoreError::Backend(message),
+        other => StoreError::Backend(other.to_string()),
+    };
+    if let Some(fields) = value.as_object() {
+        check_keys(what, fields.keys().map(String::as_str), known_keys::<T>()).map_err(bad)?;
+    }
+    from_value(what, value).map_err(bad)
 }
 
 /// Parses JSON text a caller sent into `T`; invalid JSON, a wrong shape, type or key, or text

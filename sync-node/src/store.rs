@@ -91,23 +91,10 @@ impl TaskStore for JsTaskStore {
     }
 }
 
-/// A session as a JS session store returned it, read strictly: a key `Session` does not have is
-/// refused (the core's unknown-key rule, `sync_core::input`), as is a wrong shape; both are
-/// `StoreError::Backend` (the store's data is bad, not the caller's input). What the shape
-/// cannot tell (times out of order, a current cycle out of range) the session engine's
-/// consistency check refuses next.
+/// A session as a JS session store returned it, read strictly by the core (an unknown key or
+/// a wrong shape is the store's bad data).
 fn stored_session(value: serde_json::Value) -> Result<Session, StoreError> {
-    let what = "the session the session store returned";
-    let bad = |err: sync_core::Error| match err {
-        sync_core::Error::InvalidInput(message) => StoreError::Backend(message),
-        other => StoreError::Backend(other.to_string()),
-    };
-    if let Some(fields) = value.as_object() {
-        let known = sync_core::input::known_keys::<Session>();
-        sync_core::input::check_keys(what, fields.keys().map(String::as_str), known)
-            .map_err(bad)?;
-    }
-    sync_core::input::from_value(what, value).map_err(bad)
+    sync_core::input::from_store("the session the session store returned", value)
 }
 
 /// A JS object implementing `SessionStore`.

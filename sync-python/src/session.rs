@@ -20,7 +20,7 @@ use sync_core::session::{MemorySessionStore, SessionEngine, SessionStore};
 use sync_core::{Cycle, ServerTime, Session, SessionState, StoreError};
 
 use crate::convert::record::record;
-use crate::convert::{from_py, from_value, to_py, to_value};
+use crate::convert::{from_py, to_py, to_value};
 use crate::error::store_error;
 use crate::runtime::{call_host, run_async, run_blocking};
 
@@ -44,21 +44,16 @@ struct HostSessionStore {
 /// What a host store's `get` returned, read strictly: `None`, or a session's dict form with
 /// only the keys a `Session` has. Anything else is a store failure saying what is wrong.
 fn session_from_host(obj: &Bound<'_, PyAny>) -> Result<Option<Session>, StoreError> {
-    let read = || -> PyResult<Option<Session>> {
-        let value = to_value(obj, "session")?;
-        if let serde_json::Value::Object(map) = &value {
-            let known = sync_core::input::known_keys::<Session>();
-            sync_core::input::check_keys("session", map.keys().map(String::as_str), known)
-                .map_err(crate::error::to_py)?;
-        }
-        from_value(value, "session")
-    };
-    read().map_err(|err| {
+    let value = to_value(obj, "session").map_err(|err| {
         StoreError::Backend(format!(
             "the session store returned an unreadable session: {}",
             err.value(obj.py())
         ))
-    })
+    })?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    sync_core::input::from_store("the session the session store returned", value).map(Some)
 }
 
 #[async_trait]
