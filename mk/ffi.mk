@@ -6,11 +6,14 @@
 #                    dead letters by hand (audited), a Python history store (blocking and
 #                    `async def`, the latter written by the pump via `uniffi_set_event_loop`),
 #                    a Python job store under the worker, and the core's task, job, session
-#                    and history conformance suites against the Python stores;
+#                    and history conformance suites against the Python stores; targets checked
+#                    by the core (bad ones, the JSON form, cross-source), `task_from_desired`,
+#                    the breaker, rate limiter, backoff and `classify`, corrupt host sessions;
 #   test-ffi-kotlin: the scenarios, the queue, sessions and history on the JVM (kotlinc from
 #                    npm `kotlin-compiler`, JNA and kotlinx-coroutines from Debian, installed
 #                    here when missing), with `suspend` foreign traits, and a Kotlin task+job
-#                    store under the core's task and job conformance suites;
+#                    store under the core's task and job conformance suites, targets, the retry
+#                    policies and corrupt Kotlin sessions;
 #   test-ffi-swift:  the Swift files are generated and carry the expected API (no Swift
 #                    compiler exists for this machine).
 # One cargo build makes both the cdylib and the bindgen binary (so their uniffi metadata

@@ -1,7 +1,7 @@
 //! Stores: the [`TaskStore`] foreign trait a host implements (Kotlin, Swift, Python, ...), its
 //! records, and the [`HubStore`] object the engine and the queue work on: the core's memory
 //! store, the SQLite store, a host task store (`HubStore.foreign`), or a host task store with
-//! its host job store (`HubStore.foreignQueue`, see [`crate::job_store`]).
+//! its host job store (`HubStore.foreignQueue`, see `retry::store`).
 //!
 //! Invariant (the outbox contract): a store that keeps no jobs (`HubStore.foreign`) refuses a
 //! change set that carries jobs with a clear `Store` error before the host sees it, never

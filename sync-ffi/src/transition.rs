@@ -35,6 +35,20 @@ impl From<ProviderKind> for sync_core::transition::ProviderKind {
     }
 }
 
+impl From<sync_core::transition::ProviderKind> for ProviderKind {
+    fn from(k: sync_core::transition::ProviderKind) -> Self {
+        use sync_core::transition::ProviderKind as K;
+        match k {
+            K::MsTodo => ProviderKind::MsTodo,
+            K::ConnectWiseTicket => ProviderKind::ConnectWiseTicket,
+            K::ConnectWiseProjectTask => ProviderKind::ConnectWiseProjectTask,
+            K::ProcessStep => ProviderKind::ProcessStep,
+            K::CalDav => ProviderKind::CalDav,
+            K::AzureDevOps => ProviderKind::AzureDevOps,
+        }
+    }
+}
+
 /// One status change the state machine made (the requested one, or an effect of it).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct StatusChange {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the generated Swift bindings (no Swift compiler runs on this machine): the three files
 # exist and the public API a Swift host uses is declared, including the async methods, the
-# foreign protocols (task, job, session and history stores) and the conformance runners.
+# foreign protocols (task, job, session and history stores), the conformance runners, the
+# retry policies and the core's target and task constructors.
 set -euo pipefail
 dir=${1:?usage: check-swift.sh <swift-out-dir>}
 for f in tasksync_ffi.swift tasksync_ffiFFI.h tasksync_ffiFFI.modulemap; do
@@ -60,6 +61,14 @@ expect=(
   'public func maxDelayMs() -> UInt64'
   'public struct TargetDecision'
   'public struct WorkerConfig'
+  'open class Breaker: BreakerProtocol'
+  'open class RateLimiter: RateLimiterProtocol'
+  'public enum BreakerState: Equatable'
+  'public enum Outcome: Equatable'
+  'public func classify(error: ProviderError?, attempt: UInt32, now: Int64, backoff: Backoff? = nil, seed: UInt64 = UInt64(0))throws  -> Outcome'
+  'public func backoffDelayMs(backoff: Backoff, attempt: UInt32, seed: UInt64 = UInt64(0))throws  -> UInt64'
+  'public func taskFromDesired(scope: String, source: String, desired: DesiredTask, nowMs: Int64)throws  -> Task'
+  'public func targetFromJson(json: String)throws  -> Target'
 )
 missing=0
 for e in "${expect[@]}"; do

@@ -1,22 +1,14 @@
-//! The outbound queue: [`StatusService`] (change a status and enqueue its jobs in one write),
-//! job operations and dead letters on [`HubStore`], and their records; the worker that sends
-//! the jobs is in [`crate::worker`]. The host drives the worker: call `run_once`,
-//! then sleep until `next_wake` (or a status change), as sync-cli's queue loop does.
+//! The queue's records (mirrors `sync_core::retry`'s job): [`QueuedJob`] (a job as it crosses
+//! the boundary, JSON fields as text), its [`JobState`], the [`SyncStatus`] a task shows per
+//! target, [`JobQuery`] pages, the [`Finish`] results a worker reports, and the core's rule
+//! `sync_status_of`.
 //!
-//! Invariant: the queue needs a store that keeps jobs (memory, SQLite, or a host queue from
-//! `HubStore.foreignQueue`, see [`crate::job_store`]); a host task store alone gets a clear
-//! `InvalidInput` here, and a refused change set from the store adapter (never dropped jobs).
+//! Invariant: conversion only; a host job whose JSON texts do not parse is refused
+//! (`InvalidInput` naming the field), never used.
 
-use std::sync::Arc;
-
-use crate::clock::{Clock, core_clock};
 use crate::error::TasksyncError;
-use crate::event::{EventSink, core_sink};
-use crate::history::History;
-use crate::json;
+use crate::input;
 use crate::model::Status;
-use crate::store::HubStore;
-use crate::transition::{ProviderKind, StatusChange};
 
 /// A job's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -133,8 +125,8 @@ impl From<&sync_core::Job> for QueuedJob {
             kind: j.kind.clone(),
             from: j.from.into(),
             to: j.to.into(),
-            payload: json::text(&j.payload),
-            undo: json::text(&j.undo),
+            payload: input::text(&j.payload),
+            undo: input::text(&j.undo),
             state: j.state.into(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
@@ -142,7 +134,7 @@ impl From<&sync_core::Job> for QueuedJob {
             lease_owner: j.lease_owner.clone(),
             lease_until: j.lease_until,
             last_error: j.last_error.clone(),
-            result: j.result.as_ref().map(json::text),
+            result: j.result.as_ref().map(input::text),
             actor: j.actor.clone(),
             created_at: j.created_at,
             updated_at: j.updated_at,
@@ -157,12 +149,12 @@ impl TryFrom<QueuedJob> for sync_core::Job {
     // that does not parse is refused (`InvalidInput` naming the field), never used.
     fn try_from(j: QueuedJob) -> Result<Self, TasksyncError> {
         Ok(sync_core::Job {
-            payload: json::parse("payload", &j.payload)?,
-            undo: json::parse("undo", &j.undo)?,
+            payload: input::parse("payload", &j.payload)?,
+            undo: input::parse("undo", &j.undo)?,
             result: j
                 .result
                 .as_deref()
-                .map(|r| json::parse("result", r))
+                .map(|r| input::parse("result", r))
                 .transpose()?,
             id: j.id,
             task_id: j.task_id,
@@ -268,134 +260,6 @@ pub struct TargetSyncStatus {
     pub status: SyncStatus,
 }
 
-#[uniffi::export(async_runtime = "tokio")]
-impl HubStore {
-    /// Jobs matching `query`, oldest first.
-    pub async fn jobs(&self, query: JobQuery) -> Result<Vec<QueuedJob>, TasksyncError> {
-        Ok(jobs_out(&self.job_store()?.jobs(query.into()).await?))
-    }
-
-    /// Dead letters (jobs out of attempts or rejected), up to `limit` (0: default page).
-    pub async fn dead_letters(&self, limit: u32) -> Result<Vec<QueuedJob>, TasksyncError> {
-        let query = sync_core::retry::JobQuery {
-            state: Some(sync_core::JobState::Dead),
-            limit: limit as usize,
-            ..Default::default()
-        };
-        Ok(jobs_out(&self.job_store()?.jobs(query).await?))
-    }
-
-    /// One job.
-    pub async fn job(&self, id: String) -> Result<Option<QueuedJob>, TasksyncError> {
-        Ok(self.job_store()?.job(id).await?.as_ref().map(Into::into))
-    }
-
-    /// Puts a dead letter back in the queue, due now. `clock` (default: the system clock) says when "now" is; pass the worker's.
-    #[uniffi::method(default(clock = None))]
-    pub async fn requeue(
-        &self,
-        id: String,
-        clock: Option<Arc<dyn Clock>>,
-    ) -> Result<QueuedJob, TasksyncError> {
-        let now = core_clock(clock).now_ms();
-        let job = self.job_store()?.requeue(id, now).await;
-        Ok((&job.map_err(sync_core::Error::from)?).into())
-    }
-
-    /// Discards a dead letter (kept, marked discarded). `clock` (default: the system clock) says when "now" is; pass the worker's.
-    #[uniffi::method(default(clock = None))]
-    pub async fn discard(
-        &self,
-        id: String,
-        clock: Option<Arc<dyn Clock>>,
-    ) -> Result<QueuedJob, TasksyncError> {
-        let now = core_clock(clock).now_ms();
-        let job = self.job_store()?.discard(id, now).await;
-        Ok((&job.map_err(sync_core::Error::from)?).into())
-    }
-
-    /// A task's sync status towards each of its targets.
-    pub async fn sync_status(
-        &self,
-        task_id: String,
-    ) -> Result<Vec<TargetSyncStatus>, TasksyncError> {
-        let statuses = self.job_store()?.sync_status(task_id).await?;
-        Ok(statuses
-            .into_iter()
-            .map(|(target, status)| TargetSyncStatus {
-                target,
-                status: status.into(),
-            })
-            .collect())
-    }
-}
-
-/// A provider that receives the status changes of its tasks.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Target {
-    /// Provider name (the worker routes jobs by it).
-    pub name: String,
-    /// Which built-in status mapping shapes its payloads.
-    pub kind: ProviderKind,
-    /// Attempt budget of its jobs (`None`: the worker's backoff budget, by default the first
-    /// call and 5 retries).
-    #[uniffi(default = None)]
-    pub max_attempts: Option<u32>,
-    /// The task sources it receives (empty: the source of its own name).
-    #[uniffi(default)]
-    pub sources: Vec<String>,
-}
-
-impl TryFrom<Target> for sync_core::retry::Target {
-    type Error = TasksyncError;
-
-    fn try_from(t: Target) -> Result<Self, TasksyncError> {
-        let target = sync_core::retry::Target {
-            name: t.name,
-            sources: t.sources,
-            mapping: sync_core::transition::StatusMapping::new(t.kind.into()),
-            max_attempts: t.max_attempts,
-        };
-        target.validate()?;
-        Ok(target)
-    }
-}
-
-/// How one target was considered for one status change.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct TargetDecision {
-    /// The task whose status changed.
-    pub task_id: String,
-    /// The target.
-    pub target: String,
-    /// The job enqueued for it (`None`: skipped).
-    pub job_id: Option<String>,
-    /// Why it was skipped.
-    pub skipped: Option<String>,
-}
-
-impl From<sync_core::retry::TargetDecision> for TargetDecision {
-    fn from(d: sync_core::retry::TargetDecision) -> Self {
-        TargetDecision {
-            task_id: d.task_id,
-            target: d.target,
-            job_id: d.job_id,
-            skipped: d.skipped,
-        }
-    }
-}
-
-/// What a status change did.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct StatusChangeReport {
-    /// The requested change and its effects, in order.
-    pub changes: Vec<StatusChange>,
-    /// The jobs enqueued with it (same transaction).
-    pub jobs: Vec<QueuedJob>,
-    /// Every target considered for every change: its job, or why it was skipped.
-    pub targets: Vec<TargetDecision>,
-}
-
 /// The sync status a task shows when the latest job of a (task, target) is in `state`: the
 /// core's rule, for a host `JobStore`'s `syncStatus`.
 #[uniffi::export]
@@ -403,52 +267,69 @@ pub fn sync_status_of(state: JobState) -> SyncStatus {
     sync_core::SyncStatus::of(state.into()).into()
 }
 
-/// Changes task statuses and enqueues their sync jobs in the same write.
-#[derive(Debug, uniffi::Object)]
-pub struct StatusService(sync_core::StatusService);
+/// What a worker reports for a job it holds (the core's `Finish`). Each is applied only while
+/// the job is still `running` under the same lease owner.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Finish {
+    /// The provider applied the change: state `succeeded`, `result` = `remote`.
+    Succeeded {
+        /// The job.
+        id: String,
+        /// The provider's state afterwards (JSON text).
+        remote: String,
+    },
+    /// A retryable failure: state `pending` again, due at `run_at`, `last_error` = `error`
+    /// (the attempt stays counted).
+    Retry {
+        /// The job.
+        id: String,
+        /// When to run again (ms).
+        run_at: i64,
+        /// Why it failed.
+        error: String,
+    },
+    /// Deferred before any call (breaker, rate limit): state `pending`, due at `run_at`, and
+    /// the attempt given back (`attempts` - 1).
+    Defer {
+        /// The job.
+        id: String,
+        /// When to run again (ms).
+        run_at: i64,
+    },
+    /// To the dead letters: state `dead`, `last_error` = `error`; with `revert`, the task's
+    /// status goes back to the job's `from` while it still is the job's `to`.
+    Dead {
+        /// The job.
+        id: String,
+        /// Why.
+        error: String,
+        /// Whether to revert the task's status.
+        revert: bool,
+    },
+}
 
-#[uniffi::export(async_runtime = "tokio")]
-impl StatusService {
-    /// A service on a job-keeping store, with the default state machine; `events` receives
-    /// `status_changed` and `job_changed` events; `history` audits every status change.
-    #[uniffi::constructor(default(clock = None, events = None, history = None))]
-    pub fn new(
-        store: Arc<HubStore>,
-        targets: Vec<Target>,
-        clock: Option<Arc<dyn Clock>>,
-        events: Option<Arc<dyn EventSink>>,
-        history: Option<Arc<History>>,
-    ) -> Result<Arc<Self>, TasksyncError> {
-        store.job_store()?;
-        let mut service = sync_core::StatusService::new(
-            store.tasks.clone(),
-            core_clock(clock),
-            core_sink(events),
-        );
-        for t in targets {
-            service = service.with_target(t.try_into()?);
+impl From<&sync_core::retry::Finish> for Finish {
+    fn from(f: &sync_core::retry::Finish) -> Self {
+        use sync_core::retry::Finish as F;
+        match f {
+            F::Succeeded { id, remote } => Finish::Succeeded {
+                id: id.clone(),
+                remote: input::text(remote),
+            },
+            F::Retry { id, run_at, error } => Finish::Retry {
+                id: id.clone(),
+                run_at: *run_at,
+                error: error.clone(),
+            },
+            F::Defer { id, run_at } => Finish::Defer {
+                id: id.clone(),
+                run_at: *run_at,
+            },
+            F::Dead { id, error, revert } => Finish::Dead {
+                id: id.clone(),
+                error: error.clone(),
+                revert: *revert,
+            },
         }
-        if let Some(history) = history {
-            service = service.with_history(history.recorder.clone());
-        }
-        Ok(Arc::new(StatusService(service)))
-    }
-
-    /// Moves a task to `to` (with the machine's effects) and enqueues a job per target.
-    pub async fn change_status(
-        &self,
-        task_id: String,
-        to: Status,
-        actor: Option<String>,
-    ) -> Result<StatusChangeReport, TasksyncError> {
-        let report = self
-            .0
-            .change_status(&task_id, to.into(), actor.as_deref())
-            .await?;
-        Ok(StatusChangeReport {
-            changes: report.changes.iter().map(Into::into).collect(),
-            jobs: jobs_out(&report.jobs),
-            targets: report.targets.into_iter().map(Into::into).collect(),
-        })
     }
 }

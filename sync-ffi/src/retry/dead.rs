@@ -12,7 +12,7 @@ use crate::clock::{Clock, core_clock};
 use crate::error::TasksyncError;
 use crate::event::{EventSink, core_sink};
 use crate::history::{Actor, History};
-use crate::retry::QueuedJob;
+use crate::retry::job::QueuedJob;
 use crate::store::HubStore;
 
 /// The dead-letter queue of a job-keeping store, with an audit of every manual action.

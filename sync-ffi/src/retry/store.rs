@@ -1,5 +1,6 @@
-//! A job store implemented by the host (mirrors `sync_core::retry::JobStore`): the
-//! [`JobStore`] foreign trait, the [`Finish`] results a worker reports, and
+//! The job store (mirrors `sync_core::retry`'s store): the job operations on a
+//! [`HubStore`] (jobs, dead letters, requeue, discard, sync status), and a job store
+//! implemented by the host: the [`JobStore`] foreign trait and
 //! `HubStore.foreignQueue(tasks, jobs)`, which makes a host task store and a host job store one
 //! queue store for the status service, the worker, dead letters and the job operations.
 //!
@@ -31,77 +32,10 @@ use async_trait::async_trait;
 use sync_core::retry::JobError;
 use sync_core::{Millis, StoreError};
 
+use crate::clock::{Clock, core_clock};
 use crate::error::TasksyncError;
-use crate::json;
-use crate::retry::{JobQuery, QueuedJob, TargetSyncStatus};
+use crate::retry::job::{Finish, JobQuery, QueuedJob, TargetSyncStatus, jobs_out};
 use crate::store::{Foreign, HubStore, TaskStore, store_error};
-
-/// What a worker reports for a job it holds (the core's `Finish`). Each is applied only while
-/// the job is still `running` under the same lease owner.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum Finish {
-    /// The provider applied the change: state `succeeded`, `result` = `remote`.
-    Succeeded {
-        /// The job.
-        id: String,
-        /// The provider's state afterwards (JSON text).
-        remote: String,
-    },
-    /// A retryable failure: state `pending` again, due at `run_at`, `last_error` = `error`
-    /// (the attempt stays counted).
-    Retry {
-        /// The job.
-        id: String,
-        /// When to run again (ms).
-        run_at: i64,
-        /// Why it failed.
-        error: String,
-    },
-    /// Deferred before any call (breaker, rate limit): state `pending`, due at `run_at`, and
-    /// the attempt given back (`attempts` - 1).
-    Defer {
-        /// The job.
-        id: String,
-        /// When to run again (ms).
-        run_at: i64,
-    },
-    /// To the dead letters: state `dead`, `last_error` = `error`; with `revert`, the task's
-    /// status goes back to the job's `from` while it still is the job's `to`.
-    Dead {
-        /// The job.
-        id: String,
-        /// Why.
-        error: String,
-        /// Whether to revert the task's status.
-        revert: bool,
-    },
-}
-
-impl From<&sync_core::retry::Finish> for Finish {
-    fn from(f: &sync_core::retry::Finish) -> Self {
-        use sync_core::retry::Finish as F;
-        match f {
-            F::Succeeded { id, remote } => Finish::Succeeded {
-                id: id.clone(),
-                remote: json::text(remote),
-            },
-            F::Retry { id, run_at, error } => Finish::Retry {
-                id: id.clone(),
-                run_at: *run_at,
-                error: error.clone(),
-            },
-            F::Defer { id, run_at } => Finish::Defer {
-                id: id.clone(),
-                run_at: *run_at,
-            },
-            F::Dead { id, error, revert } => Finish::Dead {
-                id: id.clone(),
-                error: error.clone(),
-                revert: *revert,
-            },
-        }
-    }
-}
 
 /// The outbound queue's job store, implemented by the host (see the module doc for the
 /// contract). Times are ms since the epoch as the worker's clock gives them; JSON fields of
@@ -299,5 +233,67 @@ impl HubStore {
             tasks: queue.clone(),
             queue: Some(queue),
         })
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl HubStore {
+    /// Jobs matching `query`, oldest first.
+    pub async fn jobs(&self, query: JobQuery) -> Result<Vec<QueuedJob>, TasksyncError> {
+        Ok(jobs_out(&self.job_store()?.jobs(query.into()).await?))
+    }
+
+    /// Dead letters (jobs out of attempts or rejected), up to `limit` (0: default page).
+    pub async fn dead_letters(&self, limit: u32) -> Result<Vec<QueuedJob>, TasksyncError> {
+        let query = sync_core::retry::JobQuery {
+            state: Some(sync_core::JobState::Dead),
+            limit: limit as usize,
+            ..Default::default()
+        };
+        Ok(jobs_out(&self.job_store()?.jobs(query).await?))
+    }
+
+    /// One job.
+    pub async fn job(&self, id: String) -> Result<Option<QueuedJob>, TasksyncError> {
+        Ok(self.job_store()?.job(id).await?.as_ref().map(Into::into))
+    }
+
+    /// Puts a dead letter back in the queue, due now. `clock` (default: the system clock) says when "now" is; pass the worker's.
+    #[uniffi::method(default(clock = None))]
+    pub async fn requeue(
+        &self,
+        id: String,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<QueuedJob, TasksyncError> {
+        let now = core_clock(clock).now_ms();
+        let job = self.job_store()?.requeue(id, now).await;
+        Ok((&job.map_err(sync_core::Error::from)?).into())
+    }
+
+    /// Discards a dead letter (kept, marked discarded). `clock` (default: the system clock) says when "now" is; pass the worker's.
+    #[uniffi::method(default(clock = None))]
+    pub async fn discard(
+        &self,
+        id: String,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Result<QueuedJob, TasksyncError> {
+        let now = core_clock(clock).now_ms();
+        let job = self.job_store()?.discard(id, now).await;
+        Ok((&job.map_err(sync_core::Error::from)?).into())
+    }
+
+    /// A task's sync status towards each of its targets.
+    pub async fn sync_status(
+        &self,
+        task_id: String,
+    ) -> Result<Vec<TargetSyncStatus>, TasksyncError> {
+        let statuses = self.job_store()?.sync_status(task_id).await?;
+        Ok(statuses
+            .into_iter()
+            .map(|(target, status)| TargetSyncStatus {
+                target,
+                status: status.into(),
+            })
+            .collect())
     }
 }
