@@ -121,6 +121,21 @@ impl Clock for ManualClock {
     }
 }
 
+/// The longest delay the queue ever waits: one day, in ms.
+///
+/// Configured durations (`Backoff::base_ms` and `max_ms`, `BreakerConfig::open_ms`,
+/// `WorkerConfig::lease_ms`) above it are refused by their `validate`; a delay that comes from
+/// outside at run time (a provider's `Retry-After`, a rate-limit pause) is clamped to it, so a
+/// huge value never wraps into the past and never parks a provider for longer than a day.
+pub const MAX_DELAY_MS: u64 = 86_400_000;
+
+/// `now` plus `delay_ms`, the delay clamped to [`MAX_DELAY_MS`] and the sum saturating: the
+/// queue's only way of computing "when".
+pub fn later(now: Millis, delay_ms: u64) -> Millis {
+    // MAX_DELAY_MS fits an i64 by far, so the cast is exact.
+    now.saturating_add(delay_ms.min(MAX_DELAY_MS) as Millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

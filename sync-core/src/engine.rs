@@ -90,7 +90,7 @@ impl SyncEngine {
     /// Starts recording a run, once its context is known to be within the limits and the
     /// clock answers: a refused input or a failing clock records nothing.
     fn begin_run(&self, start: RunStart<'_>, options: &RunOptions) -> Result<RunTracker<'_>> {
-        limits::check_context(&options.context)?;
+        options.context.check()?;
         let now = self.clock.try_now_ms()?;
         Ok(RunTracker::begin(
             start,

@@ -4,23 +4,18 @@
 //! [`ProviderError`]); user input echoed back is clipped to [`CLIP`] characters; every variant
 //! maps to exactly one [`ErrorKind`], which every binding maps to one exception/error class.
 
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Status;
 use crate::provider::ProviderError;
-use crate::store::{RefusedInsert, StoreError};
-use crate::transition::TransitionError;
 
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// How many characters of user input an error message repeats.
-pub const CLIP: usize = 80;
-
-/// Clips user input for an error message (huge strings stay out of logs and exceptions).
-pub(crate) fn clip(s: &str) -> String {
-    match s.char_indices().nth(CLIP) {
-        Some((cut, _)) => format!("{}… ({} bytes)", &s[..cut], s.len()),
-        None => s.to_owned(),
-    }
-}
+pub use crate::text::CLIP;
+pub(crate) use crate::text::clip;
 
 /// Everything that can go wrong, by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -162,5 +157,106 @@ impl From<StoreError> for Error {
             refused @ StoreError::Duplicate(_) => Error::Conflict(refused.to_string()),
             StoreError::Backend(message) => Error::Store(message),
         }
+    }
+}
+
+/// A store's failure, by what the engine can do about it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum StoreError {
+    /// A scope guard or version check failed; nothing was written.
+    #[error("{0}")]
+    Conflict(String),
+    /// A unique key refused an insert: its hub id or its `(source, external_id)` is taken;
+    /// nothing was written. The engine reads the identity back to tell a lost race (the
+    /// identity now exists: the plan is stale) from a permanent refusal
+    /// ([`crate::Error::IdentityConflict`]).
+    #[error("{}", .0.clipped())]
+    Duplicate(RefusedInsert),
+    /// The backend failed (I/O, connection, corrupt data); nothing was written.
+    #[error("{0}")]
+    Backend(String),
+}
+
+/// An insert a store refused because a unique key is taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedInsert {
+    /// The hub id the insert carried.
+    pub id: String,
+    /// The source of its identity.
+    pub source: String,
+    /// The external id of its identity.
+    pub external_id: String,
+    /// What holds the key, as far as the store can say.
+    pub detail: String,
+}
+
+impl RefusedInsert {
+    /// The same refusal with its identity clipped, as messages and errors carry it.
+    pub fn clipped(&self) -> Self {
+        RefusedInsert {
+            source: clip(&self.source),
+            external_id: clip(&self.external_id),
+            ..self.clone()
+        }
+    }
+}
+
+impl std::fmt::Display for RefusedInsert {
+    /// Names the identity and the hub id, then the store's detail. Shows the parts as they are:
+    /// format [`RefusedInsert::clipped`] for a message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "task `{}` (source `{}`, external id `{}`) cannot be inserted: {}",
+            self.id, self.source, self.external_id, self.detail
+        )
+    }
+}
+
+/// Why a transition is refused. Never retryable: the same request fails the same way.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum TransitionError {
+    /// The state machine has no edge from `from` to `to`.
+    #[error("invalid transition of task `{task}` from `{from}` to `{to}`")]
+    Invalid {
+        /// Hub id.
+        task: String,
+        /// Current status.
+        from: Status,
+        /// Requested status.
+        to: Status,
+    },
+    /// A guard does not hold.
+    #[error("task `{task}` cannot move from `{from}` to `{to}`: {reason}")]
+    GuardFailed {
+        /// Hub id.
+        task: String,
+        /// Current status.
+        from: Status,
+        /// Requested status.
+        to: Status,
+        /// What is missing.
+        reason: String,
+    },
+}
+
+/// Parses a status name; an unknown one is `InvalidInput` naming the known ones. (Written here
+/// so the records of `model` import nothing.)
+impl FromStr for Status {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                Error::invalid_input(format!(
+                    "unknown status `{}`; expected one of: {}",
+                    clip(s),
+                    known.join(", ")
+                ))
+            })
     }
 }

@@ -7,10 +7,9 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::history::{Counters, ItemOutcome, RunKind, RunStatus};
 use crate::model::Millis;
-use crate::retry::{Job, JobState, SyncStatus};
-use crate::session::SessionState;
+use crate::state::{Counters, ItemOutcome, RunKind, RunStatus, SessionState};
+use crate::store::{Job, JobState, SyncStatus};
 use crate::transition::StatusChange;
 
 /// A state change.

@@ -9,12 +9,15 @@ pub mod event;
 pub mod history;
 pub mod input;
 pub mod limits;
+pub mod manifest;
 pub mod memory;
 pub mod model;
 pub mod provider;
 pub mod retry;
 pub mod session;
+pub mod state;
 pub mod store;
+mod text;
 pub mod transition;
 
 #[cfg(feature = "conformance")]

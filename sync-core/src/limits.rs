@@ -25,7 +25,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, clip};
-use crate::history::{Actor, RunContext};
 use crate::model::{DesiredTask, Listing};
 
 /// Longest id, scope, source or target name, in bytes.
@@ -105,20 +104,6 @@ pub fn check_count(what: &str, count: usize, max: usize, setting: Option<&str>) 
         )));
     }
     Ok(())
-}
-
-/// Refuses an actor with an over-long user, IP or user agent.
-pub fn check_actor(actor: &Actor) -> Result<()> {
-    check_optional_name("actor user", actor.user.as_deref())?;
-    check_optional_name("actor ip", actor.ip.as_deref())?;
-    check_optional_name("actor user_agent", actor.user_agent.as_deref())
-}
-
-/// Refuses a run context with an over-long actor, source id or target id.
-pub fn check_context(context: &RunContext) -> Result<()> {
-    check_actor(&context.actor)?;
-    check_optional_name("run context source_id", context.source_id.as_deref())?;
-    check_optional_name("run context target_id", context.target_id.as_deref())
 }
 
 /// The size of a JSON value as JSON text, give or take separators; stops counting at `stop`.

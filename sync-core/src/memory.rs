@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use crate::model::{Millis, Task};
 use crate::retry::table::JobTable;
-use crate::retry::{Finish, Job, JobError, JobQuery, JobStore, SyncStatus};
+use crate::retry::{Job, JobQuery, JobStore};
 use crate::store::{
     Applied, ChangeSet, Identity, RefusedInsert, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
 };
@@ -64,15 +64,7 @@ impl Inner {
                 )));
             }
         }
-        let mut new_jobs = HashSet::new();
-        for job in &changes.jobs {
-            if self.jobs.contains(&job.id) || !new_jobs.insert(job.id.as_str()) {
-                return Err(StoreError::Conflict(format!(
-                    "job `{}` already exists",
-                    job.id
-                )));
-            }
-        }
+        self.jobs.validate(&changes.jobs)?;
         // id -> Some((source, external_id, version)) if present after the writes so far,
         // None if deleted by one of them.
         let mut overlay: HashMap<&str, Option<Row<'_>>> = HashMap::new();
@@ -153,24 +145,6 @@ impl Inner {
                 scope.ids.remove(id);
             }
         }
-    }
-
-    /// Puts a dead job's task back to the job's `from` status while it still shows the job's
-    /// `to` (a newer change wins), as one more version of the task and its scope.
-    fn revert(&mut self, job: &Job, now: Millis) {
-        let Some(task) = self.tasks.get(&job.task_id) else {
-            return;
-        };
-        if task.status != job.to {
-            return;
-        }
-        let mut task = task.clone();
-        task.status = job.from;
-        task.version += 1;
-        task.updated_at = now;
-        let scope = task.scope.clone();
-        self.put(task);
-        self.scopes.entry(scope).or_default().version += 1;
     }
 
     fn put(&mut self, task: Task) {
@@ -254,9 +228,8 @@ impl TaskStore for MemoryStore {
                 TaskWrite::Delete { id, .. } => inner.remove(&id),
             }
         }
-        for job in changes.jobs {
-            let now = job.created_at;
-            inner.jobs.enqueue(job, now);
+        for write in changes.jobs {
+            inner.jobs.write(write);
         }
         let mut applied = Applied::default();
         for scope in scopes {
@@ -280,27 +253,6 @@ impl JobStore for MemoryStore {
         Ok(self.lock().jobs.claim(&owner, now, lease_ms, limit))
     }
 
-    async fn finish(
-        &self,
-        owner: String,
-        now: Millis,
-        results: Vec<Finish>,
-    ) -> Result<Vec<bool>, StoreError> {
-        let mut inner = self.lock();
-        Ok(results
-            .iter()
-            .map(|result| match inner.jobs.finish(&owner, now, result) {
-                Some(job) => {
-                    if let Finish::Dead { revert: true, .. } = result {
-                        inner.revert(&job, now);
-                    }
-                    true
-                }
-                None => false,
-            })
-            .collect())
-    }
-
     async fn job(&self, id: String) -> Result<Option<Job>, StoreError> {
         Ok(self.lock().jobs.get(&id))
     }
@@ -309,19 +261,7 @@ impl JobStore for MemoryStore {
         Ok(self.lock().jobs.list(&query))
     }
 
-    async fn requeue(&self, id: String, now: Millis) -> Result<Job, JobError> {
-        self.lock().jobs.settle_dead(&id, now, false)
-    }
-
-    async fn discard(&self, id: String, now: Millis) -> Result<Job, JobError> {
-        self.lock().jobs.settle_dead(&id, now, true)
-    }
-
     async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
         Ok(self.lock().jobs.next_due())
-    }
-
-    async fn sync_status(&self, task_id: String) -> Result<Vec<(String, SyncStatus)>, StoreError> {
-        Ok(self.lock().jobs.sync_status(&task_id))
     }
 }

@@ -9,11 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-
-use crate::error::Error;
 
 /// Milliseconds since the Unix epoch, as given by a [`crate::Clock`].
 pub type Millis = i64;
@@ -72,24 +69,6 @@ impl Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-                Error::invalid_input(format!(
-                    "unknown status `{}`; expected one of: {}",
-                    crate::error::clip(s),
-                    known.join(", ")
-                ))
-            })
     }
 }
 

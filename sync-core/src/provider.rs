@@ -158,7 +158,7 @@ pub trait ProviderClient: Send + Sync {
             status: 0,
             message: format!(
                 "does not accept status changes (task `{}`)",
-                crate::error::clip(&change.external_id)
+                crate::text::clip(&change.external_id)
             ),
         })
     }

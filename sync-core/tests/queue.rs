@@ -206,7 +206,7 @@ fn a_status_change_flows_to_the_provider() {
         "optimistic status is written at once"
     );
     assert_eq!(
-        block_on(r.store.sync_status(id("a"))).unwrap(),
+        block_on(sync_core::retry::sync_status(&*r.store, &id("a"))).unwrap(),
         vec![("todo".into(), SyncStatus::Pending)]
     );
 
@@ -219,7 +219,7 @@ fn a_status_change_flows_to_the_provider() {
     assert_eq!(calls[0].0.payload, job.payload);
     assert_eq!(r.job(&job.id).state, JobState::Succeeded);
     assert_eq!(
-        block_on(r.store.sync_status(id("a"))).unwrap(),
+        block_on(sync_core::retry::sync_status(&*r.store, &id("a"))).unwrap(),
         vec![("todo".into(), SyncStatus::Synced)]
     );
     let events = r.events.take();
@@ -306,7 +306,7 @@ fn one_always_failing_job_retries_after_1_2_4_8_16_s_then_dies() {
     let dead = r.job(&job.id);
     assert_eq!((dead.state, dead.attempts), (JobState::Dead, 6));
     assert_eq!(
-        block_on(r.store.sync_status(id("a"))).unwrap(),
+        block_on(sync_core::retry::sync_status(&*r.store, &id("a"))).unwrap(),
         vec![("todo".into(), SyncStatus::Failed)]
     );
 }
@@ -506,12 +506,12 @@ fn an_exhausted_job_dies_and_can_revert_or_stay_flagged() {
         };
         assert_eq!(task.status, expected, "{policy:?}");
         assert_eq!(
-            block_on(r.store.sync_status(id("a"))).unwrap(),
+            block_on(sync_core::retry::sync_status(&*r.store, &id("a"))).unwrap(),
             vec![("todo".into(), SyncStatus::Failed)]
         );
         // By hand: requeue, and this time the provider answers.
         r.provider.script.lock().unwrap().clear();
-        let requeued = block_on(r.store.requeue(job.id.clone(), 2_000_000)).unwrap();
+        let requeued = block_on(sync_core::retry::requeue(&*r.store, &job.id, 2_000_000)).unwrap();
         assert_eq!((requeued.state, requeued.attempts), (JobState::Pending, 0));
         r.clock.set(2_000_000);
         r.drain();
@@ -925,7 +925,7 @@ fn a_change_fans_out_to_every_target_that_receives_its_source() {
         caldav.id,
         report.jobs.iter().find(|j| j.target == "todo").unwrap().id
     );
-    let statuses = block_on(r.store.sync_status(id("a"))).unwrap();
+    let statuses = block_on(sync_core::retry::sync_status(&*r.store, &id("a"))).unwrap();
     assert_eq!(statuses.len(), 2, "{statuses:?}");
 }
 
@@ -935,7 +935,11 @@ fn a_change_set_with_jobs_is_refused_by_a_store_without_jobs() {
     let r = rig(Scripted::default(), &["a"]);
     let report = r.complete("a");
     let set = ChangeSet {
-        jobs: report.jobs,
+        jobs: report
+            .jobs
+            .into_iter()
+            .map(|job| sync_core::retry::JobWrite::Insert { job })
+            .collect(),
         ..ChangeSet::default()
     };
     let err = set.refuse_jobs("use the SQLite store").unwrap_err();
@@ -947,76 +951,4 @@ fn a_change_set_with_jobs_is_refused_by_a_store_without_jobs() {
         "{message}"
     );
     assert!(ChangeSet::default().refuse_jobs("unused").is_ok());
-}
-
-/// A job store that answers `finish` with one flag too few (a broken host store).
-struct ShortFinish(Arc<MemoryStore>);
-
-#[async_trait]
-impl JobStore for ShortFinish {
-    async fn claim(
-        &self,
-        owner: String,
-        now: i64,
-        lease_ms: u64,
-        limit: usize,
-    ) -> Result<Vec<sync_core::Job>, sync_core::StoreError> {
-        self.0.claim(owner, now, lease_ms, limit).await
-    }
-    async fn finish(
-        &self,
-        owner: String,
-        now: i64,
-        results: Vec<sync_core::retry::Finish>,
-    ) -> Result<Vec<bool>, sync_core::StoreError> {
-        let mut flags = self.0.finish(owner, now, results).await?;
-        flags.pop();
-        Ok(flags)
-    }
-    async fn job(&self, id: String) -> Result<Option<sync_core::Job>, sync_core::StoreError> {
-        self.0.job(id).await
-    }
-    async fn jobs(&self, query: JobQuery) -> Result<Vec<sync_core::Job>, sync_core::StoreError> {
-        self.0.jobs(query).await
-    }
-    async fn requeue(
-        &self,
-        id: String,
-        now: i64,
-    ) -> Result<sync_core::Job, sync_core::retry::JobError> {
-        self.0.requeue(id, now).await
-    }
-    async fn discard(
-        &self,
-        id: String,
-        now: i64,
-    ) -> Result<sync_core::Job, sync_core::retry::JobError> {
-        self.0.discard(id, now).await
-    }
-    async fn next_due(&self) -> Result<Option<i64>, sync_core::StoreError> {
-        self.0.next_due().await
-    }
-    async fn sync_status(
-        &self,
-        task_id: String,
-    ) -> Result<Vec<(String, SyncStatus)>, sync_core::StoreError> {
-        self.0.sync_status(task_id).await
-    }
-}
-
-#[test]
-fn a_finish_answer_of_the_wrong_length_is_a_store_error() {
-    let rig = rig(Scripted::default(), &["a"]);
-    rig.complete("a");
-    let worker = Worker::new(
-        Arc::new(ShortFinish(rig.store.clone())),
-        rig.clock.clone(),
-        rig.events.clone(),
-        WorkerConfig::default(),
-    )
-    .unwrap()
-    .with_provider(rig.provider.clone());
-    let err = block_on(worker.run_once()).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Store, "{err}");
-    assert!(err.to_string().contains("0 flags for 1 results"), "{err}");
 }

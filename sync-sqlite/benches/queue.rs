@@ -66,6 +66,9 @@ fn job(i: usize) -> Job {
         state: JobState::Pending,
         attempts: 0,
         max_attempts: Some(5),
+        version: 1,
+        lease: 0,
+        task_version: 2,
         run_at: 0,
         lease_owner: None,
         lease_until: None,
@@ -79,7 +82,10 @@ fn job(i: usize) -> Job {
 
 fn enqueue(store: &dyn QueueStore, n: usize) {
     for chunk in (0..n).collect::<Vec<_>>().chunks(1_000) {
-        let jobs = chunk.iter().map(|&i| job(i)).collect();
+        let jobs = chunk
+            .iter()
+            .map(|&i| sync_core::retry::JobWrite::Insert { job: job(i) })
+            .collect();
         block_on(store.apply(ChangeSet {
             jobs,
             ..ChangeSet::default()

@@ -129,7 +129,7 @@ fn run() -> Result<(), Failure> {
             job.attempts
         );
         check(job.state == JobState::Succeeded, "the job succeeded")?;
-        let status = store.sync_status(task_id).await?;
+        let status = sync_core::retry::sync_status(&*store, &task_id).await?;
         println!("sync status: {status:?}");
         check(
             status == vec![("todo".to_owned(), SyncStatus::Synced)],

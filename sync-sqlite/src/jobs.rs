@@ -1,18 +1,21 @@
-//! [`JobStore`] for [`SqliteStore`]: the outbound queue in the `jobs` table.
+//! [`JobStore`] for [`SqliteStore`]: the outbound queue in the `jobs` table. It stores; the
+//! queue's rules are the core's (`sync_core::retry::lifecycle`).
 //!
 //! A job is kept as JSON (`body`) plus the columns its queries need (`state`, `run_at`,
-//! `lease_owner`, `lease_until`, pair and order keys). Every method runs in one `IMMEDIATE`
-//! transaction, so a claim is atomic across processes sharing the file: two workers never hold
-//! one job, and a worker killed mid-batch leaves its jobs `running` until their lease expires,
-//! when the next claim recovers them. Jobs are enqueued by [`TaskStore::apply`] (the outbox),
-//! inside the transaction of the task writes they belong to.
+//! `lease_owner`, `lease_until`, `version`, pair and order keys). A claim runs in one
+//! `IMMEDIATE` transaction, so it is atomic across processes sharing the file: two workers
+//! never hold one job, and a worker killed mid-batch leaves its jobs `running` until their
+//! lease expires, when the next claim recovers them. Job writes arrive through
+//! [`TaskStore::apply`], inside the transaction of the task writes they belong to, each
+//! compare-and-swapped on `version`; a partial unique index keeps one pending job per
+//! (task, target).
 //!
 //! [`TaskStore::apply`]: sync_core::TaskStore::apply
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sync_core::Millis;
-use sync_core::retry::{Finish, Job, JobError, JobQuery, JobState, JobStore, SyncStatus};
+use sync_core::retry::{Job, JobQuery, JobState, JobStore, JobWrite};
 use sync_core::store::StoreError;
 
 use crate::{SqliteStore, to_store_error};
@@ -66,42 +69,54 @@ fn get_in(conn: &Connection, id: &str) -> Result<Option<Job>, StoreError> {
         .map_err(to_store_error)
 }
 
-/// Writes a job's state back (its id and pair never change).
-fn save(conn: &Connection, job: &Job) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE jobs SET state = ?2, run_at = ?3, lease_owner = ?4, lease_until = ?5, body = ?6 \
-         WHERE id = ?1",
-    )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            job.id,
-            job.state.as_str(),
-            job.run_at,
-            job.lease_owner,
-            job.lease_until,
-            encode(job).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
-        ])
-    })
-    .map_err(to_store_error)?;
+/// The step that versions job rows and keeps one pending job per (task, target).
+pub(crate) const VERSIONS: &str = "
+    ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX jobs_one_pending ON jobs (task_id, target) WHERE state = 'pending';
+";
+
+/// Replaces a job whose stored version is `expected` (its id and pair never change).
+fn update_in(conn: &Connection, job: &Job, expected: u64) -> Result<(), StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET state = ?2, run_at = ?3, lease_owner = ?4, lease_until = ?5, \
+             version = ?6, body = ?7 WHERE id = ?1 AND version = ?8",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                job.id,
+                job.state.as_str(),
+                job.run_at,
+                job.lease_owner,
+                job.lease_until,
+                version(job.version)?,
+                encode(job).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
+                version(expected)?,
+            ])
+        })
+        .map_err(to_store_error)?;
+    if changed != 1 {
+        let found: Option<i64> = conn
+            .prepare_cached("SELECT version FROM jobs WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([&job.id], |row| row.get(0)).optional())
+            .map_err(to_store_error)?;
+        return Err(StoreError::Conflict(match found {
+            Some(v) => format!("job `{}` is at version {v}, expected {expected}", job.id),
+            None => format!("job `{}` does not exist", job.id),
+        }));
+    }
     Ok(())
 }
 
-/// Enqueues a job inside an open transaction: supersedes its pair's pending job, then inserts
-/// (a duplicate id is a conflict).
-pub(crate) fn enqueue_in(conn: &Connection, job: &Job) -> Result<(), StoreError> {
-    let pending = select(
-        conn,
-        "SELECT body FROM jobs WHERE task_id = ?1 AND target = ?2 AND state = 'pending'",
-        params![job.task_id, job.target],
-    )?;
-    for mut old in pending {
-        old.state = JobState::Superseded;
-        old.updated_at = job.created_at;
-        save(conn, &old)?;
-    }
+fn version(v: u64) -> rusqlite::Result<i64> {
+    i64::try_from(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
+}
+
+/// Inserts a new job (a duplicate id, or a second pending job of its pair, is a conflict).
+fn insert_in(conn: &Connection, job: &Job) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO jobs (id, task_id, target, state, run_at, lease_owner, lease_until, \
-         created_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         created_at, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -113,57 +128,36 @@ pub(crate) fn enqueue_in(conn: &Connection, job: &Job) -> Result<(), StoreError>
             job.lease_owner,
             job.lease_until,
             job.created_at,
+            version(job.version)?,
             encode(job).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?,
         ])
     })
     .map_err(|e| match to_store_error(e) {
         StoreError::Conflict(detail) => {
-            StoreError::Conflict(format!("job `{}` cannot be enqueued: {detail}", job.id))
+            StoreError::Conflict(format!("job `{}` cannot be written: {detail}", job.id))
         }
         other => other,
     })?;
     Ok(())
 }
 
-/// Whether `job`'s (task, target) has another job waiting (a newer intent).
-fn newer_pending_in(conn: &Connection, job: &Job) -> Result<bool, StoreError> {
-    conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM jobs WHERE task_id = ?1 AND target = ?2 \
-         AND state = 'pending' AND id != ?3)",
-    )
-    .and_then(|mut stmt| stmt.query_row(params![job.task_id, job.target, job.id], |row| row.get(0)))
-    .map_err(to_store_error)
-}
-
-/// Puts a dead job's task back to the job's `from` while it still shows the job's `to`.
-fn revert_in(conn: &Connection, job: &Job, now: Millis) -> Result<(), StoreError> {
-    let scope: Option<String> = conn
-        .prepare_cached(
-            "UPDATE tasks SET status = ?2, version = version + 1, updated_at = ?3 \
-             WHERE id = ?1 AND status = ?4 RETURNING scope",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_row(
-                params![job.task_id, job.from.as_str(), now, job.to.as_str()],
-                |row| row.get(0),
-            )
-            .optional()
-        })
-        .map_err(to_store_error)?;
-    if let Some(scope) = scope {
-        conn.prepare_cached("UPDATE scopes SET version = version + 1 WHERE scope = ?1")
-            .and_then(|mut stmt| stmt.execute([scope]))
-            .map_err(to_store_error)?;
+/// Applies one job write inside an open transaction.
+pub(crate) fn write_in(conn: &Connection, write: &JobWrite) -> Result<(), StoreError> {
+    match write {
+        JobWrite::Insert { job } => insert_in(conn, job),
+        JobWrite::Update {
+            job,
+            expected_version,
+        } => update_in(conn, job, *expected_version),
     }
-    Ok(())
 }
 
 impl SqliteStore {
     /// Runs `f` in one IMMEDIATE transaction, committing on success.
-    fn in_write<T, E: From<StoreError>>(
+    fn in_write<T>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, E>,
-    ) -> Result<T, E> {
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -171,25 +165,6 @@ impl SqliteStore {
         let out = f(&tx)?;
         tx.commit().map_err(to_store_error)?;
         Ok(out)
-    }
-
-    fn settle_dead(&self, id: &str, now: Millis, discard: bool) -> Result<Job, JobError> {
-        self.in_write(|conn| {
-            let mut job = get_in(conn, id)?.ok_or_else(|| JobError::NotFound(id.to_owned()))?;
-            let newest: Option<String> = conn
-                .prepare_cached(
-                    "SELECT id FROM jobs WHERE task_id = ?1 AND target = ?2 \
-                     ORDER BY rowid DESC LIMIT 1",
-                )
-                .and_then(|mut stmt| {
-                    stmt.query_row(params![job.task_id, job.target], |row| row.get(0))
-                        .optional()
-                })
-                .map_err(to_store_error)?;
-            job.settle_dead(now, discard, newest.as_deref() != Some(id))?;
-            save(conn, &job)?;
-            Ok(job)
-        })
     }
 }
 
@@ -221,36 +196,13 @@ impl JobStore for SqliteStore {
                     params![now, rest],
                 )?);
             }
-            for job in &mut jobs {
-                job.claim(&owner, now, lease_ms);
-                save(conn, job)?;
-            }
-            Ok(jobs)
-        })
-    }
-
-    async fn finish(
-        &self,
-        owner: String,
-        now: Millis,
-        results: Vec<Finish>,
-    ) -> Result<Vec<bool>, StoreError> {
-        self.in_write(|conn| {
-            let mut applied = Vec::with_capacity(results.len());
-            for result in &results {
-                let Some(mut job) = get_in(conn, result.id())?.filter(|j| j.held_by(&owner)) else {
-                    applied.push(false);
-                    continue;
-                };
-                let newer_pending = newer_pending_in(conn, &job)?;
-                job.finish(result, now, newer_pending);
-                save(conn, &job)?;
-                if let Finish::Dead { revert: true, .. } = result {
-                    revert_in(conn, &job, now)?;
-                }
-                applied.push(true);
-            }
-            Ok(applied)
+            jobs.into_iter()
+                .map(|job| {
+                    let claimed = job.claimed(&owner, now, lease_ms);
+                    update_in(conn, &claimed, job.version)?;
+                    Ok(claimed)
+                })
+                .collect()
         })
     }
 
@@ -277,14 +229,6 @@ impl JobStore for SqliteStore {
         )
     }
 
-    async fn requeue(&self, id: String, now: Millis) -> Result<Job, JobError> {
-        self.settle_dead(&id, now, false)
-    }
-
-    async fn discard(&self, id: String, now: Millis) -> Result<Job, JobError> {
-        self.settle_dead(&id, now, true)
-    }
-
     async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
         self.lock()
             .prepare_cached(
@@ -293,30 +237,5 @@ impl JobStore for SqliteStore {
             )
             .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
             .map_err(to_store_error)
-    }
-
-    async fn sync_status(&self, task_id: String) -> Result<Vec<(String, SyncStatus)>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT target, state FROM jobs WHERE rowid IN \
-                 (SELECT max(rowid) FROM jobs WHERE task_id = ?1 GROUP BY target) \
-                 ORDER BY target",
-            )
-            .map_err(to_store_error)?;
-        let rows = stmt
-            .query_map([&task_id], |row| {
-                let state: String = row.get(1)?;
-                Ok((row.get::<_, String>(0)?, state))
-            })
-            .map_err(to_store_error)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (target, state) = row.map_err(to_store_error)?;
-            let state = JobState::parse(&state)
-                .ok_or_else(|| StoreError::Backend(format!("unknown job state `{state}`")))?;
-            out.push((target, SyncStatus::of(state)));
-        }
-        Ok(out)
     }
 }

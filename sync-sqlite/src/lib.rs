@@ -421,8 +421,8 @@ fn apply_in(conn: &Connection, changes: &ChangeSet) -> Result<Applied, StoreErro
             } => delete_task(conn, id, *expected_version)?,
         }
     }
-    for job in &changes.jobs {
-        jobs::enqueue_in(conn, job)?;
+    for write in &changes.jobs {
+        jobs::write_in(conn, write)?;
     }
     let mut bump = conn
         .prepare_cached(

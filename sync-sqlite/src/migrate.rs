@@ -58,6 +58,7 @@ const STEPS: &[Step] = &[
     // only makes builds that cannot read markers refuse the file.
     Step::Sql("-- tasks.base may hold a marker: '=' or '=s'"),
     Step::Code(rekey_nul_identities),
+    Step::Sql(jobs::VERSIONS),
 ];
 
 /// Brings the schema up to date, all missing steps in one IMMEDIATE transaction.

@@ -88,6 +88,9 @@ fn job(id: &str, task_id: &str) -> Job {
         state: JobState::Pending,
         attempts: 0,
         max_attempts: Some(5),
+        version: 0,
+        lease: 0,
+        task_version: 0,
         run_at: 10,
         lease_owner: None,
         lease_until: None,
@@ -154,7 +157,7 @@ fn a_schema_5_file_is_rekeyed_on_open_and_syncs_both_formerly_shared_identities(
         .unwrap()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version, 7, "every step up to the versioned jobs ran");
 
     // The NUL identity moved to its NUL-safe id, with everything naming it.
     assert!(block_on(store.get(old.clone())).unwrap().is_none());
@@ -171,9 +174,30 @@ fn a_schema_5_file_is_rekeyed_on_open_and_syncs_both_formerly_shared_identities(
     assert_eq!(queued.task_id, new);
     assert_eq!(queued.id, "job-1", "the idempotency key must not change");
     assert_eq!(
-        block_on(store.sync_status(new.clone())).unwrap().len(),
+        block_on(sync_core::retry::sync_status(&*store, &new))
+            .unwrap()
+            .len(),
         1,
         "the job no longer finds its task"
+    );
+    // A job written before rows had versions is claimed and finished like any other.
+    let claimed = block_on(store.claim("w".into(), 20, 1_000, 10)).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].version, claimed[0].lease), (1, 1));
+    let result = sync_core::retry::Finish::Succeeded {
+        id: "job-1".into(),
+        remote: serde_json::json!({}),
+    };
+    let after = block_on(sync_core::retry::finish(
+        &*store,
+        "w",
+        30,
+        vec![(claimed[0].clone(), result)],
+    ))
+    .unwrap();
+    assert_eq!(
+        after[0].as_ref().map(|j| j.state),
+        Some(JobState::Succeeded)
     );
     let history = SqliteHistoryStore::open(&path).unwrap();
     let items = block_on(history.items(ItemQuery::first("run-1", 10))).unwrap();

@@ -37,12 +37,10 @@ pub(crate) mod tracker;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use crate::state::{Counters, ItemOutcome, RunKind, RunStatus};
 pub use cancel::CancelToken;
 pub use memory::MemoryHistoryStore;
-pub use model::{
-    Actor, AuditAction, AuditEntry, Counters, Item, ItemOutcome, Run, RunContext, RunItems,
-    RunKind, RunStatus,
-};
+pub use model::{Actor, AuditAction, AuditEntry, Item, Run, RunContext, RunItems};
 pub use query::{AuditQuery, Cursor, DEFAULT_LIMIT, ItemQuery, MAX_LIMIT, Page, RunQuery};
 pub use recorder::{HistoryPump, HistoryRecorder, ITEM_CHUNK, RecorderConfig, RecorderStats};
 pub use store::{HistoryBatch, HistoryStore};

@@ -3,107 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
 use crate::model::Millis;
-
-/// The life of a run: `pending`, `in_progress`, then one of the three final states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// Recorded, not started yet.
-    Pending,
-    /// Running.
-    InProgress,
-    /// Finished without error.
-    Completed,
-    /// Finished with an error (nothing of an execute was written).
-    Failed,
-    /// Stopped by its cancel token before anything was written.
-    Cancelled,
-}
-
-impl RunStatus {
-    /// Every status, in lifecycle order.
-    pub const ALL: [RunStatus; 5] = [
-        RunStatus::Pending,
-        RunStatus::InProgress,
-        RunStatus::Completed,
-        RunStatus::Failed,
-        RunStatus::Cancelled,
-    ];
-
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Pending => "pending",
-            RunStatus::InProgress => "in_progress",
-            RunStatus::Completed => "completed",
-            RunStatus::Failed => "failed",
-            RunStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// Whether the run is over.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
-        )
-    }
-}
-
-impl fmt::Display for RunStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RunStatus {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RunStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| {
-                Error::invalid_input(format!(
-                    "unknown run status `{}`; expected one of: pending, in_progress, \
-                     completed, failed, cancelled",
-                    crate::error::clip(s)
-                ))
-            })
-    }
-}
-
-/// What a run did: a read-only preview or an execute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunKind {
-    /// `SyncEngine::preview`.
-    Preview,
-    /// `SyncEngine::execute`.
-    Execute,
-}
-
-impl RunKind {
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunKind::Preview => "preview",
-            RunKind::Execute => "execute",
-        }
-    }
-}
-
-impl fmt::Display for RunKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::state::{Counters, ItemOutcome, RunKind, RunStatus};
 
 /// Who started a run or made a change. Never holds a secret: no tokens, no cookies.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,39 +50,6 @@ pub struct RunContext {
     pub target_id: Option<String>,
 }
 
-/// How many items of a run ended each way.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counters {
-    /// Created.
-    pub created: u64,
-    /// Updated.
-    pub updated: u64,
-    /// Deleted.
-    pub deleted: u64,
-    /// Failed.
-    pub failed: u64,
-    /// Skipped (by policy, or owned by another scope).
-    pub skipped: u64,
-}
-
-impl Counters {
-    /// Counts one item with this outcome.
-    pub fn add(&mut self, outcome: ItemOutcome) {
-        match outcome {
-            ItemOutcome::Created => self.created += 1,
-            ItemOutcome::Updated => self.updated += 1,
-            ItemOutcome::Deleted => self.deleted += 1,
-            ItemOutcome::Failed => self.failed += 1,
-            ItemOutcome::Skipped => self.skipped += 1,
-        }
-    }
-
-    /// All items counted.
-    pub fn total(&self) -> u64 {
-        self.created + self.updated + self.deleted + self.failed + self.skipped
-    }
-}
-
 /// One sync run (a preview or an execute) with its outcome.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Run {
@@ -218,63 +89,6 @@ pub struct Run {
     /// Why it failed (clipped; never a secret: it is an [`Error`]'s message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-/// How one item of a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemOutcome {
-    /// Created in the target.
-    Created,
-    /// Updated in the target.
-    Updated,
-    /// Deleted from the target.
-    Deleted,
-    /// Not written: the write failed (in an atomic execute, every write of a failed set).
-    Failed,
-    /// Not written: the policy or the identity rules skipped it.
-    Skipped,
-}
-
-impl ItemOutcome {
-    /// Every outcome.
-    pub const ALL: [ItemOutcome; 5] = [
-        ItemOutcome::Created,
-        ItemOutcome::Updated,
-        ItemOutcome::Deleted,
-        ItemOutcome::Failed,
-        ItemOutcome::Skipped,
-    ];
-
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemOutcome::Created => "created",
-            ItemOutcome::Updated => "updated",
-            ItemOutcome::Deleted => "deleted",
-            ItemOutcome::Failed => "failed",
-            ItemOutcome::Skipped => "skipped",
-        }
-    }
-}
-
-impl fmt::Display for ItemOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ItemOutcome {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ItemOutcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| {
-                Error::invalid_input(format!("unknown item outcome `{}`", crate::error::clip(s)))
-            })
-    }
 }
 
 /// One processed task of a run.
@@ -440,5 +254,25 @@ impl AuditEntry {
     pub fn details(mut self, details: serde_json::Value) -> Self {
         self.details = details;
         self
+    }
+}
+
+impl Actor {
+    /// Refuses an actor with an over-long user, IP or user agent.
+    pub fn check(&self) -> crate::Result<()> {
+        use crate::limits::check_optional_name;
+        check_optional_name("actor user", self.user.as_deref())?;
+        check_optional_name("actor ip", self.ip.as_deref())?;
+        check_optional_name("actor user_agent", self.user_agent.as_deref())
+    }
+}
+
+impl RunContext {
+    /// Refuses a run context with an over-long actor, source id or target id.
+    pub fn check(&self) -> crate::Result<()> {
+        use crate::limits::check_optional_name;
+        self.actor.check()?;
+        check_optional_name("run context source_id", self.source_id.as_deref())?;
+        check_optional_name("run context target_id", self.target_id.as_deref())
     }
 }

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::model::Millis;
 
-use super::model::{AuditEntry, Run, RunKind, RunStatus};
+use super::model::{AuditEntry, Run};
+use crate::state::{RunKind, RunStatus};
 
 /// A position in a newest-first listing (runs, audit entries): the last row seen.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

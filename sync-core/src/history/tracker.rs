@@ -12,10 +12,9 @@ use crate::event::{Event, EventSink};
 use crate::model::Millis;
 
 use super::cancel::CancelToken;
-use super::model::{
-    AuditAction, AuditEntry, Counters, Item, ItemOutcome, Run, RunContext, RunKind, RunStatus,
-};
+use super::model::{AuditAction, AuditEntry, Item, Run, RunContext};
 use super::recorder::{HistoryRecorder, new_id};
+use crate::state::{Counters, ItemOutcome, RunKind, RunStatus};
 
 /// How many characters of an error message history keeps.
 const ERROR_CLIP: usize = 1_000;

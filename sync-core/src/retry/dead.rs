@@ -9,16 +9,16 @@
 
 use std::sync::Arc;
 
-use super::job::{Job, JobQuery, JobState};
-use super::store::JobStore;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink};
 use crate::history::{Actor, AuditEntry, HistoryRecorder};
+use crate::store::QueueStore;
+use crate::store::{Job, JobQuery, JobState};
 
 /// The dead-letter queue of a job store.
 pub struct DeadLetters {
-    jobs: Arc<dyn JobStore>,
+    jobs: Arc<dyn QueueStore>,
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
     history: Option<HistoryRecorder>,
@@ -32,7 +32,11 @@ impl std::fmt::Debug for DeadLetters {
 
 impl DeadLetters {
     /// The dead letters of `jobs`.
-    pub fn new(jobs: Arc<dyn JobStore>, clock: Arc<dyn Clock>, events: Arc<dyn EventSink>) -> Self {
+    pub fn new(
+        jobs: Arc<dyn QueueStore>,
+        clock: Arc<dyn Clock>,
+        events: Arc<dyn EventSink>,
+    ) -> Self {
         DeadLetters {
             jobs,
             clock,
@@ -69,9 +73,9 @@ impl DeadLetters {
     /// Requeues a dead job with a fresh attempt budget, due now.
     pub async fn retry(&self, id: &str, actor: Actor) -> Result<Job> {
         crate::limits::check_id("job id", id)?;
-        crate::limits::check_actor(&actor)?;
+        actor.check()?;
         let now = self.clock.try_now_ms()?;
-        let job = self.jobs.requeue(id.to_owned(), now).await?;
+        let job = super::lifecycle::requeue(&*self.jobs, id, now).await?;
         tracing::info!(job = %job.id, state = job.state.as_str(), "dead job retried by hand");
         self.record(AuditEntry::job_retried(&job.id, actor, now), &job, now);
         Ok(job)
@@ -80,9 +84,9 @@ impl DeadLetters {
     /// Discards a dead job for good.
     pub async fn discard(&self, id: &str, actor: Actor) -> Result<Job> {
         crate::limits::check_id("job id", id)?;
-        crate::limits::check_actor(&actor)?;
+        actor.check()?;
         let now = self.clock.try_now_ms()?;
-        let job = self.jobs.discard(id.to_owned(), now).await?;
+        let job = super::lifecycle::discard(&*self.jobs, id, now).await?;
         tracing::info!(job = %job.id, "dead job discarded by hand");
         self.record(AuditEntry::job_discarded(&job.id, actor, now), &job, now);
         Ok(job)

@@ -1,6 +1,8 @@
 //! Retry: the outbound sync queue. Jobs ([`Job`]) enqueued atomically with the status change
-//! they carry (the outbox: [`StatusService`]), the [`JobStore`] contract, the [`Worker`] that
-//! claims jobs with a lease and calls providers, and the pure policies it obeys: backoff
+//! they carry (the outbox: [`StatusService`]), the [`JobStore`] contract (storage only: claim,
+//! versioned writes, reads), the job [`lifecycle`] (every rule of what happens to a job, once,
+//! for every store), the [`Worker`] that claims jobs with a lease and calls providers, and the
+//! pure policies it obeys: backoff
 //! schedules, failure classification, per-provider circuit breakers and token-bucket rate
 //! limiters; plus the queue's [`Metrics`].
 //!
@@ -27,11 +29,10 @@
 mod backoff;
 mod breaker;
 mod dead;
-mod job;
+pub mod lifecycle;
 mod limiter;
 mod metrics;
 mod outbox;
-mod store;
 pub(crate) mod table;
 mod target;
 mod worker;
@@ -39,13 +40,14 @@ mod worker;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use crate::store::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
+pub use crate::store::{JobError, JobStore, QueueStore, without_jobs};
 pub use backoff::{Backoff, MAX_DELAY_MS, Outcome, classify, later};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
 pub use dead::DeadLetters;
-pub use job::{Finish, Job, JobQuery, JobState, SyncStatus};
+pub use lifecycle::{discard, extend_lease, finish, requeue, sync_status};
 pub use limiter::{RateLimiter, RateLimiterConfig};
 pub use metrics::Metrics;
 pub use outbox::{StatusChangeReport, StatusService, Target, TargetDecision};
-pub use store::{JobError, JobStore, QueueStore};
 pub use target::TargetSpec;
 pub use worker::{DeadPolicy, TickReport, Worker, WorkerConfig};

@@ -23,13 +23,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::job::{Job, JobState};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventSink};
 use crate::history::{Actor, AuditEntry, HistoryRecorder};
 use crate::model::{Status, Task};
-use crate::store::{ChangeSet, TaskStore, TaskWrite};
+use crate::store::QueueStore;
+use crate::store::{ChangeSet, StoreError, TaskWrite};
+use crate::store::{Job, JobState, JobWrite};
 use crate::transition::{StatusChange, StatusMapping, TransitionRules};
 
 /// A provider that receives the status changes of the tasks that came from it (or, with
@@ -164,9 +165,18 @@ pub struct StatusChangeReport {
     pub targets: Vec<TargetDecision>,
 }
 
+/// What [`StatusService::plan`] produces.
+type Planned = (
+    Vec<StatusChange>,
+    ChangeSet,
+    Vec<TargetDecision>,
+    Vec<(String, String)>,
+    i64,
+);
+
 /// Changes task statuses in the hub and enqueues their sync jobs (see the module doc).
 pub struct StatusService {
-    store: Arc<dyn TaskStore>,
+    store: Arc<dyn QueueStore>,
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
     rules: TransitionRules,
@@ -183,10 +193,11 @@ impl std::fmt::Debug for StatusService {
 }
 
 impl StatusService {
-    /// A service on a store (which must also keep jobs, like [`MemoryStore`](crate::MemoryStore)
-    /// and the SQLite store), with the default rules and no targets.
+    /// A service on a store that keeps tasks and jobs (like [`MemoryStore`](crate::MemoryStore)
+    /// and the SQLite store; a task store alone through [`without_jobs`](super::without_jobs)
+    /// serves a service without targets), with the default rules and no targets.
     pub fn new(
-        store: Arc<dyn TaskStore>,
+        store: Arc<dyn QueueStore>,
         clock: Arc<dyn Clock>,
         events: Arc<dyn EventSink>,
     ) -> Self {
@@ -231,52 +242,23 @@ impl StatusService {
         crate::limits::check_optional_name("actor", actor)?;
         let span = tracing::info_span!("change_status", task = task_id, to = to.as_str());
         let _guard = span.enter();
-        let task =
-            self.store.get(task_id.to_owned()).await?.ok_or_else(|| {
-                Error::NotFound(format!("task `{}`", crate::error::clip(task_id)))
-            })?;
-        let related = self.store.snapshot(task.scope.clone()).await?.tasks;
-        let changes = self.rules.plan(&task, to, &related)?;
-        let now = self.clock.try_now_ms()?;
-        let mut set = ChangeSet::default();
-        let mut decisions = Vec::new();
-        let mut unsent = Vec::new();
-        for change in &changes {
-            let current = related
-                .iter()
-                .find(|t| t.id == change.task_id)
-                .unwrap_or(&task);
-            let mut next = current.clone();
-            next.status = change.to;
-            next.version += 1;
-            next.updated_at = now;
-            let queued = set.jobs.len();
-            for target in &self.targets {
-                let skipped = target.skip_reason(&next.source);
-                let job_id = if skipped.is_none() {
-                    let job = job_for(target, &next, change, actor, now);
-                    let id = job.id.clone();
-                    set.jobs.push(job);
-                    Some(id)
-                } else {
-                    None
-                };
-                decisions.push(TargetDecision {
-                    task_id: next.id.clone(),
-                    target: target.name.clone(),
-                    job_id,
-                    skipped,
-                });
+        // A claim or another enqueue can take a pending job between the read and the write;
+        // such a lost race (the tasks unchanged) is tried again from a fresh read, while a
+        // change of the tasks themselves is the caller's conflict.
+        let mut tries = 0;
+        let (changes, set, decisions, unsent, now) = loop {
+            let planned = self.plan(task_id, to, actor).await?;
+            match self.store.apply(planned.1.clone()).await {
+                Ok(_) => break planned,
+                Err(StoreError::Conflict(detail)) if tries < 8 && !planned.1.jobs.is_empty() => {
+                    if !self.tasks_unchanged(&planned.1).await? {
+                        return Err(StoreError::Conflict(detail).into());
+                    }
+                    tries += 1;
+                }
+                Err(err) => return Err(err.into()),
             }
-            if set.jobs.len() == queued {
-                unsent.push((next.id.clone(), next.source.clone()));
-            }
-            set.tasks.push(TaskWrite::Update {
-                expected_version: current.version,
-                task: next,
-            });
-        }
-        self.store.apply(set.clone()).await?;
+        };
         for (task, source) in &unsent {
             self.warn_unsent(task, source);
         }
@@ -297,14 +279,95 @@ impl StatusService {
                 at: now,
             });
         }
-        for job in &set.jobs {
+        let jobs: Vec<Job> = set
+            .jobs
+            .into_iter()
+            .filter_map(|w| match w {
+                JobWrite::Insert { job } => Some(job),
+                JobWrite::Update { .. } => None,
+            })
+            .collect();
+        for job in &jobs {
             self.events.emit(Event::job_changed(job, now));
         }
         Ok(StatusChangeReport {
             changes,
-            jobs: set.jobs,
+            jobs,
             targets: decisions,
         })
+    }
+
+    /// Reads the task and its scope and plans the change set: the changes, the set, the target
+    /// decisions, the tasks no target receives, and the time.
+    async fn plan(&self, task_id: &str, to: Status, actor: Option<&str>) -> Result<Planned> {
+        let task =
+            self.store.get(task_id.to_owned()).await?.ok_or_else(|| {
+                Error::NotFound(format!("task `{}`", crate::error::clip(task_id)))
+            })?;
+        let related = self.store.snapshot(task.scope.clone()).await?.tasks;
+        let changes = self.rules.plan(&task, to, &related)?;
+        let now = self.clock.try_now_ms()?;
+        let mut set = ChangeSet::default();
+        let mut new_jobs = Vec::new();
+        let mut pending = Vec::new();
+        let mut decisions = Vec::new();
+        let mut unsent = Vec::new();
+        for change in &changes {
+            let current = related
+                .iter()
+                .find(|t| t.id == change.task_id)
+                .unwrap_or(&task);
+            let mut next = current.clone();
+            next.status = change.to;
+            next.version += 1;
+            next.updated_at = now;
+            let queued = new_jobs.len();
+            for target in &self.targets {
+                let skipped = target.skip_reason(&next.source);
+                let job_id = if skipped.is_none() {
+                    let job = job_for(target, &next, change, actor, now);
+                    let id = job.id.clone();
+                    new_jobs.push(job);
+                    Some(id)
+                } else {
+                    None
+                };
+                decisions.push(TargetDecision {
+                    task_id: next.id.clone(),
+                    target: target.name.clone(),
+                    job_id,
+                    skipped,
+                });
+            }
+            if new_jobs.len() > queued {
+                pending.extend(super::lifecycle::pending_of(&*self.store, &next.id).await?);
+            } else {
+                unsent.push((next.id.clone(), next.source.clone()));
+            }
+            set.tasks.push(TaskWrite::Update {
+                expected_version: current.version,
+                task: next,
+            });
+        }
+        set.jobs = super::lifecycle::enqueue_writes(&pending, new_jobs, now);
+        Ok((changes, set, decisions, unsent, now))
+    }
+
+    /// Whether every task `set` updates is still at the version the set expects.
+    async fn tasks_unchanged(&self, set: &ChangeSet) -> Result<bool> {
+        for write in &set.tasks {
+            if let TaskWrite::Update {
+                task,
+                expected_version,
+            } = write
+            {
+                let current = self.store.get(task.id.clone()).await?;
+                if current.map(|t| t.version) != Some(*expected_version) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// Says that the status change of `task` (from `source`) reaches no provider.
@@ -346,6 +409,9 @@ fn job_for(
         state: JobState::Pending,
         attempts: 0,
         max_attempts: target.max_attempts,
+        version: 1,
+        lease: 0,
+        task_version: task.version,
         run_at: now,
         lease_owner: None,
         lease_until: None,

@@ -25,16 +25,15 @@ use serde::{Deserialize, Serialize};
 
 use super::backoff::{Backoff, Outcome, classify};
 use super::breaker::{Breaker, BreakerConfig};
-use super::job::{Finish, Job};
 use super::limiter::{RateLimiter, RateLimiterConfig};
 use super::metrics::{Metrics, outcome};
-use super::store::JobStore;
-use crate::StoreError;
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::event::{Event, EventSink};
 use crate::model::Millis;
 use crate::provider::{ProviderClient, ProviderError, PushReceipt, StatusPush};
+use crate::store::QueueStore;
+use crate::store::{Finish, Job};
 
 /// What happens to the hub status of a task whose job died.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +121,16 @@ pub struct TickReport {
     pub lease_lost: usize,
 }
 
+/// The metrics outcome a result counts as.
+fn tally(finish: &Finish) -> &'static str {
+    match finish {
+        Finish::Succeeded { .. } => outcome::SUCCEEDED,
+        Finish::Retry { .. } => outcome::RETRIED,
+        Finish::Defer { .. } => outcome::DEFERRED,
+        Finish::Dead { .. } => outcome::DEAD,
+    }
+}
+
 /// The breaker and limiter of one provider.
 struct Gate {
     breaker: Breaker,
@@ -130,7 +139,7 @@ struct Gate {
 
 /// A queue worker (see the module doc).
 pub struct Worker {
-    jobs: Arc<dyn JobStore>,
+    jobs: Arc<dyn QueueStore>,
     providers: HashMap<String, Arc<dyn ProviderClient>>,
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
@@ -151,9 +160,9 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// A worker on a job store; register providers with [`Worker::with_provider`].
+    /// A worker on a queue store; register providers with [`Worker::with_provider`].
     pub fn new(
-        jobs: Arc<dyn JobStore>,
+        jobs: Arc<dyn QueueStore>,
         clock: Arc<dyn Clock>,
         events: Arc<dyn EventSink>,
         config: WorkerConfig,
@@ -223,69 +232,44 @@ impl Worker {
             .buffer_unordered(self.config.concurrency)
             .collect()
             .await;
-        let results = finished.iter().map(|(_, f)| f.clone()).collect();
         let now = self.clock.now_ms();
-        let applied = self
-            .jobs
-            .finish(self.config.id.clone(), now, results)
-            .await?;
-        // A store (a host one above all) that answers for fewer or more results than it was
-        // given would leave results unaccounted: refuse the answer rather than guess.
-        if applied.len() != finished.len() {
-            return Err(StoreError::Backend(format!(
-                "the job store answered `finish` with {} flags for {} results",
-                applied.len(),
-                finished.len()
-            ))
-            .into());
-        }
-        for ((job, finish), applied) in finished.into_iter().zip(applied) {
-            self.account(&mut report, job, finish, applied, now);
+        let outcomes: Vec<(&'static str, Job)> = finished
+            .iter()
+            .map(|(j, f)| (tally(f), j.clone()))
+            .collect();
+        let after = super::lifecycle::finish(&*self.jobs, &self.config.id, now, finished).await?;
+        for ((name, claimed), job) in outcomes.into_iter().zip(after) {
+            self.account(&mut report, name, &claimed, job, now);
         }
         Ok(report)
     }
 
-    /// Counts, logs and publishes one job's result.
+    /// Counts, logs and publishes one job's result (`None`: the lease was lost).
     fn account(
         &self,
         report: &mut TickReport,
-        mut job: Job,
-        finish: Finish,
-        applied: bool,
+        name: &'static str,
+        claimed: &Job,
+        job: Option<Job>,
         now: Millis,
     ) {
-        if !applied {
+        let Some(job) = job else {
             report.lease_lost += 1;
-            self.metrics.count(&job.target, outcome::LEASE_LOST);
-            tracing::warn!(job = %job.id, "lease lost before the result was saved; result dropped");
+            self.metrics.count(&claimed.target, outcome::LEASE_LOST);
+            tracing::warn!(job = %claimed.id, "lease lost before the result was saved; result dropped");
             return;
-        }
-        let (name, state) = match &finish {
-            Finish::Succeeded { .. } => {
-                report.succeeded += 1;
-                (outcome::SUCCEEDED, super::JobState::Succeeded)
-            }
-            Finish::Retry { run_at, error, .. } => {
-                report.retried += 1;
-                job.run_at = *run_at;
-                job.last_error = Some(error.clone());
-                (outcome::RETRIED, super::JobState::Pending)
-            }
-            Finish::Defer { run_at, .. } => {
-                report.deferred += 1;
-                job.run_at = *run_at;
-                job.attempts = job.attempts.saturating_sub(1);
-                (outcome::DEFERRED, super::JobState::Pending)
-            }
-            Finish::Dead { error, .. } => {
-                report.dead += 1;
-                job.last_error = Some(error.clone());
-                tracing::warn!(job = %job.id, target = %job.target, error = %error, "job dead");
-                (outcome::DEAD, super::JobState::Dead)
-            }
         };
+        match name {
+            outcome::SUCCEEDED => report.succeeded += 1,
+            outcome::RETRIED => report.retried += 1,
+            outcome::DEFERRED => report.deferred += 1,
+            _ => {
+                report.dead += 1;
+                tracing::warn!(job = %job.id, target = %job.target,
+                    error = job.last_error.as_deref().unwrap_or_default(), "job dead");
+            }
+        }
         self.metrics.count(&job.target, name);
-        job.state = state;
         self.events.emit(Event::job_changed(&job, now));
     }
 

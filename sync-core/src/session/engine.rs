@@ -11,9 +11,10 @@ use crate::limits::{self, Limits, MAX_ID_BYTES};
 use crate::model::Millis;
 use crate::store::StoreError;
 
-use super::model::{Cycle, Session, SessionState};
+use super::model::{Cycle, Session};
 use super::ops;
 use super::store::SessionStore;
+use crate::state::SessionState;
 
 /// How many times an operation re-reads and retries after losing a version race before it
 /// gives up with [`Error::Conflict`]. Every lost race is another writer's success, so the

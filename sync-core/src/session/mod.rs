@@ -44,9 +44,10 @@ mod store;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use crate::state::{CycleTime, SessionState, SessionStatus};
 pub use engine::{MAX_ATTEMPTS, SessionEngine};
 pub use memory::MemorySessionStore;
-pub use model::{Cycle, CycleTime, ServerTime, Session, SessionState, SessionStatus, server_time};
+pub use model::{Cycle, ServerTime, Session, server_time};
 pub use ops::{
     check, complete, create, create_within, delete, pause, resume, start, state, switch,
 };

@@ -1,11 +1,10 @@
 //! The session record, its read-only view and the server-time helper.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::model::Millis;
+use crate::state::SessionStatus;
 
 /// One cycle of a session.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,38 +23,6 @@ impl Cycle {
             id: id.into(),
             name: name.into(),
         }
-    }
-}
-
-/// Where a session is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionStatus {
-    /// Created, not started.
-    Created,
-    /// Counting time for the current cycle.
-    Running,
-    /// Not counting time.
-    Paused,
-    /// Finished; only reads and delete are allowed.
-    Completed,
-}
-
-impl SessionStatus {
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStatus::Created => "created",
-            SessionStatus::Running => "running",
-            SessionStatus::Paused => "paused",
-            SessionStatus::Completed => "completed",
-        }
-    }
-}
-
-impl fmt::Display for SessionStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -91,50 +58,6 @@ pub struct Session {
     pub paused_at: Option<Millis>,
     /// The latest instant any operation recorded; earlier clock readings are clamped to it.
     pub last_seen: Millis,
-}
-
-/// One cycle's time in a [`SessionState`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CycleTime {
-    /// Cycle id.
-    pub id: String,
-    /// Cycle name.
-    pub name: String,
-    /// Time spent in it, including the open segment, in ms.
-    pub elapsed_ms: u64,
-}
-
-/// A session's live view at one instant (computed, never stored).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionState {
-    /// Session id.
-    pub id: String,
-    /// Life state.
-    pub status: SessionStatus,
-    /// Index of the current cycle.
-    pub current_index: usize,
-    /// Id of the current cycle.
-    pub current_cycle: String,
-    /// Every cycle with its time.
-    pub cycles: Vec<CycleTime>,
-    /// Time spent running (sum of `cycles`), in ms.
-    pub running_ms: u64,
-    /// Time spent paused, including an open pause, in ms.
-    pub paused_ms: u64,
-    /// Wall time since start (running + paused), in ms.
-    pub elapsed_ms: u64,
-    /// Switches applied.
-    pub switch_count: u64,
-    /// The session's version.
-    pub version: u64,
-    /// The instant this view was computed for (after clamping).
-    pub at: Millis,
-    /// When it was created.
-    pub created_at: Millis,
-    /// When it was started.
-    pub started_at: Option<Millis>,
-    /// When it was completed.
-    pub completed_at: Option<Millis>,
 }
 
 /// The server's clock reading, for clients to compute their offset.

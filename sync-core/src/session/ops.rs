@@ -6,7 +6,8 @@ use crate::error::{Error, Result, clip};
 use crate::limits::{self, Limits, MAX_ID_BYTES};
 use crate::model::Millis;
 
-use super::model::{Cycle, CycleTime, Session, SessionState, SessionStatus};
+use super::model::{Cycle, Session};
+use crate::state::{CycleTime, SessionState, SessionStatus};
 
 /// `b - a` for instants with `a <= b` (guaranteed by clamping), exact over the whole range of
 /// instants; 0 otherwise.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::error::TransitionError;
 use crate::model::{Status, Task};
 
 /// One status change a transition implies.
@@ -35,34 +36,6 @@ pub enum Effect {
     CompleteParentWhenChildrenDone,
     /// When a child starts, a parent that has not started starts too.
     StartParentWhenChildStarts,
-}
-
-/// Why a transition is refused. Never retryable: the same request fails the same way.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "error", rename_all = "snake_case")]
-pub enum TransitionError {
-    /// The state machine has no edge from `from` to `to`.
-    #[error("invalid transition of task `{task}` from `{from}` to `{to}`")]
-    Invalid {
-        /// Hub id.
-        task: String,
-        /// Current status.
-        from: Status,
-        /// Requested status.
-        to: Status,
-    },
-    /// A guard does not hold.
-    #[error("task `{task}` cannot move from `{from}` to `{to}`: {reason}")]
-    GuardFailed {
-        /// Hub id.
-        task: String,
-        /// Current status.
-        from: Status,
-        /// Requested status.
-        to: Status,
-        /// What is missing.
-        reason: String,
-    },
 }
 
 /// The state machine, as data: edges, guards per target status, effects.

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{claim, e, enqueue, ids, job, seed, state_of, task};
+use super::{claim, e, enqueue, finish, ids, job, seed, state_of, status, task};
 use crate::model::Status;
-use crate::retry::job::{Finish, Job, JobState, SyncStatus};
-use crate::retry::store::QueueStore;
+use crate::store::QueueStore;
+use crate::store::{Finish, Job, JobState, SyncStatus};
 
 pub(super) async fn enqueue_then_claim(store: Arc<dyn QueueStore>) -> Result<(), String> {
     let (t, u) = (task("a", Status::Completed), task("b", Status::Completed));
@@ -25,8 +25,7 @@ pub(super) async fn enqueue_then_claim(store: Arc<dyn QueueStore>) -> Result<(),
         ensure!(stored == *want, "stored job differs: {stored:?}");
     }
     ensure!(
-        store.sync_status(t.id.clone()).await.map_err(e)?
-            == vec![("todo".into(), SyncStatus::Pending)],
+        status(&*store, &t.id).await? == vec![("todo".into(), SyncStatus::Pending)],
         "a queued job shows as pending"
     );
     let claimed = store.claim("w1".into(), 10, 1_000, 10).await.map_err(e)?;
@@ -52,8 +51,7 @@ pub(super) async fn enqueue_then_claim(store: Arc<dyn QueueStore>) -> Result<(),
         "a running job was claimed twice"
     );
     ensure!(
-        store.sync_status(t.id.clone()).await.map_err(e)?
-            == vec![("todo".into(), SyncStatus::Syncing)],
+        status(&*store, &t.id).await? == vec![("todo".into(), SyncStatus::Syncing)],
         "a claimed job shows as syncing"
     );
     Ok(())
@@ -120,17 +118,17 @@ pub(super) async fn running_job_blocks_its_pair(store: Arc<dyn QueueStore>) -> R
             .is_empty(),
         "a pair's next job ran while its previous one was running"
     );
-    let applied = store
-        .finish(
-            "w".into(),
-            40,
-            vec![Finish::Succeeded {
-                id: first.id.clone(),
-                remote: json!({"etag": "1"}),
-            }],
-        )
-        .await
-        .map_err(e)?;
+    let applied = finish(
+        &*store,
+        "w",
+        40,
+        vec![Finish::Succeeded {
+            id: first.id.clone(),
+            remote: json!({"etag": "1"}),
+        }],
+    )
+    .await
+    .map_err(e)?;
     ensure!(
         applied == vec![true],
         "finish by the holder was not applied"
@@ -165,17 +163,17 @@ pub(super) async fn expired_lease_is_recovered(store: Arc<dyn QueueStore>) -> Re
         again.len() == 1 && again[0].attempts == 2 && again[0].lease_owner.as_deref() == Some("b"),
         "an expired lease was not recovered: {again:?}"
     );
-    let lost = store
-        .finish(
-            "a".into(),
-            1_001,
-            vec![Finish::Succeeded {
-                id: j.id.clone(),
-                remote: json!(null),
-            }],
-        )
-        .await
-        .map_err(e)?;
+    let lost = finish(
+        &*store,
+        "a",
+        1_001,
+        vec![Finish::Succeeded {
+            id: j.id.clone(),
+            remote: json!(null),
+        }],
+    )
+    .await
+    .map_err(e)?;
     ensure!(
         lost == vec![false],
         "a finish after the lease was lost was applied"
@@ -184,17 +182,17 @@ pub(super) async fn expired_lease_is_recovered(store: Arc<dyn QueueStore>) -> Re
         state_of(&*store, &j.id).await?.state == JobState::Running,
         "lost finish changed the job"
     );
-    let won = store
-        .finish(
-            "b".into(),
-            1_002,
-            vec![Finish::Succeeded {
-                id: j.id.clone(),
-                remote: json!(null),
-            }],
-        )
-        .await
-        .map_err(e)?;
+    let won = finish(
+        &*store,
+        "b",
+        1_002,
+        vec![Finish::Succeeded {
+            id: j.id.clone(),
+            remote: json!(null),
+        }],
+    )
+    .await
+    .map_err(e)?;
     ensure!(won == vec![true], "the new holder could not finish");
     Ok(())
 }
@@ -236,17 +234,17 @@ pub(super) async fn claimers_never_split_a_pair(store: Arc<dyn QueueStore>) -> R
         ids(&again) == [older.id.as_str()],
         "an expired older job goes before its pair's newer one: {again:?}"
     );
-    let done = store
-        .finish(
-            "e".into(),
-            2_001,
-            vec![Finish::Succeeded {
-                id: older.id.clone(),
-                remote: json!(null),
-            }],
-        )
-        .await
-        .map_err(e)?;
+    let done = finish(
+        &*store,
+        "e",
+        2_001,
+        vec![Finish::Succeeded {
+            id: older.id.clone(),
+            remote: json!(null),
+        }],
+    )
+    .await
+    .map_err(e)?;
     ensure!(done == vec![true], "the holder could not finish: {done:?}");
     let next = claim(&*store, "f", 2_002, 1_000, 10).await?;
     ensure!(
@@ -279,7 +277,7 @@ pub(super) async fn a_retry_behind_a_newer_intent_is_superseded(
             run_at: 1,
         },
     ];
-    let applied = store.finish("w".into(), 6, results).await.map_err(e)?;
+    let applied = finish(&*store, "w", 6, results).await.map_err(e)?;
     ensure!(applied == vec![true, true], "applied flags: {applied:?}");
     for old in [&a1, &b1] {
         let state = state_of(&*store, &old.id).await?.state;
@@ -298,8 +296,7 @@ pub(super) async fn a_retry_behind_a_newer_intent_is_superseded(
     want.sort();
     ensure!(next == want, "only the newer jobs run: {next:?}");
     ensure!(
-        store.sync_status(a.id.clone()).await.map_err(e)?
-            == vec![("todo".into(), SyncStatus::Syncing)],
+        status(&*store, &a.id).await? == vec![("todo".into(), SyncStatus::Syncing)],
         "the pair shows its newer job"
     );
     Ok(())

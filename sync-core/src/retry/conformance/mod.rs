@@ -6,17 +6,19 @@
 //! empty store; [`job_store_conformance!`](crate::job_store_conformance) turns them into tests
 //! and [`run_all`] serves bindings whose stores are written in the host language. The cases
 //! live by theme: `claims` (who gets which job, when), `results` (finishing, dead letters,
-//! sync statuses) and `records` (the outbox write and job listings); this file has the shared
+//! sync statuses), `records` (the outbox write and job listings) and `fencing` (lost leases
+//! and the store's write checks); this file has the shared
 //! fixtures.
 
 use std::sync::Arc;
 
 use serde_json::json;
 
-use super::job::{Job, JobState};
-use super::store::QueueStore;
+use super::lifecycle;
 use crate::model::{DesiredTask, Status, Task};
+use crate::store::QueueStore;
 use crate::store::{ChangeSet, TaskWrite};
+use crate::store::{Finish, Job, JobState, JobWrite};
 
 /// One case: a name and a function of a fresh store.
 pub type Case = crate::conformance::CaseOf<dyn QueueStore>;
@@ -52,6 +54,9 @@ fn job(task: &Task, version: u64, run_at: i64) -> Job {
         state: JobState::Pending,
         attempts: 0,
         max_attempts: None,
+        version: 1,
+        lease: 0,
+        task_version: version,
         run_at,
         lease_owner: None,
         lease_until: None,
@@ -63,8 +68,23 @@ fn job(task: &Task, version: u64, run_at: i64) -> Job {
     }
 }
 
+/// The writes that enqueue `jobs` through the core (superseding their pairs' pending jobs).
+async fn enqueue_writes(store: &dyn QueueStore, jobs: Vec<Job>) -> Result<Vec<JobWrite>, String> {
+    let mut pending = Vec::new();
+    for job in &jobs {
+        pending.extend(
+            lifecycle::pending_of(store, &job.task_id)
+                .await
+                .map_err(e)?,
+        );
+    }
+    let now = jobs.iter().map(|j| j.created_at).max().unwrap_or_default();
+    Ok(lifecycle::enqueue_writes(&pending, jobs, now))
+}
+
 /// Inserts `task` and enqueues `jobs` in one set.
 async fn seed(store: &dyn QueueStore, task: &Task, jobs: Vec<Job>) -> Result<(), String> {
+    let jobs = enqueue_writes(store, jobs).await?;
     store
         .apply(ChangeSet {
             guards: Vec::new(),
@@ -77,6 +97,7 @@ async fn seed(store: &dyn QueueStore, task: &Task, jobs: Vec<Job>) -> Result<(),
 }
 
 async fn enqueue(store: &dyn QueueStore, jobs: Vec<Job>) -> Result<(), String> {
+    let jobs = enqueue_writes(store, jobs).await?;
     store
         .apply(ChangeSet {
             jobs,
@@ -85,6 +106,41 @@ async fn enqueue(store: &dyn QueueStore, jobs: Vec<Job>) -> Result<(), String> {
         .await
         .map(drop)
         .map_err(e)
+}
+
+/// Applies `results` as `owner` through the core, each against the job as stored now (so a
+/// result of an owner that does not hold the job is refused); per result, whether it landed.
+async fn finish(
+    store: &dyn QueueStore,
+    owner: &str,
+    now: i64,
+    results: Vec<Finish>,
+) -> Result<Vec<bool>, String> {
+    let mut paired = Vec::with_capacity(results.len());
+    let mut known = Vec::with_capacity(results.len());
+    for result in results {
+        let stored = store.job(result.id().to_owned()).await.map_err(e)?;
+        known.push(stored.is_some());
+        if let Some(job) = stored {
+            paired.push((job, result));
+        }
+    }
+    let mut after = lifecycle::finish(store, owner, now, paired)
+        .await
+        .map_err(e)?
+        .into_iter();
+    Ok(known
+        .into_iter()
+        .map(|k| k && after.next().flatten().is_some())
+        .collect())
+}
+
+/// The sync statuses of a task through the core.
+async fn status(
+    store: &dyn QueueStore,
+    task_id: &str,
+) -> Result<Vec<(String, crate::store::SyncStatus)>, String> {
+    lifecycle::sync_status(store, task_id).await.map_err(e)
 }
 
 async fn state_of(store: &dyn QueueStore, id: &str) -> Result<Job, String> {
@@ -113,10 +169,12 @@ fn ids(jobs: &[Job]) -> Vec<&str> {
 }
 
 mod claims;
+mod fencing;
 mod records;
 mod results;
 
 use claims::*;
+use fencing::*;
 use records::*;
 use results::*;
 
@@ -141,6 +199,9 @@ cases![
     a_discarded_job_shows_as_discarded,
     outbox_is_atomic,
     jobs_page_in_order,
+    a_claim_writes_the_next_lease,
+    a_late_result_of_a_lost_lease_changes_nothing,
+    job_writes_are_checked,
 ];
 
 /// Runs every case, each on a fresh store from `make`; returns the failures by case name.
@@ -161,7 +222,9 @@ macro_rules! job_store_conformance {
             running_job_blocks_its_pair, expired_lease_is_recovered, claimers_never_split_a_pair,
             a_retry_behind_a_newer_intent_is_superseded, results_are_recorded,
             dead_letters_can_be_retried_or_discarded, dead_job_reverts_status_unless_changed,
-            a_discarded_job_shows_as_discarded, outbox_is_atomic, jobs_page_in_order);
+            a_discarded_job_shows_as_discarded, outbox_is_atomic, jobs_page_in_order,
+            a_claim_writes_the_next_lease, a_late_result_of_a_lost_lease_changes_nothing,
+            job_writes_are_checked);
     };
     (@cases $make:expr; $($name:ident),*) => {
         $(

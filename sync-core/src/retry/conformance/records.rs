@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use super::{e, job, seed, task};
 use crate::model::Status;
-use crate::retry::job::JobQuery;
-use crate::retry::store::QueueStore;
+use crate::store::QueueStore;
 use crate::store::{ChangeSet, TaskWrite};
+use crate::store::{JobQuery, JobWrite};
 
 pub(super) async fn outbox_is_atomic(store: Arc<dyn QueueStore>) -> Result<(), String> {
     let t = task("a", Status::Completed);
@@ -19,7 +19,7 @@ pub(super) async fn outbox_is_atomic(store: Arc<dyn QueueStore>) -> Result<(), S
                 task: stale,
                 expected_version: 1,
             }],
-            jobs: vec![j.clone()],
+            jobs: vec![JobWrite::Insert { job: j.clone() }],
             ..ChangeSet::default()
         })
         .await;
@@ -34,7 +34,7 @@ pub(super) async fn outbox_is_atomic(store: Arc<dyn QueueStore>) -> Result<(), S
     seed(&*store, &t, vec![j.clone()]).await?;
     let dup = store
         .apply(ChangeSet {
-            jobs: vec![j.clone()],
+            jobs: vec![JobWrite::Insert { job: j.clone() }],
             ..ChangeSet::default()
         })
         .await;

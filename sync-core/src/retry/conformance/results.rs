@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{claim, e, job, seed, state_of, task};
+use super::{claim, e, finish, job, lifecycle, seed, state_of, status, task};
 use crate::model::{Status, Task};
-use crate::retry::job::{Finish, Job, JobQuery, JobState, SyncStatus};
-use crate::retry::store::{JobError, QueueStore};
 use crate::store::{ChangeSet, TaskWrite};
+use crate::store::{Finish, Job, JobQuery, JobState, SyncStatus};
+use crate::store::{JobError, QueueStore};
 
 pub(super) async fn results_are_recorded(store: Arc<dyn QueueStore>) -> Result<(), String> {
     let tasks: Vec<Task> = ["a", "b", "c", "d"]
@@ -22,37 +22,37 @@ pub(super) async fn results_are_recorded(store: Arc<dyn QueueStore>) -> Result<(
     let claimed = store.claim("w".into(), 0, 1_000, 10).await.map_err(e)?;
     ensure!(claimed.len() == 4, "claimed {}", claimed.len());
     let id = |i: usize| Job::key(&tasks[i].id, "todo", 2);
-    let applied = store
-        .finish(
-            "w".into(),
-            5,
-            vec![
-                Finish::Succeeded {
-                    id: id(0),
-                    remote: json!({"status": "completed"}),
-                },
-                Finish::Retry {
-                    id: id(1),
-                    run_at: 1_005,
-                    error: "HTTP 503".into(),
-                },
-                Finish::Defer {
-                    id: id(2),
-                    run_at: 2_000,
-                },
-                Finish::Dead {
-                    id: id(3),
-                    error: "HTTP 404".into(),
-                    revert: false,
-                },
-                Finish::Succeeded {
-                    id: "no-such-job".into(),
-                    remote: json!(null),
-                },
-            ],
-        )
-        .await
-        .map_err(e)?;
+    let applied = finish(
+        &*store,
+        "w",
+        5,
+        vec![
+            Finish::Succeeded {
+                id: id(0),
+                remote: json!({"status": "completed"}),
+            },
+            Finish::Retry {
+                id: id(1),
+                run_at: 1_005,
+                error: "HTTP 503".into(),
+            },
+            Finish::Defer {
+                id: id(2),
+                run_at: 2_000,
+            },
+            Finish::Dead {
+                id: id(3),
+                error: "HTTP 404".into(),
+                revert: false,
+            },
+            Finish::Succeeded {
+                id: "no-such-job".into(),
+                remote: json!(null),
+            },
+        ],
+    )
+    .await
+    .map_err(e)?;
     ensure!(
         applied == vec![true, true, true, true, false],
         "applied flags: {applied:?}"
@@ -85,8 +85,8 @@ pub(super) async fn results_are_recorded(store: Arc<dyn QueueStore>) -> Result<(
         "dead: {d:?}"
     );
     let statuses = [
-        store.sync_status(tasks[0].id.clone()).await.map_err(e)?,
-        store.sync_status(tasks[3].id.clone()).await.map_err(e)?,
+        status(&*store, &tasks[0].id).await?,
+        status(&*store, &tasks[3].id).await?,
     ];
     ensure!(
         statuses
@@ -112,8 +112,7 @@ pub(super) async fn dead_letters_can_be_retried_or_discarded(
         error: "HTTP 403".into(),
         revert: false,
     };
-    store
-        .finish("w".into(), 1, vec![dead(&ja.id), dead(&jb.id)])
+    finish(&*store, "w", 1, vec![dead(&ja.id), dead(&jb.id)])
         .await
         .map_err(e)?;
     let letters = store
@@ -124,21 +123,21 @@ pub(super) async fn dead_letters_can_be_retried_or_discarded(
         .await
         .map_err(e)?;
     ensure!(letters.len() == 2, "dead letters: {}", letters.len());
-    let requeued = store.requeue(ja.id.clone(), 50).await.map_err(e)?;
+    let requeued = lifecycle::requeue(&*store, &ja.id, 50).await.map_err(e)?;
     ensure!(
         requeued.state == JobState::Pending && requeued.attempts == 0 && requeued.run_at == 50,
         "requeued: {requeued:?}"
     );
-    let discarded = store.discard(jb.id.clone(), 60).await.map_err(e)?;
+    let discarded = lifecycle::discard(&*store, &jb.id, 60).await.map_err(e)?;
     ensure!(
         discarded.state == JobState::Discarded,
         "discarded: {discarded:?}"
     );
-    match store.requeue(ja.id.clone(), 70).await {
+    match lifecycle::requeue(&*store, &ja.id, 70).await {
         Err(JobError::NotDead { .. }) => {}
         other => return Err(format!("requeue of a pending job: {other:?}")),
     }
-    match store.discard("nope".into(), 70).await {
+    match lifecycle::discard(&*store, "nope", 70).await {
         Err(JobError::NotFound(_)) => {}
         other => return Err(format!("discard of an unknown job: {other:?}")),
     }
@@ -178,8 +177,7 @@ pub(super) async fn dead_job_reverts_status_unless_changed(
         error: "HTTP 400".into(),
         revert: true,
     };
-    store
-        .finish("w".into(), 9, vec![dead(&ja.id), dead(&jb.id)])
+    finish(&*store, "w", 9, vec![dead(&ja.id), dead(&jb.id)])
         .await
         .map_err(e)?;
     let a_now = store
@@ -221,9 +219,9 @@ pub(super) async fn a_discarded_job_shows_as_discarded(
         error: "HTTP 403".into(),
         revert: false,
     };
-    store.finish("w".into(), 1, vec![dead]).await.map_err(e)?;
-    store.discard(j.id.clone(), 2).await.map_err(e)?;
-    let status = store.sync_status(t.id.clone()).await.map_err(e)?;
+    finish(&*store, "w", 1, vec![dead]).await.map_err(e)?;
+    lifecycle::discard(&*store, &j.id, 2).await.map_err(e)?;
+    let status = status(&*store, &t.id).await?;
     ensure!(
         status == vec![("todo".into(), SyncStatus::Discarded)],
         "a discarded job's task shows {status:?}, not discarded"

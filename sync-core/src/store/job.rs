@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::StoreError;
 use crate::model::{Millis, Status};
 
 /// Where a job is in its life.
@@ -147,6 +148,19 @@ pub struct Job {
     /// The job's own attempt budget (from its target); `None`: the worker's backoff budget.
     #[serde(default)]
     pub max_attempts: Option<u32>,
+    /// The row's version: 1 when enqueued, one more on every write (claim, result, requeue).
+    /// A store writes a job only while the stored one still has the version the writer read.
+    #[serde(default)]
+    pub version: u64,
+    /// The fencing counter: one more on every claim. A result or heartbeat counts only while
+    /// the stored job is running under the same owner *and* the same lease number, so a
+    /// worker whose lease expired can never overwrite the job another worker took since.
+    #[serde(default)]
+    pub lease: u64,
+    /// The task's version after the change this job carries: orders the intents of one
+    /// (task, target), the newest being the one with the highest.
+    #[serde(default)]
+    pub task_version: u64,
     /// When it is due.
     pub run_at: Millis,
     /// The worker holding it (while running).
@@ -166,13 +180,19 @@ pub struct Job {
 }
 
 impl Job {
-    /// Takes the job under `owner`'s lease until `now + lease_ms`, starting an attempt.
-    pub fn claim(&mut self, owner: &str, now: Millis, lease_ms: u64) {
-        self.state = JobState::Running;
-        self.attempts += 1;
-        self.lease_owner = Some(owner.to_owned());
-        self.lease_until = Some(super::backoff::later(now, lease_ms));
-        self.updated_at = now;
+    /// The job as a claim writes it: `running` under `owner`'s lease until `now + lease_ms`,
+    /// one more attempt, the next lease number and the next version. Every store's `claim`
+    /// writes exactly this (host stores call it through their binding).
+    pub fn claimed(&self, owner: &str, now: Millis, lease_ms: u64) -> Job {
+        let mut job = self.clone();
+        job.state = JobState::Running;
+        job.attempts = job.attempts.saturating_add(1);
+        job.lease = job.lease.saturating_add(1);
+        job.lease_owner = Some(owner.to_owned());
+        job.lease_until = Some(crate::clock::later(now, lease_ms));
+        job.updated_at = now;
+        job.version = job.version.saturating_add(1);
+        job
     }
 
     /// Applies a worker's result (the caller checked the lease). `newer_pending` says whether
@@ -216,9 +236,19 @@ impl Job {
         self.max_attempts.unwrap_or(default)
     }
 
-    /// Whether `owner` holds the job's lease.
+    /// Whether `owner` holds the job's lease (any lease number).
     pub fn held_by(&self, owner: &str) -> bool {
         self.state == JobState::Running && self.lease_owner.as_deref() == Some(owner)
+    }
+
+    /// Whether `owner` still holds the lease numbered `lease` (the fencing check).
+    pub fn held_under(&self, owner: &str, lease: u64) -> bool {
+        self.held_by(owner) && self.lease == lease
+    }
+
+    /// This job's pair: (task, target).
+    pub fn pair(&self) -> (&str, &str) {
+        (&self.task_id, &self.target)
     }
 
     /// Settles a dead job by hand: discard it, or requeue it due at `now` with a fresh budget
@@ -229,9 +259,9 @@ impl Job {
         now: Millis,
         discard: bool,
         newer_exists: bool,
-    ) -> Result<(), super::store::JobError> {
+    ) -> Result<(), JobError> {
         if self.state != JobState::Dead {
-            return Err(super::store::JobError::NotDead {
+            return Err(JobError::NotDead {
                 id: self.id.clone(),
                 state: self.state.as_str().to_owned(),
             });
@@ -254,6 +284,44 @@ impl Job {
     pub fn key(task_id: &str, target: &str, task_version: u64) -> String {
         let seed = format!("{task_id}\u{1f}{target}\u{1f}{task_version}");
         format!("job-{:032x}", xxhash_rust::xxh3::xxh3_128(seed.as_bytes()))
+    }
+}
+
+/// One write to the job table, travelling in a [`ChangeSet`](crate::ChangeSet) with the task
+/// writes it belongs to. The job is stored exactly as given (the core has set its `version`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum JobWrite {
+    /// Enqueue a new job (its `version` is 1). Refused if its id exists.
+    Insert {
+        /// The job.
+        job: Job,
+    },
+    /// Replace a job whose stored version is `expected_version` (the new one has
+    /// `expected_version + 1`). Refused if the job is missing or at another version.
+    Update {
+        /// The job after the change.
+        job: Job,
+        /// The version it must have now.
+        expected_version: u64,
+    },
+}
+
+impl JobWrite {
+    /// The job this write stores.
+    pub fn job(&self) -> &Job {
+        match self {
+            JobWrite::Insert { job } | JobWrite::Update { job, .. } => job,
+        }
+    }
+
+    /// The update that replaces `current` with `next` (setting `next`'s version).
+    pub fn update(current: &Job, mut next: Job) -> JobWrite {
+        next.version = current.version.saturating_add(1);
+        JobWrite::Update {
+            job: next,
+            expected_version: current.version,
+        }
     }
 }
 
@@ -336,5 +404,38 @@ impl JobQuery {
         self.state.is_none_or(|s| job.state == s)
             && self.target.as_deref().is_none_or(|t| job.target == t)
             && self.task_id.as_deref().is_none_or(|t| job.task_id == t)
+    }
+}
+
+/// Why a dead-letter action was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// No job has this id.
+    #[error("no job `{0}`")]
+    NotFound(String),
+    /// The job is not in the dead-letter queue.
+    #[error("job `{id}` is {state}, not dead")]
+    NotDead {
+        /// The job.
+        id: String,
+        /// Its state.
+        state: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<JobError> for crate::Error {
+    fn from(err: JobError) -> Self {
+        match err {
+            JobError::NotFound(id) => crate::Error::NotFound(format!("job `{id}`")),
+            JobError::NotDead { id, state } => crate::Error::InvalidState {
+                entity: format!("job `{}`", crate::error::clip(&id)),
+                from: state,
+                operation: "retry or discard".into(),
+            },
+            JobError::Store(err) => err.into(),
+        }
     }
 }

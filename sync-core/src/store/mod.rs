@@ -20,38 +20,15 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::error::clip;
+pub use crate::error::{RefusedInsert, StoreError};
 use crate::model::Task;
 
-/// A store's failure, by what the engine can do about it.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-pub enum StoreError {
-    /// A scope guard or version check failed; nothing was written.
-    #[error("{0}")]
-    Conflict(String),
-    /// A unique key refused an insert: its hub id or its `(source, external_id)` is taken;
-    /// nothing was written. The engine reads the identity back to tell a lost race (the
-    /// identity now exists: the plan is stale) from a permanent refusal
-    /// ([`crate::Error::IdentityConflict`]).
-    #[error("{}", .0.clipped())]
-    Duplicate(RefusedInsert),
-    /// The backend failed (I/O, connection, corrupt data); nothing was written.
-    #[error("{0}")]
-    Backend(String),
-}
+mod job;
+mod job_store;
 
-/// An insert a store refused because a unique key is taken.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefusedInsert {
-    /// The hub id the insert carried.
-    pub id: String,
-    /// The source of its identity.
-    pub source: String,
-    /// The external id of its identity.
-    pub external_id: String,
-    /// What holds the key, as far as the store can say.
-    pub detail: String,
-}
+use crate::text::clip;
+pub use job::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
+pub use job_store::{JobError, JobStore, QueueStore, without_jobs};
 
 impl RefusedInsert {
     /// The refused insert of `task`, with what the store knows about the key's holder.
@@ -73,27 +50,6 @@ impl RefusedInsert {
                 clip(source),
                 clip(external_id)
             ),
-        )
-    }
-
-    /// The same refusal with its identity clipped, as messages and errors carry it.
-    pub fn clipped(&self) -> Self {
-        RefusedInsert {
-            source: clip(&self.source),
-            external_id: clip(&self.external_id),
-            ..self.clone()
-        }
-    }
-}
-
-impl std::fmt::Display for RefusedInsert {
-    /// Names the identity and the hub id, then the store's detail. Shows the parts as they are:
-    /// format [`RefusedInsert::clipped`] for a message.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "task `{}` (source `{}`, external id `{}`) cannot be inserted: {}",
-            self.id, self.source, self.external_id, self.detail
         )
     }
 }
@@ -171,10 +127,14 @@ pub struct ChangeSet {
     pub guards: Vec<ScopeGuard>,
     /// Task writes, in order.
     pub tasks: Vec<TaskWrite>,
-    /// Sync jobs to enqueue with these writes (the outbox); each supersedes the pending job of
-    /// its (task, target). Stores without a job queue refuse a set with jobs.
+    /// Job writes, in order, applied with the task writes (the outbox: a status change and
+    /// its sync jobs land together). Each is checked like a task write (an insert's id must be
+    /// free, an update's `expected_version` must hold), and after the set a (task, target) has
+    /// at most one `pending` job; any failed check fails the whole set with
+    /// [`StoreError::Conflict`]. Job writes touch no scope. Stores without a job queue refuse
+    /// a set with jobs.
     #[serde(default)]
-    pub jobs: Vec<crate::retry::Job>,
+    pub jobs: Vec<JobWrite>,
 }
 
 impl ChangeSet {
