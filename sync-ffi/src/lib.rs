@@ -2,9 +2,10 @@
 //!
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
 //! `sync-core`'s, file for file and folder for folder: `model`, `input`, `diff`, `engine`,
-//! `store`, `clock`, `provider`, `transition`, `retry` (`job`, `target`, `outbox`, `store`,
-//! `dead`, `worker`, `backoff`, `breaker`, `limiter`), `session`, `history` (`model`,
-//! `cancel`, `store`), `limits`, `event`, `error`, and `conformance` for the core's store
+//! `store` (`job`, `job_store`), `clock`, `provider`, `transition`, `retry` (`target`,
+//! `outbox`, `lifecycle`, `dead`, `worker`, `backoff`, `breaker`, `limiter`), `session`,
+//! `history` (`model`, `cancel`, `store`), `limits`, `event`, `error`, `manifest` (the core's
+//! operation list, for the bindings' coverage tests) and `conformance` for the core's store
 //! suites.
 //!
 //! Shapes: records and enums for the model, objects for the engine, the stores and the worker,
@@ -33,6 +34,7 @@ mod event;
 mod history;
 mod input;
 mod limits;
+mod manifest;
 mod model;
 mod provider;
 mod retry;
@@ -40,7 +42,7 @@ mod session;
 mod store;
 mod transition;
 
-pub use clock::Clock;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use conformance::{
     history_store_conformance_cases, job_store_conformance_cases, run_history_store_conformance,
     run_job_store_conformance, run_session_store_conformance, run_task_store_conformance,
@@ -60,25 +62,34 @@ pub use history::{
     ItemOutcome, ItemPage, Run, RunContext, RunKind, RunPage, RunStatus,
 };
 pub use limits::{Limits, default_limits};
-pub use model::{DesiredTask, Listing, Status, Task, TaskContent, hub_id, task_from_desired};
+pub use manifest::manifest;
+pub use model::{
+    DesiredTask, Listing, Status, Task, TaskContent, hub_id, status_is_terminal, task_from_desired,
+};
 pub use provider::{
     Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,
 };
 pub use retry::{
-    Backoff, Breaker, BreakerConfig, BreakerState, DeadLetters, DeadPolicy, Finish, JobQuery,
-    JobState, JobStore, Outcome, QueuedJob, RateLimiter, RateLimiterConfig, StatusChangeReport,
-    StatusService, SyncStatus, Target, TargetDecision, TargetSyncStatus, TickReport, Worker,
-    WorkerConfig, backoff_delay_ms, classify, max_delay_ms, sync_status_of, target_from_json,
+    Backoff, Breaker, BreakerConfig, BreakerState, DeadLetters, DeadPolicy, Outcome, RateLimiter,
+    RateLimiterConfig, StatusChangeReport, StatusService, Target, TargetDecision, TickReport,
+    Worker, WorkerConfig, backoff_delay_ms, classify, max_delay_ms, target_from_json,
 };
 pub use session::{
     Cycle, CycleTime, ServerTime, Session, SessionEngine, SessionState, SessionStatus,
     SessionStore, server_time,
 };
+pub use store::job::{
+    JobQuery, JobState, JobWrite, QueuedJob, SyncStatus, TargetSyncStatus, claimed_job,
+    sync_status_of,
+};
+pub use store::job_store::JobStore;
 pub use store::{
     Applied, ChangeSet, HubStore, Identity, ScopeGuard, ScopeSnapshot, ScopeVersion, TaskStore,
     TaskWrite,
 };
-pub use transition::{ProviderKind, StatusChange, transition_allowed};
+pub use transition::{
+    MappedStatus, ProviderKind, StatusChange, StatusMapping, TransitionRules, transition_allowed,
+};
 
 /// The stable code a binding gives an error of this kind (`stale_plan`, ...).
 pub fn error_code(kind: sync_core::ErrorKind) -> &'static str {

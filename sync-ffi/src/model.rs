@@ -275,3 +275,9 @@ pub fn task_from_desired(
     let desired: sync_core::DesiredTask = desired.try_into()?;
     Ok((&sync_core::Task::from_desired(&scope, &source, &desired, now_ms)).into())
 }
+
+/// Whether `status` is final (completed or cancelled): the core's rule.
+#[uniffi::export]
+pub fn status_is_terminal(status: Status) -> bool {
+    sync_core::Status::from(status).is_terminal()
+}

@@ -43,12 +43,8 @@ expect=(
   'public static func foreignAsync(store: AsyncHistoryStore, capacity: UInt32? = nil, maxBatch: UInt32? = nil)async throws  -> History'
   'public protocol JobStore'
   'func claim(owner: String, now: Int64, leaseMs: UInt64, limit: UInt32) async throws  -> [QueuedJob]'
-  'func finish(owner: String, now: Int64, results: [Finish]) async throws  -> [Bool]'
-  'func requeue(id: String, now: Int64) async throws  -> QueuedJob'
   'func nextDue() async throws  -> Int64?'
-  'public enum Finish'
   'public static func foreignQueue(tasks: TaskStore, jobs: JobStore) -> HubStore'
-  'public var jobs: [QueuedJob]'
   'public func taskStoreConformanceCases() -> [String]'
   'public func jobStoreConformanceCases() -> [String]'
   'public func sessionStoreConformanceCases() -> [String]'
@@ -69,6 +65,15 @@ expect=(
   'public func backoffDelayMs(backoff: Backoff, attempt: UInt32, seed: UInt64 = UInt64(0))throws  -> UInt64'
   'public func taskFromDesired(scope: String, source: String, desired: DesiredTask, nowMs: Int64)throws  -> Task'
   'public func targetFromJson(json: String)throws  -> Target'
+  'public enum JobWrite'
+  'public var jobs: [JobWrite]'
+  'public func claimedJob(job: QueuedJob, owner: String, now: Int64, leaseMs: UInt64)throws  -> QueuedJob'
+  'public func manifest() -> String'
+  'public func statusIsTerminal(status: Status) -> Bool'
+  'open class TransitionRules'
+  'open class StatusMapping'
+  'open class ManualClock'
+  'open class SystemClock'
 )
 missing=0
 for e in "${expect[@]}"; do

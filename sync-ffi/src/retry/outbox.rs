@@ -8,10 +8,10 @@ use crate::error::TasksyncError;
 use crate::event::{EventSink, core_sink};
 use crate::history::History;
 use crate::model::Status;
-use crate::retry::job::{QueuedJob, jobs_out};
 use crate::retry::target::Target;
 use crate::store::HubStore;
-use crate::transition::StatusChange;
+use crate::store::job::{QueuedJob, jobs_out};
+use crate::transition::{StatusChange, TransitionRules};
 
 /// How one target was considered for one status change.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -54,24 +54,28 @@ pub struct StatusService(sync_core::StatusService);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl StatusService {
-    /// A service on a job-keeping store, with the default state machine; `events` receives
-    /// `status_changed` and `job_changed` events; `history` audits every status change.
-    #[uniffi::constructor(default(clock = None, events = None, history = None))]
+    /// A service on a job-keeping store, with the default state machine or `rules`; `events`
+    /// receives `status_changed` and `job_changed` events; `history` audits every status
+    /// change.
+    #[uniffi::constructor(default(clock = None, events = None, history = None, rules = None))]
     pub fn new(
         store: Arc<HubStore>,
         targets: Vec<Target>,
         clock: Option<Arc<dyn Clock>>,
         events: Option<Arc<dyn EventSink>>,
         history: Option<Arc<History>>,
+        rules: Option<Arc<TransitionRules>>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        store.job_store()?;
         let mut service = sync_core::StatusService::new(
-            store.tasks.clone(),
+            store.queue_store()?,
             core_clock(clock),
             core_sink(events),
         );
         for t in targets {
             service = service.with_target(t.try_into()?);
+        }
+        if let Some(rules) = rules {
+            service = service.with_rules(rules.0.clone());
         }
         if let Some(history) = history {
             service = service.with_history(history.recorder.clone());

@@ -111,7 +111,7 @@ impl Worker {
         events: Option<Arc<dyn EventSink>>,
     ) -> Result<Arc<Self>, TasksyncError> {
         let mut worker = sync_core::Worker::new(
-            store.job_store()?,
+            store.queue_store()?,
             core_clock(clock),
             core_sink(events),
             config.into(),

@@ -3,7 +3,7 @@
 // outbound queue (status change -> worker -> Kotlin provider) and checks error mapping, then
 // sessions (Sessions.kt), history (History.kt), dead letters (DeadLetters.kt) and a Kotlin job
 // store under the core's conformance suites (JobStore.kt), then targets and the retry policies
-// (Retry.kt).
+// (Retry.kt), transitions and clocks, and the core's operation manifest (Manifest.kt).
 package tasksync.test
 
 import java.io.File
@@ -251,4 +251,7 @@ fun main(args: Array<String>) = runBlocking {
     targets()
     policies()
     println("kotlin: targets (checked by the core, cross-source), taskFromDesired and the retry policies passed")
+    transitionsAndClocks()
+    manifestCoverage()
+    println("kotlin: transition rules, status mappings, the core's clocks and every operation of the core's manifest passed")
 }

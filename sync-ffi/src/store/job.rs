@@ -1,6 +1,7 @@
-//! The queue's records (mirrors `sync_core::retry`'s job): [`QueuedJob`] (a job as it crosses
-//! the boundary, JSON fields as text), its [`JobState`], the [`SyncStatus`] a task shows per
-//! target, [`JobQuery`] pages, the [`Finish`] results a worker reports, and the core's rule
+//! The job record (mirrors `sync_core::store::job`): [`QueuedJob`] (a job as it crosses the
+//! boundary, JSON fields as text), its [`JobState`], the [`JobWrite`]s a change set carries,
+//! the [`SyncStatus`] a task shows per target, [`JobQuery`] pages, and the core's rules a host
+//! store calls instead of restating them: [`claimed_job`] (the one write a claim makes) and
 //! `sync_status_of`.
 //!
 //! Invariant: conversion only; a host job whose JSON texts do not parse is refused
@@ -97,6 +98,15 @@ pub struct QueuedJob {
     pub attempts: u32,
     /// The job's own attempt budget (`None`: the worker's backoff budget).
     pub max_attempts: Option<u32>,
+    /// Row version: 1 on insert, +1 on every write (the core sets it; a store checks it).
+    #[uniffi(default = 0)]
+    pub version: u64,
+    /// Fencing counter: +1 on every claim; a result lands only under the same lease.
+    #[uniffi(default = 0)]
+    pub lease: u64,
+    /// The task's version after the change (orders a task and target's intents).
+    #[uniffi(default = 0)]
+    pub task_version: u64,
     /// When it is due (ms).
     pub run_at: i64,
     /// The worker holding its lease.
@@ -130,6 +140,9 @@ impl From<&sync_core::Job> for QueuedJob {
             state: j.state.into(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
+            version: j.version,
+            lease: j.lease,
+            task_version: j.task_version,
             run_at: j.run_at,
             lease_owner: j.lease_owner.clone(),
             lease_until: j.lease_until,
@@ -166,6 +179,9 @@ impl TryFrom<QueuedJob> for sync_core::Job {
             state: j.state.into(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
+            version: j.version,
+            lease: j.lease,
+            task_version: j.task_version,
             run_at: j.run_at,
             lease_owner: j.lease_owner,
             lease_until: j.lease_until,
@@ -267,69 +283,50 @@ pub fn sync_status_of(state: JobState) -> SyncStatus {
     sync_core::SyncStatus::of(state.into()).into()
 }
 
-/// What a worker reports for a job it holds (the core's `Finish`). Each is applied only while
-/// the job is still `running` under the same lease owner.
+/// One write to the job table, carried by a change set with the task writes it belongs to
+/// (the core's `JobWrite`). Store the job exactly as given: the core has set its version.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum Finish {
-    /// The provider applied the change: state `succeeded`, `result` = `remote`.
-    Succeeded {
+pub enum JobWrite {
+    /// Enqueue a new job (version 1); refused with `Conflict` if its id exists.
+    Insert {
         /// The job.
-        id: String,
-        /// The provider's state afterwards (JSON text).
-        remote: String,
+        job: QueuedJob,
     },
-    /// A retryable failure: state `pending` again, due at `run_at`, `last_error` = `error`
-    /// (the attempt stays counted).
-    Retry {
-        /// The job.
-        id: String,
-        /// When to run again (ms).
-        run_at: i64,
-        /// Why it failed.
-        error: String,
-    },
-    /// Deferred before any call (breaker, rate limit): state `pending`, due at `run_at`, and
-    /// the attempt given back (`attempts` - 1).
-    Defer {
-        /// The job.
-        id: String,
-        /// When to run again (ms).
-        run_at: i64,
-    },
-    /// To the dead letters: state `dead`, `last_error` = `error`; with `revert`, the task's
-    /// status goes back to the job's `from` while it still is the job's `to`.
-    Dead {
-        /// The job.
-        id: String,
-        /// Why.
-        error: String,
-        /// Whether to revert the task's status.
-        revert: bool,
+    /// Replace the job whose stored version is `expected_version`; refused with `Conflict`
+    /// if the job is missing or at another version.
+    Update {
+        /// The job after the change.
+        job: QueuedJob,
+        /// The version the stored job must have.
+        expected_version: u64,
     },
 }
 
-impl From<&sync_core::retry::Finish> for Finish {
-    fn from(f: &sync_core::retry::Finish) -> Self {
-        use sync_core::retry::Finish as F;
-        match f {
-            F::Succeeded { id, remote } => Finish::Succeeded {
-                id: id.clone(),
-                remote: input::text(remote),
-            },
-            F::Retry { id, run_at, error } => Finish::Retry {
-                id: id.clone(),
-                run_at: *run_at,
-                error: error.clone(),
-            },
-            F::Defer { id, run_at } => Finish::Defer {
-                id: id.clone(),
-                run_at: *run_at,
-            },
-            F::Dead { id, error, revert } => Finish::Dead {
-                id: id.clone(),
-                error: error.clone(),
-                revert: *revert,
+impl From<&sync_core::retry::JobWrite> for JobWrite {
+    fn from(w: &sync_core::retry::JobWrite) -> Self {
+        match w {
+            sync_core::retry::JobWrite::Insert { job } => JobWrite::Insert { job: job.into() },
+            sync_core::retry::JobWrite::Update {
+                job,
+                expected_version,
+            } => JobWrite::Update {
+                job: job.into(),
+                expected_version: *expected_version,
             },
         }
     }
+}
+
+/// The job as a claim stores it (the core's `Job::claimed`): `running` under `owner`'s lease
+/// until `now + lease_ms` (at most a day), one more attempt, the next lease number and the
+/// next version. A host job store's `claim` writes exactly this, never its own version of it.
+#[uniffi::export]
+pub fn claimed_job(
+    job: QueuedJob,
+    owner: String,
+    now: i64,
+    lease_ms: u64,
+) -> Result<QueuedJob, TasksyncError> {
+    let job: sync_core::Job = job.try_into()?;
+    Ok((&job.claimed(&owner, now, lease_ms)).into())
 }
