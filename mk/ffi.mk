@@ -5,12 +5,18 @@
 #                    a Python task store, session store, provider, clock and event sink;
 #                    dead letters by hand (audited), a Python history store (blocking and
 #                    `async def`, the latter written by the pump via `uniffi_set_event_loop`),
-#                    a Python job store under the worker, and the core's task, job, session
-#                    and history conformance suites against the Python stores;
+#                    a storage-only Python job store under the worker, and the core's task, job
+#                    (fencing included), session and history conformance suites against the
+#                    Python stores; targets checked
+#                    by the core (bad ones, the JSON form, cross-source), `task_from_desired`,
+#                    the breaker, rate limiter, backoff and `classify`, corrupt host sessions,
+#                    transition rules, status mappings, the core's clocks, and every entry of
+#                    the core's operation manifest mapped to its Python symbol;
 #   test-ffi-kotlin: the scenarios, the queue, sessions and history on the JVM (kotlinc from
 #                    npm `kotlin-compiler`, JNA and kotlinx-coroutines from Debian, installed
 #                    here when missing), with `suspend` foreign traits, and a Kotlin task+job
-#                    store under the core's task and job conformance suites;
+#                    store under the core's task and job conformance suites, targets, the retry
+#                    policies, corrupt Kotlin sessions, transitions, clocks and the manifest;
 #   test-ffi-swift:  the Swift files are generated and carry the expected API (no Swift
 #                    compiler exists for this machine).
 # One cargo build makes both the cdylib and the bindgen binary (so their uniffi metadata

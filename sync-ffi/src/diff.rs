@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::TasksyncError;
-use crate::json;
+use crate::input;
 use crate::model::{Status, Task};
 
 /// How conflicting edits (hub and source both changed a field) are resolved.
@@ -368,8 +368,8 @@ impl Plan {
                     .iter()
                     .map(|c| FieldChange {
                         field: c.field.clone(),
-                        before: json::text(&c.before),
-                        after: json::text(&c.after),
+                        before: input::text(&c.before),
+                        after: input::text(&c.after),
                     })
                     .collect(),
                 after: (&u.after).into(),
@@ -418,9 +418,9 @@ impl Plan {
                 id: c.id.clone(),
                 external_id: c.external_id.clone(),
                 field: c.field.clone(),
-                base: json::text(&c.base),
-                hub: json::text(&c.hub),
-                source: json::text(&c.source),
+                base: input::text(&c.base),
+                hub: input::text(&c.hub),
+                source: input::text(&c.source),
                 resolution: match c.resolution {
                     sync_core::Resolution::Source => Resolution::Source,
                     sync_core::Resolution::Hub => Resolution::Hub,

@@ -1,11 +1,12 @@
 //! tasksync binding for uniffi: Kotlin, Swift, Python (and any other uniffi language).
 //!
 //! Thin: conversion and error mapping only; every behaviour is the core's. The modules mirror
-//! `sync-core`'s, file for file (`model`, `diff`, `engine`, `store`, `clock`, `provider`,
-//! `transition`, `retry`, `job_store` and `dead`, `session`, `history` and `history_store`,
-//! `limits`,
-//! `event`, `error`, and `conformance` for the core's store suites); `json` is the binding's
-//! plumbing for free-form JSON values.
+//! `sync-core`'s, file for file and folder for folder: `model`, `input`, `diff`, `engine`,
+//! `store` (`job`, `job_store`), `clock`, `provider`, `transition`, `retry` (`target`,
+//! `outbox`, `lifecycle`, `dead`, `worker`, `backoff`, `breaker`, `limiter`), `session`,
+//! `history` (`model`, `cancel`, `store`), `limits`, `event`, `error`, `manifest` (the core's
+//! operation list, for the bindings' coverage tests) and `conformance` for the core's store
+//! suites.
 //!
 //! Shapes: records and enums for the model, objects for the engine, the stores and the worker,
 //! `async` methods (on tokio) for everything that touches a store or a provider, and foreign
@@ -26,31 +27,27 @@ uniffi::setup_scaffolding!();
 
 mod clock;
 mod conformance;
-mod dead;
 mod diff;
 mod engine;
 mod error;
 mod event;
 mod history;
-mod history_store;
-mod job_store;
-mod json;
+mod input;
 mod limits;
+mod manifest;
 mod model;
 mod provider;
 mod retry;
 mod session;
 mod store;
 mod transition;
-mod worker;
 
-pub use clock::Clock;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use conformance::{
     history_store_conformance_cases, job_store_conformance_cases, run_history_store_conformance,
     run_job_store_conformance, run_session_store_conformance, run_task_store_conformance,
     session_store_conformance_cases, task_store_conformance_cases,
 };
-pub use dead::DeadLetters;
 pub use diff::{
     Conflict, ConflictStrategy, Delete, DeleteReason, FieldChange, KindCounts, Mismatch, Plan,
     PlanCounts, Policy, Rebase, Resolution, SkipReason, Skipped, Update, VerifyReport,
@@ -59,33 +56,39 @@ pub use diff::{
 pub use engine::{ExecuteReport, SyncEngine};
 pub use error::{ProviderError, TasksyncError};
 pub use event::EventSink;
+pub use history::store::{AsyncHistoryStore, HistoryStore};
 pub use history::{
     Actor, AuditAction, AuditEntry, AuditPage, CancelToken, Counters, History, HistoryStats, Item,
     ItemOutcome, ItemPage, Run, RunContext, RunKind, RunPage, RunStatus,
 };
-pub use history_store::{AsyncHistoryStore, HistoryStore};
-pub use job_store::{Finish, JobStore};
 pub use limits::{Limits, default_limits};
-pub use model::{DesiredTask, Listing, Status, Task, TaskContent, hub_id};
+pub use manifest::manifest;
+pub use model::{
+    DesiredTask, Listing, Status, Task, TaskContent, hub_id, status_is_terminal, task_from_desired,
+};
 pub use provider::{
     Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,
 };
 pub use retry::{
-    JobQuery, JobState, QueuedJob, StatusChangeReport, StatusService, SyncStatus, Target,
-    TargetDecision, TargetSyncStatus, sync_status_of,
+    Backoff, Breaker, BreakerConfig, BreakerState, DeadLetters, DeadPolicy, Outcome, RateLimiter,
+    RateLimiterConfig, StatusChangeReport, StatusService, Target, TargetDecision, TickReport,
+    Worker, WorkerConfig, backoff_delay_ms, classify, max_delay_ms, target_from_json,
 };
 pub use session::{
     Cycle, CycleTime, ServerTime, Session, SessionEngine, SessionState, SessionStatus,
     SessionStore, server_time,
 };
+pub use store::job::{
+    JobQuery, JobState, JobWrite, QueuedJob, SyncStatus, TargetSyncStatus, claimed_job,
+    sync_status_of,
+};
+pub use store::job_store::JobStore;
 pub use store::{
     Applied, ChangeSet, HubStore, Identity, ScopeGuard, ScopeSnapshot, ScopeVersion, TaskStore,
     TaskWrite,
 };
-pub use transition::{ProviderKind, StatusChange, transition_allowed};
-pub use worker::{
-    Backoff, BreakerConfig, DeadPolicy, RateLimiterConfig, TickReport, Worker, WorkerConfig,
-    max_delay_ms,
+pub use transition::{
+    MappedStatus, ProviderKind, StatusChange, StatusMapping, TransitionRules, transition_allowed,
 };
 
 /// The stable code a binding gives an error of this kind (`stale_plan`, ...).

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::error::TasksyncError;
-use crate::json;
+use crate::input;
 
 /// A task's hub status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -76,7 +76,7 @@ impl TryFrom<TaskContent> for sync_core::TaskContent {
             title: c.title,
             status: c.status.map(Into::into),
             parent: c.parent,
-            fields: json::fields_in(c.fields)?,
+            fields: input::fields_in(c.fields)?,
         })
     }
 }
@@ -88,7 +88,7 @@ impl From<&sync_core::TaskContent> for TaskContent {
             title: c.title.clone(),
             status: c.status.map(Into::into),
             parent: c.parent.clone(),
-            fields: json::fields_out(&c.fields),
+            fields: input::fields_out(&c.fields),
         }
     }
 }
@@ -126,7 +126,7 @@ impl TryFrom<DesiredTask> for sync_core::DesiredTask {
                 title: d.title,
                 status: d.status.map(Into::into),
                 parent: d.parent,
-                fields: json::fields_in(d.fields)?,
+                fields: input::fields_in(d.fields)?,
             },
             modified_at: d.modified_at,
         })
@@ -141,7 +141,7 @@ impl From<&sync_core::DesiredTask> for DesiredTask {
             title: d.content.title.clone(),
             status: d.content.status.map(Into::into),
             parent: d.content.parent.clone(),
-            fields: json::fields_out(&d.content.fields),
+            fields: input::fields_out(&d.content.fields),
             modified_at: d.modified_at,
         }
     }
@@ -226,7 +226,7 @@ impl TryFrom<Task> for sync_core::Task {
             title: t.title,
             status: t.status.into(),
             parent: t.parent,
-            fields: json::fields_in(t.fields)?,
+            fields: input::fields_in(t.fields)?,
             base: t.base.map(TryInto::try_into).transpose()?,
             version: t.version,
             created_at: t.created_at,
@@ -246,7 +246,7 @@ impl From<&sync_core::Task> for Task {
             title: t.title.clone(),
             status: t.status.into(),
             parent: t.parent.clone(),
-            fields: json::fields_out(&t.fields),
+            fields: input::fields_out(&t.fields),
             base: t.base.as_ref().map(Into::into),
             version: t.version,
             created_at: t.created_at,
@@ -259,4 +259,25 @@ impl From<&sync_core::Task> for Task {
 #[uniffi::export]
 pub fn hub_id(source: String, external_id: String) -> String {
     sync_core::Task::hub_id(&source, &external_id)
+}
+
+/// A new hub task (version 1, created and updated at `now_ms`; a desired task without a
+/// status is a draft; its content is its base) from what `source` lists in `scope`, exactly as
+/// the core computes it, so hosts seeding or importing tasks never restate the identity hash.
+/// A field that is not JSON is `InvalidInput` naming it.
+#[uniffi::export]
+pub fn task_from_desired(
+    scope: String,
+    source: String,
+    desired: DesiredTask,
+    now_ms: i64,
+) -> Result<Task, TasksyncError> {
+    let desired: sync_core::DesiredTask = desired.try_into()?;
+    Ok((&sync_core::Task::from_desired(&scope, &source, &desired, now_ms)).into())
+}
+
+/// Whether `status` is final (completed or cancelled): the core's rule.
+#[uniffi::export]
+pub fn status_is_terminal(status: Status) -> bool {
+    sync_core::Status::from(status).is_terminal()
 }

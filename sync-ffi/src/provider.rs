@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::{ProviderError, TasksyncError};
-use crate::json;
+use crate::input;
 use crate::model::{Listing, Status};
 
 /// One outbound status change, as the worker hands it to a provider.
@@ -94,13 +94,13 @@ impl sync_core::ProviderClient for ForeignProvider {
             external_id: change.external_id,
             kind: change.kind,
             status: change.status.into(),
-            payload: json::text(&change.payload),
+            payload: input::text(&change.payload),
             attempt: change.attempt,
         };
         let receipt = self.0.push(push).await?;
         // A receipt that is not JSON is kept as a JSON string rather than failing a push that
         // the provider has already applied.
-        let remote = json::parse("remote", &receipt.remote)
+        let remote = input::parse("remote", &receipt.remote)
             .unwrap_or(serde_json::Value::String(receipt.remote));
         Ok(sync_core::PushReceipt { remote })
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the generated Swift bindings (no Swift compiler runs on this machine): the three files
 # exist and the public API a Swift host uses is declared, including the async methods, the
-# foreign protocols (task, job, session and history stores) and the conformance runners.
+# foreign protocols (task, job, session and history stores), the conformance runners, the
+# retry policies and the core's target and task constructors.
 set -euo pipefail
 dir=${1:?usage: check-swift.sh <swift-out-dir>}
 for f in tasksync_ffi.swift tasksync_ffiFFI.h tasksync_ffiFFI.modulemap; do
@@ -42,12 +43,8 @@ expect=(
   'public static func foreignAsync(store: AsyncHistoryStore, capacity: UInt32? = nil, maxBatch: UInt32? = nil)async throws  -> History'
   'public protocol JobStore'
   'func claim(owner: String, now: Int64, leaseMs: UInt64, limit: UInt32) async throws  -> [QueuedJob]'
-  'func finish(owner: String, now: Int64, results: [Finish]) async throws  -> [Bool]'
-  'func requeue(id: String, now: Int64) async throws  -> QueuedJob'
   'func nextDue() async throws  -> Int64?'
-  'public enum Finish'
   'public static func foreignQueue(tasks: TaskStore, jobs: JobStore) -> HubStore'
-  'public var jobs: [QueuedJob]'
   'public func taskStoreConformanceCases() -> [String]'
   'public func jobStoreConformanceCases() -> [String]'
   'public func sessionStoreConformanceCases() -> [String]'
@@ -60,6 +57,23 @@ expect=(
   'public func maxDelayMs() -> UInt64'
   'public struct TargetDecision'
   'public struct WorkerConfig'
+  'open class Breaker: BreakerProtocol'
+  'open class RateLimiter: RateLimiterProtocol'
+  'public enum BreakerState: Equatable'
+  'public enum Outcome: Equatable'
+  'public func classify(error: ProviderError?, attempt: UInt32, now: Int64, backoff: Backoff? = nil, seed: UInt64 = UInt64(0))throws  -> Outcome'
+  'public func backoffDelayMs(backoff: Backoff, attempt: UInt32, seed: UInt64 = UInt64(0))throws  -> UInt64'
+  'public func taskFromDesired(scope: String, source: String, desired: DesiredTask, nowMs: Int64)throws  -> Task'
+  'public func targetFromJson(json: String)throws  -> Target'
+  'public enum JobWrite'
+  'public var jobs: [JobWrite]'
+  'public func claimedJob(job: QueuedJob, owner: String, now: Int64, leaseMs: UInt64)throws  -> QueuedJob'
+  'public func manifest() -> String'
+  'public func statusIsTerminal(status: Status) -> Bool'
+  'open class TransitionRules'
+  'open class StatusMapping'
+  'open class ManualClock'
+  'open class SystemClock'
 )
 missing=0
 for e in "${expect[@]}"; do

@@ -1,7 +1,11 @@
 // A queue store written in Kotlin (`TaskStore` and `JobStore`, `suspend` foreign traits, one
-// object passed twice to `HubStore.foreignQueue`): it passes the core's task and job store
-// conformance suites (and the Kotlin session store of Sessions.kt the session suite), a broken
-// variant fails one with a message, and the status service and the worker run on it.
+// object passed twice to `HubStore.foreignQueue`), storage only: `apply` writes a change set's
+// job writes with its tasks (an insert's id must be free, an update's expected version must
+// hold, at most one pending job per (task, target) after the set), `claim` stores each job as
+// the binding's `claimedJob` makes it, and every queue rule is the core's. It passes the core's
+// task and job store conformance suites (fencing included; the Kotlin session store of
+// Sessions.kt the session suite), broken variants fail them with a message, and the status
+// service, the worker and dead letters run on it.
 package tasksync.test
 
 import uniffi.tasksync_ffi.*
@@ -12,7 +16,6 @@ open class KtQueueStore : TaskStore, JobStore {
     val versions = HashMap<String, ULong>()
     val jobRows = LinkedHashMap<String, QueuedJob>()
     private val seq = HashMap<String, Int>()
-    private val latest = sortedMapOf<String, String>() // "task\u001ftarget" -> job id
 
     override suspend fun snapshot(scope: String) = synchronized(lock) {
         ScopeSnapshot(versions[scope] ?: 0uL, tasks.values.filter { it.scope == scope })
@@ -27,27 +30,39 @@ open class KtQueueStore : TaskStore, JobStore {
             .map { Identity(it.externalId, it.id, it.scope) }
     }
 
+    /** Whether an update may replace `stored` (the version check; broken variants skip it). */
+    open fun versionOk(stored: QueuedJob?, expected: ULong) = stored?.version == expected
+
+    /** Whether the rows keep at most one pending job per (task, target). */
+    open fun onePendingPerPair(rows: Collection<QueuedJob>): Boolean {
+        val pairs = rows.filter { it.state == JobState.PENDING }.map { pair(it) }
+        return pairs.size == pairs.toSet().size
+    }
+
     override suspend fun apply(changes: ChangeSet): Applied = synchronized(lock) {
-        val ids = changes.jobs.map { it.id }
-        if (ids.toSet().size != ids.size || ids.any { it in jobRows }) throw TasksyncException.Conflict("job exists")
-        applyChangeSet(tasks, versions, changes) { for (job in changes.jobs) enqueue(job.copy()) }
+        // The job writes on a copy, in order; committed with the tasks, or nothing is.
+        val rows = LinkedHashMap(jobRows)
+        for (write in changes.jobs) {
+            when (write) {
+                is JobWrite.Insert -> {
+                    if (rows.containsKey(write.job.id)) throw TasksyncException.Conflict("job ${write.job.id} exists")
+                    rows[write.job.id] = write.job
+                }
+                is JobWrite.Update -> {
+                    if (!versionOk(rows[write.job.id], write.expectedVersion)) throw TasksyncException.Conflict("job ${write.job.id} moved")
+                    rows[write.job.id] = write.job
+                }
+            }
+        }
+        if (!onePendingPerPair(rows.values)) throw TasksyncException.Conflict("two pending jobs for one task and target")
+        applyChangeSet(tasks, versions, changes) {
+            for (id in rows.keys) if (id !in seq) seq[id] = seq.size
+            jobRows.clear()
+            jobRows.putAll(rows)
+        }
     }
 
     private fun pair(j: QueuedJob) = "${j.taskId}\u001f${j.target}"
-
-    private fun enqueue(job: QueuedJob) {
-        for (other in jobRows.values) {
-            if (pair(other) == pair(job) && other.state == JobState.PENDING) {
-                other.state = JobState.SUPERSEDED
-                other.updatedAt = job.createdAt
-            }
-        }
-        seq[job.id] = seq.size
-        jobRows[job.id] = job
-        latest[pair(job)] = job.id
-    }
-
-    open fun leaseOk(job: QueuedJob, owner: String) = job.state == JobState.RUNNING && job.leaseOwner == owner
 
     override suspend fun claim(owner: String, now: Long, leaseMs: ULong, limit: UInt): List<QueuedJob> = synchronized(lock) {
         val running = jobRows.values.filter { it.state == JobState.RUNNING }
@@ -61,58 +76,14 @@ open class KtQueueStore : TaskStore, JobStore {
             if (picked.size >= limit.toInt() || job.runAt > now) break
             if (pair(job) !in busy) picked.add(job)
         }
-        for (job in picked) {
-            job.state = JobState.RUNNING
-            job.attempts += 1u
-            job.leaseOwner = owner
-            job.leaseUntil = now + leaseMs.toLong()
-            job.updatedAt = now
-        }
-        picked.map { it.copy() }
-    }
-
-    override suspend fun finish(owner: String, now: Long, results: List<Finish>): List<Boolean> = synchronized(lock) {
-        results.map { r ->
-            val id = when (r) {
-                is Finish.Succeeded -> r.id
-                is Finish.Retry -> r.id
-                is Finish.Defer -> r.id
-                is Finish.Dead -> r.id
-            }
-            val job = jobRows[id]
-            if (job == null || !leaseOk(job, owner)) return@map false
-            job.leaseOwner = null
-            job.leaseUntil = null
-            job.updatedAt = now
-            // Put back behind a newer intent of its pair, the job is superseded instead.
-            val newer = jobRows.values.any { pair(it) == pair(job) && it.state == JobState.PENDING }
-            val again = if (newer) JobState.SUPERSEDED else JobState.PENDING
-            when (r) {
-                is Finish.Succeeded -> { job.state = JobState.SUCCEEDED; job.result = r.remote }
-                is Finish.Retry -> { job.state = again; job.runAt = r.runAt; job.lastError = r.error }
-                is Finish.Defer -> {
-                    job.state = again
-                    job.runAt = r.runAt
-                    job.attempts = if (job.attempts > 0u) job.attempts - 1u else 0u
-                }
-                is Finish.Dead -> {
-                    job.state = JobState.DEAD
-                    job.lastError = r.error
-                    if (r.revert) revert(job, now)
-                }
-            }
-            true
+        picked.map { job ->
+            val claimed = claimedJob(job, owner, now, leaseMs)
+            jobRows[job.id] = claimed
+            claimed
         }
     }
 
-    private fun revert(job: QueuedJob, now: Long) {
-        val task = tasks[job.taskId] ?: return
-        if (task.status != job.to) return
-        tasks[task.id] = task.copy(status = job.from, version = task.version + 1uL, updatedAt = now)
-        versions[task.scope] = (versions[task.scope] ?: 0uL) + 1uL
-    }
-
-    override suspend fun job(id: String) = synchronized(lock) { jobRows[id]?.copy() }
+    override suspend fun job(id: String) = synchronized(lock) { jobRows[id] }
 
     override suspend fun jobs(query: JobQuery): List<QueuedJob> = synchronized(lock) {
         var rows = jobRows.values.sortedWith(compareBy({ it.createdAt }, { it.id }))
@@ -125,42 +96,23 @@ open class KtQueueStore : TaskStore, JobStore {
                 (query.target == null || it.target == query.target) &&
                 (query.taskId == null || it.taskId == query.taskId)
         }
-        rows.take(if (query.limit == 0u) 100 else query.limit.toInt()).map { it.copy() }
+        rows.take(if (query.limit == 0u) 100 else query.limit.toInt())
     }
-
-    private fun settle(id: String, now: Long, discard: Boolean): QueuedJob = synchronized(lock) {
-        val job = jobRows[id] ?: throw TasksyncException.NotFound("no job `$id`")
-        if (job.state != JobState.DEAD) throw TasksyncException.InvalidState("job `$id` is not dead")
-        val newer = latest[pair(job)] != id ||
-            jobRows.values.any { pair(it) == pair(job) && it.state == JobState.PENDING }
-        job.updatedAt = now
-        when {
-            discard -> job.state = JobState.DISCARDED
-            newer -> job.state = JobState.SUPERSEDED
-            else -> { job.state = JobState.PENDING; job.attempts = 0u; job.runAt = now }
-        }
-        job.copy()
-    }
-
-    override suspend fun requeue(id: String, now: Long) = settle(id, now, false)
-
-    override suspend fun discard(id: String, now: Long) = settle(id, now, true)
 
     override suspend fun nextDue(): Long? = synchronized(lock) {
         (jobRows.values.filter { it.state == JobState.PENDING }.map { it.runAt } +
             jobRows.values.filter { it.state == JobState.RUNNING }.mapNotNull { it.leaseUntil }).minOrNull()
     }
-
-    override suspend fun syncStatus(taskId: String): List<TargetSyncStatus> = synchronized(lock) {
-        latest.entries.filter { it.key.substringBefore('\u001f') == taskId }.map { (key, id) ->
-            TargetSyncStatus(key.substringAfter('\u001f'), syncStatusOf(jobRows.getValue(id).state))
-        }
-    }
 }
 
-/** Broken: `finish` ignores who holds the lease. */
-class LeaseBlindStore : KtQueueStore() {
-    override fun leaseOk(job: QueuedJob, owner: String) = job.state == JobState.RUNNING
+/** Broken: a job update skips the version check (a late writer overwrites a newer claim). */
+class VersionBlindStore : KtQueueStore() {
+    override fun versionOk(stored: QueuedJob?, expected: ULong) = stored != null
+}
+
+/** Broken: a set may leave two pending jobs for one (task, target). */
+class PairBlindStore : KtQueueStore() {
+    override fun onePendingPerPair(rows: Collection<QueuedJob>) = true
 }
 
 suspend fun failures(cases: List<String>, run: suspend (String) -> String?): Map<String, String> =
@@ -171,12 +123,15 @@ suspend fun jobStore() {
     val taskCases = taskStoreConformanceCases()
     val jobCases = jobStoreConformanceCases()
     check(taskCases.size >= 10 && jobCases.size >= 10) { "suites too small" }
+    check("job_writes_are_checked" in jobCases && "a_late_result_of_a_lost_lease_changes_nothing" in jobCases) { "fencing cases: $jobCases" }
     val taskFailures = failures(taskCases) { runTaskStoreConformance(it, queue(KtQueueStore())) }
     check(taskFailures.isEmpty()) { "task suite: $taskFailures" }
     val jobFailures = failures(jobCases) { runJobStoreConformance(it, queue(KtQueueStore())) }
     check(jobFailures.isEmpty()) { "job suite: $jobFailures" }
-    val broken = failures(jobCases) { runJobStoreConformance(it, queue(LeaseBlindStore())) }
-    check(broken["expired_lease_is_recovered"]?.contains("lost") == true) { "a lease-blind store passed: $broken" }
+    val versionBlind = failures(jobCases) { runJobStoreConformance(it, queue(VersionBlindStore())) }
+    check(versionBlind["job_writes_are_checked"]?.contains("stale version was accepted") == true) { "a version-blind store passed: $versionBlind" }
+    val pairBlind = failures(jobCases) { runJobStoreConformance(it, queue(PairBlindStore())) }
+    check(pairBlind["job_writes_are_checked"]?.contains("second pending job") == true) { "a pair-blind store passed: $pairBlind" }
     val sessionFailures = failures(sessionStoreConformanceCases()) {
         runSessionStoreConformance(it, SessionEngine.foreign(KtSessionStore(), null, null))
     }
@@ -187,7 +142,7 @@ suspend fun jobStore() {
     } catch (e: TasksyncException.InvalidInput) {
     }
 
-    // The queue on the Kotlin store: status change -> job in the Kotlin store -> worker.
+    // claimedJob: the core's claim write.
     val kt = KtQueueStore()
     val store = queue(kt)
     val provider = KtProvider("files", Listing("files", listOf(DesiredTask("a", "task", "A", null, null, emptyMap(), null)), true))
@@ -196,11 +151,26 @@ suspend fun jobStore() {
     val id = hubId("files", "a")
     val service = StatusService(store, listOf(Target("files", ProviderKind.PROCESS_STEP, null)))
     val job = service.changeStatus(id, Status.PENDING, "kim").jobs.single()
-    check(kt.jobRows[job.id]?.state == JobState.PENDING) { "the job is in the Kotlin store" }
+    check(job.version == 1uL && job.lease == 0uL && job.taskVersion == 2uL) { "enqueued $job" }
+    val claimed = claimedJob(job, "w9", 1_000, 5_000uL)
+    check(claimed.state == JobState.RUNNING && claimed.leaseOwner == "w9" && claimed.leaseUntil == 6_000L) { "claimed $claimed" }
+    check(claimed.attempts == 1u && claimed.lease == 1uL && claimed.version == 2uL) { "claim counters $claimed" }
+    check(kt.jobRows[job.id]?.state == JobState.PENDING) { "claimedJob writes nothing" }
+
+    // The queue on the Kotlin store: status change -> job in the Kotlin store -> worker.
     val worker = Worker(store, listOf(provider), WorkerConfig("w1", 30000uL, 64u, 4u, DeadPolicy.KEEP_FLAGGED))
     check(worker.runOnce().succeeded == 1uL) { "delivered" }
-    check(kt.jobRows[job.id]?.state == JobState.SUCCEEDED) { "succeeded in the Kotlin store" }
+    val done = kt.jobRows.getValue(job.id)
+    check(done.state == JobState.SUCCEEDED && done.version == 3uL && done.lease == 1uL) { "succeeded in the Kotlin store: $done" }
     check(store.syncStatus(id).single().status == SyncStatus.SYNCED) { "synced" }
+    provider.reject = true
+    service.changeStatus(id, Status.IN_PROGRESS, null)
+    check(worker.runOnce().dead == 1uL) { "rejected" }
+    check(store.syncStatus(id).single().status == SyncStatus.FAILED) { "failed" }
+    val dead = store.deadLetters(0u).single()
+    check(store.requeue(dead.id, null).state == JobState.PENDING) { "requeued by the core" }
+    provider.reject = false
+    check(worker.runOnce().succeeded == 1uL && store.deadLetters(0u).isEmpty()) { "delivered after requeue" }
     try {
         store.requeue("no-such-job", null)
         error("requeue of an unknown job")

@@ -119,10 +119,68 @@ suspend fun badInput() {
     refuses<TasksyncException.InvalidInput>("1001 cycles") { engine.create("s", many) }
     val raised = SessionEngine.foreign(store, ManualClock(0), null, defaultLimits().copy(maxCycles = 2_000uL))
     check(raised.create("s", many).cycles.size == 1001) { "raised cycle limit" }
-    store.sessions["s"] = store.sessions["s"]!!.copy(current = 5_000uL)
-    refuses<TasksyncException.Store>("a corrupt session") { engine.start("s") }
+    corruptSessions()
     val broken = SessionEngine.foreign(store, BrokenClock())
     refuses<TasksyncException.Store>("a throwing clock") { broken.create("t", CYCLES) }
     check(!store.sessions.containsKey("t")) { "a session was stored without a clock" }
     refuses<TasksyncException.Store>("server time of a throwing clock") { serverTime(BrokenClock()) }
+}
+
+/** A session store whose rows are documents the host parses; a row it cannot read throws. */
+class KtDocumentStore(val row: Session?, val unreadable: String? = null) : SessionStore {
+    override suspend fun get(id: String): Session? {
+        if (unreadable != null) throw IllegalArgumentException(unreadable)
+        return row
+    }
+    override suspend fun insert(session: Session) = throw AssertionError("a corrupt session is never written")
+    override suspend fun update(session: Session, expectedVersion: ULong) = throw AssertionError("a corrupt session is never written")
+    override suspend fun delete(id: String, expectedVersion: ULong) = throw AssertionError("a corrupt session is never deleted")
+}
+
+/**
+ * Corrupt sessions from a Kotlin store: each is refused by the core's consistency check with
+ * `TasksyncException.Store` before any operation uses it (never a panic, nothing written); a
+ * row the host cannot read (an unknown key in its document) is a typed error too.
+ */
+suspend fun corruptSessions() {
+    val clock = ManualClock(1_000)
+    val source = SessionEngine.memory(clock)
+    source.create("s", CYCLES)
+    clock.now = 1_500
+    source.start("s")
+    clock.now = 2_000
+    val running = source.switch("s")
+    val max = ULong.MAX_VALUE
+    val corruptions = mapOf(
+        "current out of range" to running.copy(current = 5_000uL),
+        "current at the end of u64" to running.copy(current = max),
+        "overflowing times" to running.copy(cycleMs = listOf(max, max, max)),
+        "too few cycle times" to running.copy(cycleMs = listOf(0uL)),
+        "no cycles" to running.copy(cycles = emptyList(), cycleMs = emptyList()),
+        "started after last seen" to running.copy(startedAt = 1L shl 62),
+        "running without a segment" to running.copy(segmentStartedAt = null),
+        "version at its end" to running.copy(version = max),
+    )
+    for ((case, corrupt) in corruptions) {
+        val engine = SessionEngine.foreign(KtDocumentStore(corrupt), ManualClock(3_000))
+        for ((op, call) in listOf<Pair<String, suspend () -> Any>>(
+            "switch" to { engine.switch("s") }, "pause" to { engine.pause("s") },
+            "complete" to { engine.complete("s") }, "state" to { engine.state("s") },
+            "get" to { engine.get("s") }, "delete" to { engine.delete("s") },
+        )) {
+            try {
+                call()
+                error("$case: $op went through")
+            } catch (e: TasksyncException.Store) {
+                check(e.message?.contains("inconsistent session") == true) { "$case: $op: ${e.message}" }
+            }
+        }
+    }
+    val unreadable = SessionEngine.foreign(KtDocumentStore(null, "unknown key `colour` in session"), ManualClock(3_000))
+    try {
+        unreadable.state("s")
+        error("an unreadable row went through")
+    } catch (e: TasksyncException) {
+        check(e.message?.contains("unknown key `colour`") == true) { "the host's reason: ${e.message}" }
+    }
 }

@@ -95,35 +95,42 @@ class PyTaskStore(ts.TaskStore):
 
 class PyQueueStore(PyTaskStore, ts.JobStore):
     """A task store that also keeps the outbound queue (pass it twice to
-    `HubStore.foreign_queue`): `apply` writes a change set's jobs with its tasks."""
+    `HubStore.foreign_queue`), storage only: `apply` writes a change set's job writes with its
+    tasks (an insert's id must be free, an update's expected version must hold, and at most one
+    job per (task, target) may be pending after the set), and `claim` stores each job as the
+    binding's `claimed_job` makes it. Every queue rule is the core's."""
 
     def __init__(self) -> None:
         super().__init__()
         self.job_rows: dict[str, ts.QueuedJob] = {}
         self.seq: dict[str, int] = {}
-        self.latest: dict[tuple[str, str], str] = {}
+
+    def _version_ok(self, stored: ts.QueuedJob | None, expected: int) -> bool:
+        return stored is not None and stored.version == expected
+
+    def _one_pending_per_pair(self, rows: dict[str, ts.QueuedJob]) -> bool:
+        pairs = [(j.task_id, j.target) for j in rows.values() if j.state == ts.JobState.PENDING]
+        return len(pairs) == len(set(pairs))
 
     async def apply(self, changes: ts.ChangeSet) -> ts.Applied:
-        ids = [j.id for j in changes.jobs]
-        if len(set(ids)) != len(ids) or any(i in self.job_rows for i in ids):
-            raise ts.TasksyncError.Conflict(detail="a job of this change set exists")
+        # The job writes go to a copy, in order, and replace the rows only when the task
+        # writes pass too: all or nothing.
+        rows = dict(self.job_rows)
+        for write in changes.jobs:
+            job = copy.deepcopy(write.job)
+            if write.is_insert():
+                if job.id in rows:
+                    raise ts.TasksyncError.Conflict(detail=f"job {job.id} exists")
+            elif not self._version_ok(rows.get(job.id), write.expected_version):
+                raise ts.TasksyncError.Conflict(detail=f"job {job.id} moved")
+            rows[job.id] = job
+        if not self._one_pending_per_pair(rows):
+            raise ts.TasksyncError.Conflict(detail="two pending jobs for one task and target")
         applied = await super().apply(changes)  # all or nothing; raises before any write
-        for job in changes.jobs:
-            self._enqueue(copy.deepcopy(job))
+        for id_ in rows:
+            self.seq.setdefault(id_, len(self.seq))
+        self.job_rows = rows
         return applied
-
-    def _enqueue(self, job: ts.QueuedJob) -> None:
-        pair = (job.task_id, job.target)
-        for other in self.job_rows.values():
-            if (other.task_id, other.target) == pair and other.state == ts.JobState.PENDING:
-                other.state = ts.JobState.SUPERSEDED
-                other.updated_at = job.created_at
-        self.seq[job.id] = len(self.seq)
-        self.job_rows[job.id] = job
-        self.latest[pair] = job.id
-
-    def _lease_ok(self, job: ts.QueuedJob, owner: str) -> bool:
-        return job.state == ts.JobState.RUNNING and job.lease_owner == owner
 
     async def claim(
         self, owner: str, now: int, lease_ms: int, limit: int
@@ -144,61 +151,10 @@ class PyQueueStore(PyTaskStore, ts.JobStore):
                 break
             if (job.task_id, job.target) not in busy:
                 picked.append(job)
-        for job in picked:
-            job.state = ts.JobState.RUNNING
-            job.attempts += 1
-            job.lease_owner = owner
-            job.lease_until = now + lease_ms
-            job.updated_at = now
-        return copy.deepcopy(picked)
-
-    async def finish(
-        self, owner: str, now: int, results: list[ts.Finish]
-    ) -> list[bool]:
-        return [self._finish_one(owner, now, r) for r in results]
-
-    def _finish_one(self, owner: str, now: int, result: ts.Finish) -> bool:
-        job = self.job_rows.get(result.id)
-        if job is None or not self._lease_ok(job, owner):
-            return False
-        job.lease_owner = None
-        job.lease_until = None
-        job.updated_at = now
-        # Put back behind a newer intent of its pair, the job is superseded instead.
-        pair = (job.task_id, job.target)
-        newer = any(
-            (j.task_id, j.target) == pair and j.state == ts.JobState.PENDING
-            for j in self.job_rows.values()
-        )
-        again = ts.JobState.SUPERSEDED if newer else ts.JobState.PENDING
-        if result.is_succeeded():
-            job.state = ts.JobState.SUCCEEDED
-            job.result = result.remote
-        elif result.is_retry():
-            job.state = again
-            job.run_at = result.run_at
-            job.last_error = result.error
-        elif result.is_defer():
-            job.state = again
-            job.run_at = result.run_at
-            job.attempts = max(0, job.attempts - 1)
-        else:
-            job.state = ts.JobState.DEAD
-            job.last_error = result.error
-            if result.revert:
-                self._revert(job, now)
-        return True
-
-    def _revert(self, job: ts.QueuedJob, now: int) -> None:
-        task = self.tasks.get(job.task_id)
-        if task is None or task.status != job.to:
-            return
-        task = copy.deepcopy(task)
-        task.status = job._from  # uniffi names the field `from` `_from` in Python
-        task.version += 1
-        task.updated_at = now
-        self.tasks[task.id] = task
-        self.versions[task.scope] = self.versions.get(task.scope, 0) + 1
+        claimed = [ts.claimed_job(job, owner, now, lease_ms) for job in picked]
+        for job in claimed:
+            self.job_rows[job.id] = job
+        return copy.deepcopy(claimed)
 
     async def job(self, id: str) -> ts.QueuedJob | None:
         return copy.deepcopy(self.job_rows.get(id))
@@ -216,34 +172,6 @@ class PyQueueStore(PyTaskStore, ts.JobStore):
             rows = [j for j in rows if j.task_id == query.task_id]
         return copy.deepcopy(rows[: query.limit or 100])
 
-    def _settle(self, id: str, now: int, discard: bool) -> ts.QueuedJob:
-        job = self.job_rows.get(id)
-        if job is None:
-            raise ts.TasksyncError.NotFound(detail=f"no job `{id}`")
-        if job.state != ts.JobState.DEAD:
-            raise ts.TasksyncError.InvalidState(detail=f"job `{id}` is not dead")
-        pair = (job.task_id, job.target)
-        newer = self.latest.get(pair) != id or any(
-            (j.task_id, j.target) == pair and j.state == ts.JobState.PENDING
-            for j in self.job_rows.values()
-        )
-        job.updated_at = now
-        if discard:
-            job.state = ts.JobState.DISCARDED
-        elif newer:
-            job.state = ts.JobState.SUPERSEDED
-        else:
-            job.state = ts.JobState.PENDING
-            job.attempts = 0
-            job.run_at = now
-        return copy.deepcopy(job)
-
-    async def requeue(self, id: str, now: int) -> ts.QueuedJob:
-        return self._settle(id, now, discard=False)
-
-    async def discard(self, id: str, now: int) -> ts.QueuedJob:
-        return self._settle(id, now, discard=True)
-
     async def next_due(self) -> int | None:
         times = [j.run_at for j in self.job_rows.values() if j.state == ts.JobState.PENDING]
         times += [
@@ -252,13 +180,6 @@ class PyQueueStore(PyTaskStore, ts.JobStore):
             if j.state == ts.JobState.RUNNING and j.lease_until is not None
         ]
         return min(times) if times else None
-
-    async def sync_status(self, task_id: str) -> list[ts.TargetSyncStatus]:
-        return [
-            ts.TargetSyncStatus(target=target, status=ts.sync_status_of(self.job_rows[id].state))
-            for (task, target), id in sorted(self.latest.items())
-            if task == task_id
-        ]
 
 
 class PyProvider(ts.Provider):

@@ -36,11 +36,18 @@ async def queue_store(store: PyQueueStore) -> ts.HubStore:
     return ts.HubStore.foreign_queue(store, store)
 
 
-class LeaseBlind(PyQueueStore):
-    """Broken: `finish` ignores who holds the lease (a lost lease still finishes the job)."""
+class JobVersionBlind(PyQueueStore):
+    """Broken: a job update skips the version check (a late writer overwrites a newer claim)."""
 
-    def _lease_ok(self, job: ts.QueuedJob, owner: str) -> bool:
-        return job.state == ts.JobState.RUNNING
+    def _version_ok(self, stored: ts.QueuedJob | None, expected: int) -> bool:
+        return stored is not None
+
+
+class PairBlind(PyQueueStore):
+    """Broken: a change set may leave two pending jobs for one (task, target)."""
+
+    def _one_pending_per_pair(self, rows: dict[str, ts.QueuedJob]) -> bool:
+        return True
 
 
 class GuardBlind(PyTaskStore):
@@ -92,6 +99,8 @@ class Conformance(unittest.TestCase):
             cases = ts.job_store_conformance_cases()
             self.assertGreaterEqual(len(cases), 10)
             self.assertIn("outbox_is_atomic", cases)
+            for fencing in ("a_late_result_of_a_lost_lease_changes_nothing", "job_writes_are_checked"):
+                self.assertIn(fencing, cases)
 
             async def make() -> ts.HubStore:
                 return await queue_store(PyQueueStore())
@@ -143,14 +152,19 @@ class Conformance(unittest.TestCase):
 
     def test_broken_stores_fail_with_a_message(self) -> None:
         async def run() -> None:
-            async def lease_blind() -> ts.HubStore:
-                return await queue_store(LeaseBlind())
+            for broken, words in (
+                (JobVersionBlind, "a job update at a stale version was accepted"),
+                (PairBlind, "a second pending job for one (task, target) was accepted"),
+            ):
 
-            found = await failures(
-                ts.job_store_conformance_cases(), ts.run_job_store_conformance, lease_blind
-            )
-            self.assertIn("expired_lease_is_recovered", found)
-            self.assertIn("lost", found["expired_lease_is_recovered"])
+                async def make(broken: type[PyQueueStore] = broken) -> ts.HubStore:
+                    return await queue_store(broken())
+
+                found = await failures(
+                    ts.job_store_conformance_cases(), ts.run_job_store_conformance, make
+                )
+                self.assertIn("job_writes_are_checked", found, broken.__name__)
+                self.assertIn(words, found["job_writes_are_checked"])
 
             async def guard_blind() -> ts.HubStore:
                 return ts.HubStore.foreign(GuardBlind())

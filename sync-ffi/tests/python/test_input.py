@@ -42,6 +42,31 @@ class WrongClock(ts.Clock):
         return "soon"
 
 
+class RowSessionStore(ts.SessionStore):
+    """A host session store keeping each session as a document (a dict of its fields) and
+    building the `Session` record from it on every read, as a store over a document database
+    would; it refuses every write (the tests only read)."""
+
+    def __init__(self, rows: dict[str, dict[str, Any]]) -> None:
+        self.rows = rows
+
+    async def get(self, id: str) -> ts.Session | None:
+        row = self.rows.get(id)
+        if row is None:
+            return None
+        fields = {**row, "cycles": [ts.Cycle(**c) for c in row["cycles"]]}
+        return ts.Session(**fields)
+
+    async def insert(self, session: ts.Session) -> None:
+        raise AssertionError("never written")
+
+    async def update(self, session: ts.Session, expected_version: int) -> None:
+        raise AssertionError("never written")
+
+    async def delete(self, id: str, expected_version: int) -> None:
+        raise AssertionError("never deleted")
+
+
 class BadInput(unittest.TestCase):
     def test_options_records_refuse_unknown_keywords(self) -> None:
         policy = ts.default_policy()
@@ -130,6 +155,48 @@ class BadInput(unittest.TestCase):
                 self.assertEqual(store.sessions["s"], bad, case)
 
         asyncio.run(run())
+
+    def test_corrupt_rows_of_a_document_session_store_are_typed_errors_without_a_panic(
+        self,
+    ) -> None:
+        """A host store keeping sessions as documents (dicts) builds each `Session` from its
+        row: a row with an unknown key (of the session or of a cycle) or a value of the wrong
+        type never becomes a session, and a row that does is still checked by the core."""
+        max_u64 = 2**64 - 1
+        corruptions: dict[str, dict[str, Any]] = {
+            "an unknown key": {"colour": "red"},
+            "an unknown cycle key": {"cycles": [{"id": "a", "name": "A", "colour": "red"}] * 3},
+            "a wrong type": {"current": "one"},
+            "a negative time": {"paused_ms": -5},
+            "current out of range": {"current": 9},
+            "index at the end of u64": {"current": max_u64},
+            "overflowing times": {"cycle_ms": [max_u64] * 3},
+        }
+
+        async def make_row() -> dict[str, Any]:
+            engine = ts.SessionEngine.memory(FixedClock(1_000))
+            await engine.create("s", CYCLES)
+            await engine.start("s")
+            row = dict(vars(await engine.get("s")))
+            row["cycles"] = [dict(vars(c)) for c in row["cycles"]]
+            return row
+
+        async def run() -> None:
+            good = await make_row()
+            for case, change in corruptions.items():
+                store = RowSessionStore({"s": {**copy.deepcopy(good), **change}})
+                before = copy.deepcopy(store.rows)
+                engine = ts.SessionEngine.foreign(store, FixedClock(2_000))
+                for op in (engine.switch, engine.pause, engine.complete, engine.state, engine.get):
+                    with self.assertRaises(ts.TasksyncError.Store, msg=case):
+                        await op("s")
+                self.assertEqual(store.rows, before, case)
+            # The same store serves a consistent row.
+            engine = ts.SessionEngine.foreign(RowSessionStore({"s": good}), FixedClock(2_000))
+            self.assertEqual((await engine.state("s")).running_ms, 1_000)
+
+        err = stderr_of(lambda: asyncio.run(run()))
+        self.assertNotIn("panicked", err)
 
     def test_a_failing_python_clock_is_a_typed_error_without_a_panic(self) -> None:
         for clock in (RaisingClock(), WrongClock()):

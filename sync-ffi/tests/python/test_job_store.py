@@ -1,13 +1,16 @@
 """The outbound queue on a job store written in Python (`HubStore.foreign_queue`, `async def`
-methods driven by the worker): a status change writes its job into the Python store with the
-task, the worker delivers it to a Python provider, dead letters are listed, requeued and
-retried through the Python store, a dead job with the revert policy puts the Python task back,
-and what the Python store raises or returns wrongly arrives as the right TasksyncError."""
+methods driven by the worker), storage only: a status change writes its job into the Python
+store with the task, a claim stores what `claimed_job` makes, the worker delivers the job to a
+Python provider and the core writes the result back (versioned), dead letters are listed,
+requeued and retried by the core, a dead job with the revert policy puts the Python task back
+in the same write, a claim the store failed to keep never lets a result land, and what the
+Python store raises or returns wrongly arrives as the right TasksyncError."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import io
 import unittest
 
@@ -49,10 +52,14 @@ class Garbled(PyQueueStore):
         return jobs
 
 
-class ShortFinish(PyQueueStore):
-    async def finish(self, owner: str, now: int, results: list) -> list[bool]:
-        await super().finish(owner, now, results)
-        return []
+class Unclaimed(PyQueueStore):
+    """Returns the jobs it claims without storing the claim (a lost write)."""
+
+    async def claim(self, owner: str, now: int, lease_ms: int, limit: int) -> list:
+        saved = copy.deepcopy(self.job_rows)
+        jobs = await super().claim(owner, now, lease_ms, limit)
+        self.job_rows = saved
+        return jobs
 
 
 class Crashing(PyQueueStore):
@@ -79,9 +86,19 @@ class HostJobStore(unittest.TestCase):
             self.assertEqual(py_store.job_rows[job.id].actor, "kim")
             self.assertEqual(await worker.next_wake(), 1_000)
 
+            self.assertEqual((job.version, job.lease), (1, 0))
+            claimed = ts.claimed_job(job, "w9", 1_000, 5_000)
+            self.assertEqual(
+                (claimed.state, claimed.lease_owner, claimed.lease_until),
+                (ts.JobState.RUNNING, "w9", 6_000),
+            )
+            self.assertEqual((claimed.attempts, claimed.lease, claimed.version), (1, 1, 2))
+            self.assertEqual(py_store.job_rows[job.id].state, ts.JobState.PENDING)
+
             self.assertEqual((await worker.run_once()).succeeded, 1)
             self.assertEqual(provider.pushes[0].idempotency_key, job.id)
-            self.assertEqual(py_store.job_rows[job.id].state, ts.JobState.SUCCEEDED)
+            done = py_store.job_rows[job.id]
+            self.assertEqual((done.state, done.version, done.lease), (ts.JobState.SUCCEEDED, 3, 1))
             [status] = await store.sync_status(TASK)
             self.assertEqual(status.status, ts.SyncStatus.SYNCED)
             self.assertEqual(await store.job(job.id), py_store.job_rows[job.id])
@@ -130,6 +147,21 @@ class HostJobStore(unittest.TestCase):
 
         asyncio.run(run())
 
+    def test_a_result_for_a_claim_the_store_lost_changes_nothing(self) -> None:
+        async def run() -> None:
+            py_store = Unclaimed()
+            store = await synced(py_store)
+            clock = FixedClock(1_000)
+            service = ts.StatusService(store, [TARGET], clock)
+            [job] = (await service.change_status(TASK, ts.Status.PENDING, None)).jobs
+            provider = PyProvider("files", LISTING)
+            tick = await ts.Worker(store, [provider], config(), clock).run_once()
+            self.assertEqual((tick.claimed, tick.lease_lost), (1, 1))
+            self.assertEqual(py_store.job_rows[job.id].state, ts.JobState.PENDING)
+            self.assertEqual(py_store.job_rows[job.id].version, 1)
+
+        asyncio.run(run())
+
     def test_refusals_and_failures_map_to_their_kind(self) -> None:
         async def run() -> None:
             py_store = PyQueueStore()
@@ -149,7 +181,6 @@ class HostJobStore(unittest.TestCase):
             for broken, kind, words in (
                 (ClaimDown, ts.TasksyncError.Store, "job table locked"),
                 (Garbled, ts.TasksyncError.Store, "bad job from `claim`"),
-                (ShortFinish, ts.TasksyncError.Store, "0 flags for 1 results"),
             ):
                 py = broken()
                 hub = await synced(py)

@@ -1,12 +1,17 @@
 //! Stores: the [`TaskStore`] foreign trait a host implements (Kotlin, Swift, Python, ...), its
 //! records, and the [`HubStore`] object the engine and the queue work on: the core's memory
 //! store, the SQLite store, a host task store (`HubStore.foreign`), or a host task store with
-//! its host job store (`HubStore.foreignQueue`, see [`crate::job_store`]).
+//! its host job store (`HubStore.foreignQueue`, see [`job_store`]); the job record is in
+//! [`job`] (mirroring `sync_core::store`'s `job` and `job_store`).
 //!
-//! Invariant (the outbox contract): a store that keeps no jobs (`HubStore.foreign`) refuses a
-//! change set that carries jobs with a clear `Store` error before the host sees it, never
-//! silently dropped; the status service and the worker therefore need a job-keeping store
-//! (memory, SQLite or `foreignQueue`), which writes a status and its jobs in one transaction.
+//! Invariant (the outbox contract): a store that keeps no jobs (`HubStore.foreign`) is the
+//! core's `without_jobs` store: a change set that carries jobs is refused with a clear `Store`
+//! error before the host sees it, never silently dropped; the status service and the worker
+//! therefore need a job-keeping store (memory, SQLite or `foreignQueue`), which writes a
+//! status and its jobs in one transaction.
+
+pub(crate) mod job;
+pub(crate) mod job_store;
 
 use std::sync::Arc;
 
@@ -15,7 +20,7 @@ use sync_core::StoreError;
 
 use crate::error::TasksyncError;
 use crate::model::Task;
-use crate::retry::QueuedJob;
+use crate::store::job::JobWrite;
 
 /// A scope's tasks and version, read in one consistent snapshot.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -80,11 +85,13 @@ pub struct ChangeSet {
     pub guards: Vec<ScopeGuard>,
     /// Task writes.
     pub tasks: Vec<TaskWrite>,
-    /// Sync jobs to enqueue in the same atomic write (the outbox); each supersedes the pending
-    /// job of its (task, target), and a job id that exists already fails the whole set with a
-    /// `Conflict`. Always empty for a store made with `HubStore.foreign` (it keeps no jobs).
+    /// Job writes, in order, applied in the same atomic write as the task writes (the outbox):
+    /// an insert's id must be free, an update's `expected_version` must hold, and after the set
+    /// a (task, target) has at most one `pending` job; any failed check fails the whole set
+    /// with a `Conflict`. Job writes touch no scope. Always empty for a store made with
+    /// `HubStore.foreign` (it keeps no jobs).
     #[uniffi(default = [])]
-    pub jobs: Vec<QueuedJob>,
+    pub jobs: Vec<JobWrite>,
 }
 
 /// A scope's version after an apply.
@@ -139,11 +146,10 @@ fn bad_data(err: TasksyncError) -> StoreError {
     StoreError::Backend(format!("the host store returned bad data: {err}"))
 }
 
-/// The core's `TaskStore` over a host's. With `keeps_jobs` false a change set carrying jobs
-/// is refused before the host sees it; with it true the jobs go to the host's `apply`.
+/// The core's `TaskStore` over a host's; a change set's job writes go to the host's `apply`
+/// (a host task store alone is wrapped in the core's `without_jobs`, which refuses them).
 pub(crate) struct Foreign {
     pub(crate) store: Arc<dyn TaskStore>,
-    pub(crate) keeps_jobs: bool,
 }
 
 fn task_in(task: Task) -> Result<sync_core::Task, StoreError> {
@@ -195,12 +201,6 @@ impl sync_core::TaskStore for Foreign {
     }
 
     async fn apply(&self, changes: sync_core::ChangeSet) -> Result<sync_core::Applied, StoreError> {
-        if !self.keeps_jobs {
-            changes.refuse_jobs(
-                "use a job-keeping store (HubStore.memory, .sqlite or .foreignQueue) for status \
-                 changes",
-            )?;
-        }
         let out = ChangeSet {
             guards: changes
                 .guards
@@ -211,7 +211,7 @@ impl sync_core::TaskStore for Foreign {
                 })
                 .collect(),
             tasks: changes.tasks.iter().map(task_write_out).collect(),
-            jobs: crate::retry::jobs_out(&changes.jobs),
+            jobs: changes.jobs.iter().map(Into::into).collect(),
         };
         let applied = self.store.apply(out).await.map_err(store_error)?;
         Ok(sync_core::Applied {
@@ -309,13 +309,9 @@ impl HubStore {
     /// A host-implemented task store (it keeps no jobs: see the module doc).
     #[uniffi::constructor]
     pub fn foreign(store: Arc<dyn TaskStore>) -> Arc<Self> {
-        Arc::new(HubStore {
-            tasks: Arc::new(Foreign {
-                store,
-                keeps_jobs: false,
-            }),
-            queue: None,
-        })
+        let tasks: Arc<dyn sync_core::TaskStore> =
+            sync_core::retry::without_jobs(Arc::new(Foreign { store }));
+        Arc::new(HubStore { tasks, queue: None })
     }
 
     /// Whether this store keeps the outbound queue.

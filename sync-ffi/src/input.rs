@@ -1,6 +1,10 @@
-//! Free-form JSON values (task fields, provider payloads) cross the boundary as JSON text:
-//! every uniffi language has a JSON parser, and no schema is imposed on hosts. Invariant: text
-//! that does not parse is refused with `InvalidInput` naming the field, never stored.
+//! Caller input (mirrors `sync_core::input`): free-form JSON values (task fields, provider
+//! payloads, job undo data) cross the boundary as JSON text, since every uniffi language has a
+//! JSON parser and no schema is imposed on hosts; typed input (options, targets) arrives as
+//! records, and JSON forms of the core's options are parsed by the core's strict reader.
+//!
+//! Invariant: text that does not parse (or is over the core's JSON size limit) is refused with
+//! `InvalidInput` naming the field, never stored; the reading is the core's.
 
 use std::collections::HashMap;
 
@@ -8,11 +12,9 @@ use serde_json::Value;
 
 use crate::error::TasksyncError;
 
-/// Parses `text` (JSON) for the field `what`.
+/// Parses `text` (JSON) for the field `what`, with the core's reader.
 pub(crate) fn parse(what: &str, text: &str) -> Result<Value, TasksyncError> {
-    serde_json::from_str(text).map_err(|err| TasksyncError::InvalidInput {
-        detail: format!("`{what}` is not valid JSON: {err}"),
-    })
+    Ok(sync_core::input::from_json(&format!("`{what}`"), text)?)
 }
 
 /// JSON text of a value (serialising a `Value` cannot fail).

@@ -1,5 +1,6 @@
 //! The queue worker: [`Worker`] (`run_once` / `next_wake`, host-implemented providers) and its
-//! configuration records. The host drives the worker: call `run_once`, then sleep until
+//! configuration ([`WorkerConfig`], whose backoff, breaker and limiter records live beside
+//! their policies) and its [`TickReport`]. The host drives the worker: call `run_once`, then sleep until
 //! `next_wake` (or a status change), as sync-cli's queue loop does.
 //!
 //! Invariant: every field a host leaves out (`None`) takes the core's default, read from
@@ -13,6 +14,9 @@ use crate::clock::{Clock, core_clock};
 use crate::error::TasksyncError;
 use crate::event::{EventSink, core_sink};
 use crate::provider::{ForeignProvider, Provider};
+use crate::retry::backoff::Backoff;
+use crate::retry::breaker::BreakerConfig;
+use crate::retry::limiter::RateLimiterConfig;
 use crate::store::HubStore;
 
 /// What happens to a task whose job died.
@@ -22,83 +26,6 @@ pub enum DeadPolicy {
     KeepFlagged,
     /// Put the status back (unless it changed since).
     RevertStatus,
-}
-
-/// The retry schedule: `base_ms * factor^(attempt-1)`, capped at `max_ms`. `None` fields take
-/// the core's defaults (1, 2, 4, 8, 16 s; 6 attempts in all; no jitter).
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct Backoff {
-    /// Delay after the first failed attempt (ms, at most a day).
-    #[uniffi(default = None)]
-    pub base_ms: Option<u64>,
-    /// Growth per attempt.
-    #[uniffi(default = None)]
-    pub factor: Option<u32>,
-    /// Largest delay (ms, at most a day).
-    #[uniffi(default = None)]
-    pub max_ms: Option<u64>,
-    /// Attempts in all, the first call included: the budget of jobs whose target sets none.
-    #[uniffi(default = None)]
-    pub max_attempts: Option<u32>,
-    /// Share of each delay randomized away (0 to 1).
-    #[uniffi(default = None)]
-    pub jitter: Option<f64>,
-}
-
-impl From<Backoff> for sync_core::retry::Backoff {
-    fn from(b: Backoff) -> Self {
-        let d = sync_core::retry::Backoff::default();
-        sync_core::retry::Backoff {
-            base_ms: b.base_ms.unwrap_or(d.base_ms),
-            factor: b.factor.unwrap_or(d.factor),
-            max_ms: b.max_ms.unwrap_or(d.max_ms),
-            max_attempts: b.max_attempts.unwrap_or(d.max_attempts),
-            jitter: b.jitter.unwrap_or(d.jitter),
-        }
-    }
-}
-
-/// The per-provider circuit breaker. `None` fields take the core's defaults (opens after 5
-/// distinct jobs fail in a row, for 30 s).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct BreakerConfig {
-    /// Consecutive failures of distinct jobs that open it.
-    #[uniffi(default = None)]
-    pub failure_threshold: Option<u32>,
-    /// How long it stays open (ms, at most a day).
-    #[uniffi(default = None)]
-    pub open_ms: Option<u64>,
-}
-
-impl From<BreakerConfig> for sync_core::retry::BreakerConfig {
-    fn from(b: BreakerConfig) -> Self {
-        let d = sync_core::retry::BreakerConfig::default();
-        sync_core::retry::BreakerConfig {
-            failure_threshold: b.failure_threshold.unwrap_or(d.failure_threshold),
-            open_ms: b.open_ms.unwrap_or(d.open_ms),
-        }
-    }
-}
-
-/// A per-provider token-bucket rate limit. `None` fields take the core's defaults.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct RateLimiterConfig {
-    /// Sustained calls per second.
-    #[uniffi(default = None)]
-    pub per_second: Option<f64>,
-    /// Calls that may go at once after a quiet spell.
-    #[uniffi(default = None)]
-    pub burst: Option<u32>,
-}
-
-impl From<RateLimiterConfig> for sync_core::retry::RateLimiterConfig {
-    fn from(r: RateLimiterConfig) -> Self {
-        let d = sync_core::retry::RateLimiterConfig::default();
-        sync_core::retry::RateLimiterConfig {
-            per_second: r.per_second.unwrap_or(d.per_second),
-            burst: r.burst.unwrap_or(d.burst),
-        }
-    }
 }
 
 /// How a worker runs; every `None` takes the core's default.
@@ -150,13 +77,6 @@ impl From<WorkerConfig> for sync_core::WorkerConfig {
     }
 }
 
-/// The longest delay the queue waits (ms): one day. Longer configured durations are refused,
-/// a longer `Retry-After` is clamped to it.
-#[uniffi::export]
-pub fn max_delay_ms() -> u64 {
-    sync_core::retry::MAX_DELAY_MS
-}
-
 /// What one worker tick did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TickReport {
@@ -191,7 +111,7 @@ impl Worker {
         events: Option<Arc<dyn EventSink>>,
     ) -> Result<Arc<Self>, TasksyncError> {
         let mut worker = sync_core::Worker::new(
-            store.job_store()?,
+            store.queue_store()?,
             core_clock(clock),
             core_sink(events),
             config.into(),

@@ -12,8 +12,8 @@ use crate::clock::{Clock, core_clock};
 use crate::error::TasksyncError;
 use crate::event::{EventSink, core_sink};
 use crate::history::{Actor, History};
-use crate::retry::QueuedJob;
 use crate::store::HubStore;
+use crate::store::job::QueuedJob;
 
 /// The dead-letter queue of a job-keeping store, with an audit of every manual action.
 #[derive(Debug, uniffi::Object)]
@@ -32,7 +32,7 @@ impl DeadLetters {
         events: Option<Arc<dyn EventSink>>,
     ) -> Result<Arc<Self>, TasksyncError> {
         let mut dead = sync_core::retry::DeadLetters::new(
-            store.job_store()?,
+            store.queue_store()?,
             core_clock(clock),
             core_sink(events),
         );

@@ -1,22 +1,15 @@
-//! The outbound queue: [`StatusService`] (change a status and enqueue its jobs in one write),
-//! job operations and dead letters on [`HubStore`], and their records; the worker that sends
-//! the jobs is in [`crate::worker`]. The host drives the worker: call `run_once`,
-//! then sleep until `next_wake` (or a status change), as sync-cli's queue loop does.
+//! The job record (mirrors `sync_core::store::job`): [`QueuedJob`] (a job as it crosses the
+//! boundary, JSON fields as text), its [`JobState`], the [`JobWrite`]s a change set carries,
+//! the [`SyncStatus`] a task shows per target, [`JobQuery`] pages, and the core's rules a host
+//! store calls instead of restating them: [`claimed_job`] (the one write a claim makes) and
+//! `sync_status_of`.
 //!
-//! Invariant: the queue needs a store that keeps jobs (memory, SQLite, or a host queue from
-//! `HubStore.foreignQueue`, see [`crate::job_store`]); a host task store alone gets a clear
-//! `InvalidInput` here, and a refused change set from the store adapter (never dropped jobs).
+//! Invariant: conversion only; a host job whose JSON texts do not parse is refused
+//! (`InvalidInput` naming the field), never used.
 
-use std::sync::Arc;
-
-use crate::clock::{Clock, core_clock};
 use crate::error::TasksyncError;
-use crate::event::{EventSink, core_sink};
-use crate::history::History;
-use crate::json;
+use crate::input;
 use crate::model::Status;
-use crate::store::HubStore;
-use crate::transition::{ProviderKind, StatusChange};
 
 /// A job's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -105,6 +98,15 @@ pub struct QueuedJob {
     pub attempts: u32,
     /// The job's own attempt budget (`None`: the worker's backoff budget).
     pub max_attempts: Option<u32>,
+    /// Row version: 1 on insert, +1 on every write (the core sets it; a store checks it).
+    #[uniffi(default = 0)]
+    pub version: u64,
+    /// Fencing counter: +1 on every claim; a result lands only under the same lease.
+    #[uniffi(default = 0)]
+    pub lease: u64,
+    /// The task's version after the change (orders a task and target's intents).
+    #[uniffi(default = 0)]
+    pub task_version: u64,
     /// When it is due (ms).
     pub run_at: i64,
     /// The worker holding its lease.
@@ -133,16 +135,19 @@ impl From<&sync_core::Job> for QueuedJob {
             kind: j.kind.clone(),
             from: j.from.into(),
             to: j.to.into(),
-            payload: json::text(&j.payload),
-            undo: json::text(&j.undo),
+            payload: input::text(&j.payload),
+            undo: input::text(&j.undo),
             state: j.state.into(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
+            version: j.version,
+            lease: j.lease,
+            task_version: j.task_version,
             run_at: j.run_at,
             lease_owner: j.lease_owner.clone(),
             lease_until: j.lease_until,
             last_error: j.last_error.clone(),
-            result: j.result.as_ref().map(json::text),
+            result: j.result.as_ref().map(input::text),
             actor: j.actor.clone(),
             created_at: j.created_at,
             updated_at: j.updated_at,
@@ -157,12 +162,12 @@ impl TryFrom<QueuedJob> for sync_core::Job {
     // that does not parse is refused (`InvalidInput` naming the field), never used.
     fn try_from(j: QueuedJob) -> Result<Self, TasksyncError> {
         Ok(sync_core::Job {
-            payload: json::parse("payload", &j.payload)?,
-            undo: json::parse("undo", &j.undo)?,
+            payload: input::parse("payload", &j.payload)?,
+            undo: input::parse("undo", &j.undo)?,
             result: j
                 .result
                 .as_deref()
-                .map(|r| json::parse("result", r))
+                .map(|r| input::parse("result", r))
                 .transpose()?,
             id: j.id,
             task_id: j.task_id,
@@ -174,6 +179,9 @@ impl TryFrom<QueuedJob> for sync_core::Job {
             state: j.state.into(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
+            version: j.version,
+            lease: j.lease,
+            task_version: j.task_version,
             run_at: j.run_at,
             lease_owner: j.lease_owner,
             lease_until: j.lease_until,
@@ -268,134 +276,6 @@ pub struct TargetSyncStatus {
     pub status: SyncStatus,
 }
 
-#[uniffi::export(async_runtime = "tokio")]
-impl HubStore {
-    /// Jobs matching `query`, oldest first.
-    pub async fn jobs(&self, query: JobQuery) -> Result<Vec<QueuedJob>, TasksyncError> {
-        Ok(jobs_out(&self.job_store()?.jobs(query.into()).await?))
-    }
-
-    /// Dead letters (jobs out of attempts or rejected), up to `limit` (0: default page).
-    pub async fn dead_letters(&self, limit: u32) -> Result<Vec<QueuedJob>, TasksyncError> {
-        let query = sync_core::retry::JobQuery {
-            state: Some(sync_core::JobState::Dead),
-            limit: limit as usize,
-            ..Default::default()
-        };
-        Ok(jobs_out(&self.job_store()?.jobs(query).await?))
-    }
-
-    /// One job.
-    pub async fn job(&self, id: String) -> Result<Option<QueuedJob>, TasksyncError> {
-        Ok(self.job_store()?.job(id).await?.as_ref().map(Into::into))
-    }
-
-    /// Puts a dead letter back in the queue, due now. `clock` (default: the system clock) says when "now" is; pass the worker's.
-    #[uniffi::method(default(clock = None))]
-    pub async fn requeue(
-        &self,
-        id: String,
-        clock: Option<Arc<dyn Clock>>,
-    ) -> Result<QueuedJob, TasksyncError> {
-        let now = core_clock(clock).now_ms();
-        let job = self.job_store()?.requeue(id, now).await;
-        Ok((&job.map_err(sync_core::Error::from)?).into())
-    }
-
-    /// Discards a dead letter (kept, marked discarded). `clock` (default: the system clock) says when "now" is; pass the worker's.
-    #[uniffi::method(default(clock = None))]
-    pub async fn discard(
-        &self,
-        id: String,
-        clock: Option<Arc<dyn Clock>>,
-    ) -> Result<QueuedJob, TasksyncError> {
-        let now = core_clock(clock).now_ms();
-        let job = self.job_store()?.discard(id, now).await;
-        Ok((&job.map_err(sync_core::Error::from)?).into())
-    }
-
-    /// A task's sync status towards each of its targets.
-    pub async fn sync_status(
-        &self,
-        task_id: String,
-    ) -> Result<Vec<TargetSyncStatus>, TasksyncError> {
-        let statuses = self.job_store()?.sync_status(task_id).await?;
-        Ok(statuses
-            .into_iter()
-            .map(|(target, status)| TargetSyncStatus {
-                target,
-                status: status.into(),
-            })
-            .collect())
-    }
-}
-
-/// A provider that receives the status changes of its tasks.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Target {
-    /// Provider name (the worker routes jobs by it).
-    pub name: String,
-    /// Which built-in status mapping shapes its payloads.
-    pub kind: ProviderKind,
-    /// Attempt budget of its jobs (`None`: the worker's backoff budget, by default the first
-    /// call and 5 retries).
-    #[uniffi(default = None)]
-    pub max_attempts: Option<u32>,
-    /// The task sources it receives (empty: the source of its own name).
-    #[uniffi(default)]
-    pub sources: Vec<String>,
-}
-
-impl TryFrom<Target> for sync_core::retry::Target {
-    type Error = TasksyncError;
-
-    fn try_from(t: Target) -> Result<Self, TasksyncError> {
-        let target = sync_core::retry::Target {
-            name: t.name,
-            sources: t.sources,
-            mapping: sync_core::transition::StatusMapping::new(t.kind.into()),
-            max_attempts: t.max_attempts,
-        };
-        target.validate()?;
-        Ok(target)
-    }
-}
-
-/// How one target was considered for one status change.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct TargetDecision {
-    /// The task whose status changed.
-    pub task_id: String,
-    /// The target.
-    pub target: String,
-    /// The job enqueued for it (`None`: skipped).
-    pub job_id: Option<String>,
-    /// Why it was skipped.
-    pub skipped: Option<String>,
-}
-
-impl From<sync_core::retry::TargetDecision> for TargetDecision {
-    fn from(d: sync_core::retry::TargetDecision) -> Self {
-        TargetDecision {
-            task_id: d.task_id,
-            target: d.target,
-            job_id: d.job_id,
-            skipped: d.skipped,
-        }
-    }
-}
-
-/// What a status change did.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct StatusChangeReport {
-    /// The requested change and its effects, in order.
-    pub changes: Vec<StatusChange>,
-    /// The jobs enqueued with it (same transaction).
-    pub jobs: Vec<QueuedJob>,
-    /// Every target considered for every change: its job, or why it was skipped.
-    pub targets: Vec<TargetDecision>,
-}
-
 /// The sync status a task shows when the latest job of a (task, target) is in `state`: the
 /// core's rule, for a host `JobStore`'s `syncStatus`.
 #[uniffi::export]
@@ -403,52 +283,50 @@ pub fn sync_status_of(state: JobState) -> SyncStatus {
     sync_core::SyncStatus::of(state.into()).into()
 }
 
-/// Changes task statuses and enqueues their sync jobs in the same write.
-#[derive(Debug, uniffi::Object)]
-pub struct StatusService(sync_core::StatusService);
+/// One write to the job table, carried by a change set with the task writes it belongs to
+/// (the core's `JobWrite`). Store the job exactly as given: the core has set its version.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum JobWrite {
+    /// Enqueue a new job (version 1); refused with `Conflict` if its id exists.
+    Insert {
+        /// The job.
+        job: QueuedJob,
+    },
+    /// Replace the job whose stored version is `expected_version`; refused with `Conflict`
+    /// if the job is missing or at another version.
+    Update {
+        /// The job after the change.
+        job: QueuedJob,
+        /// The version the stored job must have.
+        expected_version: u64,
+    },
+}
 
-#[uniffi::export(async_runtime = "tokio")]
-impl StatusService {
-    /// A service on a job-keeping store, with the default state machine; `events` receives
-    /// `status_changed` and `job_changed` events; `history` audits every status change.
-    #[uniffi::constructor(default(clock = None, events = None, history = None))]
-    pub fn new(
-        store: Arc<HubStore>,
-        targets: Vec<Target>,
-        clock: Option<Arc<dyn Clock>>,
-        events: Option<Arc<dyn EventSink>>,
-        history: Option<Arc<History>>,
-    ) -> Result<Arc<Self>, TasksyncError> {
-        store.job_store()?;
-        let mut service = sync_core::StatusService::new(
-            store.tasks.clone(),
-            core_clock(clock),
-            core_sink(events),
-        );
-        for t in targets {
-            service = service.with_target(t.try_into()?);
+impl From<&sync_core::retry::JobWrite> for JobWrite {
+    fn from(w: &sync_core::retry::JobWrite) -> Self {
+        match w {
+            sync_core::retry::JobWrite::Insert { job } => JobWrite::Insert { job: job.into() },
+            sync_core::retry::JobWrite::Update {
+                job,
+                expected_version,
+            } => JobWrite::Update {
+                job: job.into(),
+                expected_version: *expected_version,
+            },
         }
-        if let Some(history) = history {
-            service = service.with_history(history.recorder.clone());
-        }
-        Ok(Arc::new(StatusService(service)))
     }
+}
 
-    /// Moves a task to `to` (with the machine's effects) and enqueues a job per target.
-    pub async fn change_status(
-        &self,
-        task_id: String,
-        to: Status,
-        actor: Option<String>,
-    ) -> Result<StatusChangeReport, TasksyncError> {
-        let report = self
-            .0
-            .change_status(&task_id, to.into(), actor.as_deref())
-            .await?;
-        Ok(StatusChangeReport {
-            changes: report.changes.iter().map(Into::into).collect(),
-            jobs: jobs_out(&report.jobs),
-            targets: report.targets.into_iter().map(Into::into).collect(),
-        })
-    }
+/// The job as a claim stores it (the core's `Job::claimed`): `running` under `owner`'s lease
+/// until `now + lease_ms` (at most a day), one more attempt, the next lease number and the
+/// next version. A host job store's `claim` writes exactly this, never its own version of it.
+#[uniffi::export]
+pub fn claimed_job(
+    job: QueuedJob,
+    owner: String,
+    now: i64,
+    lease_ms: u64,
+) -> Result<QueuedJob, TasksyncError> {
+    let job: sync_core::Job = job.try_into()?;
+    Ok((&job.claimed(&owner, now, lease_ms)).into())
 }
