@@ -247,4 +247,6 @@ fun main(args: Array<String>) = runBlocking {
     println("kotlin: dead letters and a host history store passed")
     jobStore()
     println("kotlin: a Kotlin job store passed the task and job conformance suites and ran the queue")
+    errors()
+    println("kotlin: a panic and provider failures arrived as the core's errors")
 }
