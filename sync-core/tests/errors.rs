@@ -13,11 +13,21 @@ fn a_caught_panic_is_an_internal_error_with_its_message() {
         assert_eq!(err.kind(), ErrorKind::Internal);
         assert_eq!(err.kind().code(), "internal");
         let text = err.to_string();
-        assert!(text.starts_with("internal error (a bug in tasksync): Rust panic: "), "{text}");
-        assert!(text.contains("static text") || text.contains("formatted 42"), "{text}");
+        assert!(
+            text.starts_with("internal error (a bug in tasksync): Rust panic: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("static text") || text.contains("formatted 42"),
+            "{text}"
+        );
     }
     let odd = std::panic::catch_unwind(|| std::panic::panic_any(7_u8)).unwrap_err();
-    assert!(Error::from_panic(&*odd).to_string().ends_with("unknown panic"));
+    assert!(
+        Error::from_panic(&*odd)
+            .to_string()
+            .ends_with("unknown panic")
+    );
 }
 
 #[test]
@@ -97,7 +107,9 @@ fn the_class_is_the_serde_tag_hosts_raise() {
 fn provider_details_come_through_the_core_error_only_for_provider_failures() {
     let err = Error::from(every_class().remove(1));
     assert_eq!(err.kind(), ErrorKind::Provider);
-    let details = err.provider_details().expect("a provider failure has details");
+    let details = err
+        .provider_details()
+        .expect("a provider failure has details");
     assert_eq!(details.class, "rate_limited");
     assert_eq!(
         serde_json::to_string(&details).unwrap(),

@@ -73,7 +73,8 @@ pub fn check_option_keys(what: String, keys: Vec<String>, known: Vec<String>) ->
 
 /// Serializes a result for JS. Core types always serialize; a failure is a bug, reported as one.
 pub fn to_json<T: Serialize>(value: &T) -> napi::Result<String> {
-    serde_json::to_string(value).map_err(|e| core(sync_core::Error::internal(format!("serialize: {e}"))))
+    serde_json::to_string(value)
+        .map_err(|e| core(sync_core::Error::internal(format!("serialize: {e}"))))
 }
 
 /// Runs a future, turning a panic inside it into the core's `internal` error.

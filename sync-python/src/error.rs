@@ -192,7 +192,9 @@ fn error_codes(py: Python<'_>) -> Vec<(String, String)> {
 #[pyfunction]
 fn _provider_error(detail: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let parsed: ProviderError = crate::convert::from_py(detail, "provider_error")?;
-    Ok(to_py(Error::Provider(parsed)).into_value(detail.py()).into_any())
+    Ok(to_py(Error::Provider(parsed))
+        .into_value(detail.py())
+        .into_any())
 }
 
 /// An `InvalidInputError`.

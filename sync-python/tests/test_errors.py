@@ -44,17 +44,17 @@ class Failing:
         raise self.raised
 
 
+def failure(cls: str, **fields: Any) -> tasksync.ProviderError:
+    return tasksync.provider_error(cls, "mstodo", **fields)
+
+
 CASES: list[tuple[BaseException, str, int | None, int | None]] = [
-    (tasksync.provider_error("rejected", "mstodo", status=422, message="no"), "rejected", 422, None),
-    (tasksync.provider_error("rate_limited", "mstodo", retry_after_ms=30), "rate_limited", None, 30),
-    (
-        tasksync.provider_error("unavailable", "mstodo", status=503, message="busy"),
-        "unavailable",
-        503,
-        None,
-    ),
-    (tasksync.provider_error("timeout", "mstodo", message="slow"), "timeout", None, None),
-    (tasksync.provider_error("token_expired", "mstodo"), "token_expired", None, None),
+    (failure("rejected", status=422, message="no"), "rejected", 422, None),
+    (failure("rate_limited", retry_after_ms=30), "rate_limited", None, 30),
+    (failure("unavailable", status=503, message="busy"), "unavailable", 503, None),
+    (failure("unavailable", status=0, message="refused"), "unavailable", None, None),
+    (failure("timeout", message="slow"), "timeout", None, None),
+    (failure("token_expired"), "token_expired", None, None),
     # Anything else a host raises is a retryable outage without an HTTP answer.
     (RuntimeError("socket closed"), "unavailable", None, None),
 ]
@@ -66,9 +66,12 @@ def test_a_host_provider_failure_keeps_its_structured_parts(
 ) -> None:
     provider = tasksync.Provider(Failing(raised))
     # list: what a preview reads; push: what the worker sends.
-    for call in (lambda: provider.list("wo"), lambda: provider.push(PUSH)):
+    for path in ("list", "push"):
         with pytest.raises(tasksync.ProviderError) as err:
-            call()
+            if path == "list":
+                provider.list("wo")
+            else:
+                provider.push(PUSH)
         e = err.value
         assert e.code == "provider"
         assert (e.provider, e.provider_class, e.http_status, e.retry_after_ms) == (
@@ -93,7 +96,8 @@ def test_provider_error_builds_the_same_exception_the_core_raises() -> None:
 
 
 def test_a_caught_provider_error_re_raised_by_a_host_keeps_its_class() -> None:
-    inner = tasksync.Provider(Failing(tasksync.provider_error("rate_limited", "inner", retry_after_ms=5)))
+    raised = tasksync.provider_error("rate_limited", "inner", retry_after_ms=5)
+    inner = tasksync.Provider(Failing(raised))
 
     class Relay:
         name = "relay"
