@@ -60,6 +60,10 @@ expect=(
   'public func maxDelayMs() -> UInt64'
   'public struct TargetDecision'
   'public struct WorkerConfig'
+  '*/providerClass: String, '
+  '*/httpStatus: UInt16?, '
+  '*/retryAfterMs: UInt64?'
+  'public func panicForTests(inFuture: Bool)async throws  -> Bool'
 )
 missing=0
 for e in "${expect[@]}"; do

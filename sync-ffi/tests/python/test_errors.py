@@ -45,8 +45,9 @@ class Errors(unittest.TestCase):
             for in_future in (False, True):
                 with self.assertRaises(ts.TasksyncError.Internal) as err:
                     await ts.panic_for_tests(in_future)
-                self.assertTrue(str(err.exception).startswith(CORE_PANIC), str(err.exception))
-                self.assertIn("test panic", str(err.exception))
+                detail = err.exception.detail
+                self.assertTrue(detail.startswith(CORE_PANIC), detail)
+                self.assertIn("test panic", detail)
             # The library keeps working afterwards.
             engine = ts.SyncEngine(ts.HubStore.memory())
             listing = ts.Listing(source="files", items=[], complete=True)
