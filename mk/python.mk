@@ -1,6 +1,8 @@
 # Python binding (sync-python): builds the abi3 wheel with maturin in a fresh virtualenv under
-# target/, installs it, then runs ruff, mypy --strict (tests, stubs, package) and pytest
-# (including the stub drift check). Then the Django app and the example project
+# target/, installs it, then runs ruff, mypy --strict (tests, stubs, package), mypy's stubtest
+# (the .pyi's signatures against the built module; sync-python/stubtest-allowlist.txt lists,
+# each with its reason, only what stubtest cannot see in a pyo3 module) and pytest (including
+# the stub drift check). Then the Django app and the example project
 # (examples/django): ruff, mypy --strict and pytest-django, once on SQLite and once on PostgreSQL
 # (DATABASE_URL; the run creates and drops its own database `tasksync_test_django`).
 # Needs only PyPI and crates.io, plus the `services` target for PostgreSQL.
@@ -31,6 +33,8 @@ test-python: services python-wheel
 	cd sync-python && ../$(PY_BIN)/ruff check python tests bench
 	cd sync-python && ../$(PY_BIN)/ruff format --check python tests bench
 	cd sync-python && ../$(PY_BIN)/mypy --strict tests python/tasksync bench
+	cd sync-python && ../$(PY_BIN)/python -m mypy.stubtest tasksync._native \
+		--allowlist stubtest-allowlist.txt
 	cd sync-python && ../$(PY_BIN)/python -m pytest -q -p no:cacheprovider tests
 	cd examples/django && ../../$(PY_BIN)/ruff check . && ../../$(PY_BIN)/ruff format --check .
 	cd examples/django && ../../$(PY_BIN)/mypy --strict .

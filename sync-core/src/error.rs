@@ -3,13 +3,16 @@
 //! Invariants: messages never contain secrets (providers strip tokens before building a
 //! [`ProviderError`]); user input echoed back is clipped to [`CLIP`] characters; every variant
 //! maps to exactly one [`ErrorKind`], which every binding maps to one exception/error class.
+//! A panic caught at a binding's boundary becomes [`Error::from_panic`] (kind
+//! [`ErrorKind::Internal`], code `internal`) in every binding, and a provider failure's
+//! structured parts come from [`Error::provider_details`], so bindings never restate either.
 
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::Status;
-use crate::provider::ProviderError;
+use crate::provider::{ProviderDetails, ProviderError};
 
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -75,6 +78,10 @@ pub enum Error {
     /// The run was cancelled through its cancel token before it wrote anything.
     #[error("cancelled: the run was stopped before it wrote anything")]
     Cancelled,
+    /// A bug inside tasksync: a Rust panic caught at a binding's boundary, or a result that
+    /// could not be encoded. Nothing half-done crossed the boundary; report it.
+    #[error("internal error (a bug in tasksync): {0}")]
+    Internal(String),
 }
 
 /// The kind of an [`Error`], stable across versions and bindings.
@@ -103,6 +110,8 @@ pub enum ErrorKind {
     Provider,
     /// See [`Error::Cancelled`].
     Cancelled,
+    /// See [`Error::Internal`].
+    Internal,
 }
 
 impl ErrorKind {
@@ -120,6 +129,7 @@ impl ErrorKind {
             ErrorKind::Store => "store",
             ErrorKind::Provider => "provider",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Internal => "internal",
         }
     }
 }
@@ -128,6 +138,31 @@ impl Error {
     /// An [`Error::InvalidInput`].
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Error::InvalidInput(message.into())
+    }
+
+    /// An [`Error::Internal`] (a bug inside tasksync), its detail clipped.
+    pub fn internal(detail: impl AsRef<str>) -> Self {
+        Error::Internal(clip(detail.as_ref()))
+    }
+
+    /// The error for a panic caught at a binding's boundary (`catch_unwind`'s payload): an
+    /// [`Error::Internal`] carrying the panic message (clipped), the same in every binding.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("unknown panic");
+        Error::internal(format!("Rust panic: {what}"))
+    }
+
+    /// The structured parts of a provider failure (its class, HTTP status, retry delay), which
+    /// every binding exposes as fields of its error; `None` for other errors.
+    pub fn provider_details(&self) -> Option<ProviderDetails> {
+        match self {
+            Error::Provider(err) => Some(err.details()),
+            _ => None,
+        }
     }
 
     /// This error's kind.
@@ -144,6 +179,7 @@ impl Error {
             Error::Store(_) => ErrorKind::Store,
             Error::Provider(_) => ErrorKind::Provider,
             Error::Cancelled => ErrorKind::Cancelled,
+            Error::Internal(_) => ErrorKind::Internal,
         }
     }
 }

@@ -41,7 +41,7 @@ pub use limits::Limits;
 pub use memory::MemoryStore;
 pub use model::{DesiredTask, Fields, Listing, Millis, Status, Task, TaskContent};
 pub use provider::{
-    ProviderClient, ProviderError, PushReceipt, Secret, StatusPush, TokenRefresher,
+    ProviderClient, ProviderDetails, ProviderError, PushReceipt, Secret, StatusPush, TokenRefresher,
 };
 pub use retry::{Job, JobState, JobStore, StatusService, SyncStatus, Worker, WorkerConfig};
 pub use session::{

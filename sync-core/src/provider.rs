@@ -69,6 +69,64 @@ impl ProviderError {
     pub fn is_retryable(&self) -> bool {
         !matches!(self, ProviderError::Rejected { .. })
     }
+
+    /// The failure class, as in the serde form's `class` tag: `timeout`, `rate_limited`,
+    /// `unavailable`, `token_expired` or `rejected`.
+    pub fn class(&self) -> &'static str {
+        match self {
+            ProviderError::Timeout { .. } => "timeout",
+            ProviderError::RateLimited { .. } => "rate_limited",
+            ProviderError::Unavailable { .. } => "unavailable",
+            ProviderError::TokenExpired { .. } => "token_expired",
+            ProviderError::Rejected { .. } => "rejected",
+        }
+    }
+
+    /// The provider's name.
+    pub fn provider(&self) -> &str {
+        match self {
+            ProviderError::Timeout { provider, .. }
+            | ProviderError::RateLimited { provider, .. }
+            | ProviderError::Unavailable { provider, .. }
+            | ProviderError::TokenExpired { provider }
+            | ProviderError::Rejected { provider, .. } => provider,
+        }
+    }
+
+    /// The structured parts every binding's error carries as fields (Python attributes, JS
+    /// properties, uniffi variant fields).
+    pub fn details(&self) -> ProviderDetails {
+        let (http_status, retry_after_ms) = match self {
+            ProviderError::Unavailable { status, .. } | ProviderError::Rejected { status, .. } => {
+                // 0: there was no HTTP response (a connection failure, a host's own refusal).
+                ((*status != 0).then_some(*status), None)
+            }
+            ProviderError::RateLimited { retry_after_ms, .. } => (None, Some(*retry_after_ms)),
+            ProviderError::Timeout { .. } | ProviderError::TokenExpired { .. } => (None, None),
+        };
+        ProviderDetails {
+            provider: self.provider().to_owned(),
+            class: self.class(),
+            http_status,
+            retry_after_ms,
+        }
+    }
+}
+
+/// The structured parts of a [`ProviderError`], the same in every binding's error. Its JSON
+/// form (field order as declared) is what the Node binding sends along with the message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ProviderDetails {
+    /// The provider's name.
+    pub provider: String,
+    /// The failure class ([`ProviderError::class`]).
+    pub class: &'static str,
+    /// The HTTP status of the provider's answer, when there was one and the class carries it
+    /// (`unavailable`, `rejected`).
+    pub http_status: Option<u16>,
+    /// For `rate_limited`: how long to wait before the next call, in milliseconds.
+    pub retry_after_ms: Option<u64>,
 }
 
 /// A credential (an access token). Its value is only reachable through [`Secret::expose`].

@@ -1,9 +1,16 @@
 //! The one error type of the binding, [`TasksyncError`]: one variant per core
-//! [`ErrorKind`](sync_core::ErrorKind) (plus `Internal` for a host callback that failed in an
-//! undeclared way), each carrying the core's message. Foreign languages get one exception
-//! class per variant (`TasksyncException.StalePlan` in Kotlin, ...). [`ProviderError`] is the
-//! core's provider error, which foreign providers raise so the worker can classify retries.
+//! [`ErrorKind`](sync_core::ErrorKind), each carrying the core's message (`Provider` also the
+//! core's `ProviderDetails` as fields, `Internal` a bug: a Rust panic caught by [`guard`] or
+//! [`guard_future`], or a host callback that failed in an undeclared way). Foreign languages
+//! get one exception class per variant (`TasksyncException.StalePlan` in Kotlin, ...).
+//! [`ProviderError`] is the core's provider error, which foreign providers raise so the worker
+//! can classify retries.
 //! Invariant: messages are the core's, which never contain secrets.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use sync_core::ErrorKind;
 
@@ -69,11 +76,21 @@ pub enum TasksyncError {
         /// The core's message.
         detail: String,
     },
-    /// A provider failed.
+    /// A provider failed; the fields are the core's structured parts of the failure.
     #[error("{detail}")]
     Provider {
         /// The core's message.
         detail: String,
+        /// The provider's name.
+        provider: String,
+        /// The failure class: `timeout`, `rate_limited`, `unavailable`, `token_expired` or
+        /// `rejected`.
+        provider_class: String,
+        /// The HTTP status of the provider's answer (`unavailable`, `rejected`); none when
+        /// there was no HTTP answer.
+        http_status: Option<u16>,
+        /// For `rate_limited`: how long to wait, in milliseconds.
+        retry_after_ms: Option<u64>,
     },
     /// The run was cancelled before it wrote anything.
     #[error("{detail}")]
@@ -81,10 +98,11 @@ pub enum TasksyncError {
         /// The core's message.
         detail: String,
     },
-    /// A host callback failed with an error it does not declare (a bug in the host's code).
+    /// A bug: a Rust panic caught at the boundary (the core's internal error), or a host
+    /// callback that failed with an error it does not declare (a bug in the host's code).
     #[error("{detail}")]
     Internal {
-        /// The host's error, as the foreign language printed it.
+        /// The core's message, or the host's error as the foreign language printed it.
         detail: String,
     },
 }
@@ -104,7 +122,7 @@ impl TasksyncError {
             TasksyncError::Store { .. } => ErrorKind::Store.code(),
             TasksyncError::Provider { .. } => ErrorKind::Provider.code(),
             TasksyncError::Cancelled { .. } => ErrorKind::Cancelled.code(),
-            TasksyncError::Internal { .. } => "internal",
+            TasksyncError::Internal { .. } => ErrorKind::Internal.code(),
         }
     }
 
@@ -126,6 +144,15 @@ impl From<sync_core::Error> for TasksyncError {
                 external_id: refused.external_id,
             };
         }
+        if let Some(details) = err.provider_details() {
+            return TasksyncError::Provider {
+                detail,
+                provider: details.provider,
+                provider_class: details.class.to_owned(),
+                http_status: details.http_status,
+                retry_after_ms: details.retry_after_ms,
+            };
+        }
         match err.kind() {
             ErrorKind::InvalidInput => TasksyncError::InvalidInput { detail },
             ErrorKind::NotConfirmed => TasksyncError::NotConfirmed { detail },
@@ -135,11 +162,50 @@ impl From<sync_core::Error> for TasksyncError {
             ErrorKind::InvalidTransition => TasksyncError::InvalidTransition { detail },
             ErrorKind::NotFound => TasksyncError::NotFound { detail },
             ErrorKind::Store => TasksyncError::Store { detail },
-            ErrorKind::Provider => TasksyncError::Provider { detail },
             ErrorKind::Cancelled => TasksyncError::Cancelled { detail },
+            ErrorKind::Internal => TasksyncError::Internal { detail },
             // ErrorKind is non-exhaustive: a kind added later still crosses as an error.
             _ => TasksyncError::Internal { detail },
         }
+    }
+}
+
+/// Runs `f`, turning a panic inside it into the core's internal error
+/// (`TasksyncError::Internal`) instead of uniffi's own panic error.
+pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, TasksyncError>) -> Result<T, TasksyncError> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(sync_core::Error::from_panic(&*payload).into()))
+}
+
+/// Awaits `fut`, turning a panic while it is polled into the core's internal error
+/// (`TasksyncError::Internal`) instead of uniffi's own panic error.
+pub(crate) async fn guard_future<T>(
+    fut: impl Future<Output = Result<T, TasksyncError>>,
+) -> Result<T, TasksyncError> {
+    CatchUnwind(Box::pin(fut)).await
+}
+
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<T, F: Future<Output = Result<T, TasksyncError>>> Future for CatchUnwind<F> {
+    type Output = Result<T, TasksyncError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        catch_unwind(AssertUnwindSafe(|| fut.poll(cx))).unwrap_or_else(|payload| {
+            Poll::Ready(Err(sync_core::Error::from_panic(&*payload).into()))
+        })
+    }
+}
+
+/// Test-only: panics inside the binding (in a future when `in_future`), so tests can prove a
+/// panic surfaces as `TasksyncError.Internal` with code `internal`.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn panic_for_tests(in_future: bool) -> Result<bool, TasksyncError> {
+    if in_future {
+        guard_future(async { panic!("test panic inside a future") }).await
+    } else {
+        guard(|| panic!("test panic in a call"))
     }
 }
 

@@ -54,7 +54,7 @@ pub use diff::{
     default_policy,
 };
 pub use engine::{ExecuteReport, SyncEngine};
-pub use error::{ProviderError, TasksyncError};
+pub use error::{ProviderError, TasksyncError, panic_for_tests};
 pub use event::EventSink;
 pub use history::store::{AsyncHistoryStore, HistoryStore};
 pub use history::{

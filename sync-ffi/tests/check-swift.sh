@@ -74,6 +74,10 @@ expect=(
   'open class StatusMapping'
   'open class ManualClock'
   'open class SystemClock'
+  '*/providerClass: String, '
+  '*/httpStatus: UInt16?, '
+  '*/retryAfterMs: UInt64?'
+  'public func panicForTests(inFuture: Bool)async throws  -> Bool'
 )
 missing=0
 for e in "${expect[@]}"; do

@@ -1,7 +1,9 @@
 'use strict'
 // Error classes: one per core ErrorKind, each with the core's stable `code`.
 // The native addon reports errors as "[tasksync:<code>] <message>"; `fromNative` turns that into
-// the matching class. napi's own argument errors (wrong JS types) become InvalidInputError.
+// the matching class (a provider failure's and an identity conflict's JSON tail into properties,
+// as the core's mapping gave them). napi's own argument errors (wrong JS types) become
+// InvalidInputError. A Rust panic is the core's `internal` error, an InternalError.
 
 class TasksyncError extends Error {
   constructor(message, code = 'internal', options) {
@@ -33,16 +35,23 @@ const InvalidStateError = define('InvalidStateError', 'invalid_state')
 const InvalidTransitionError = define('InvalidTransitionError', 'invalid_transition')
 const NotFoundError = define('NotFoundError', 'not_found')
 const StoreError = define('StoreError', 'store')
-const PanicError = define('PanicError', 'panic')
 const CancelledError = define('CancelledError', 'cancelled')
+const InternalError = define('InternalError', 'internal')
+/** @deprecated The same class as InternalError (code `internal`). */
+const PanicError = InternalError
 
-/** A provider failure; `providerClass` is timeout, rate_limited, unavailable, token_expired or rejected. */
+/**
+ * A provider failure, with the core's structured parts: `providerClass` (timeout, rate_limited,
+ * unavailable, token_expired or rejected), `provider` (its name), `httpStatus` (null when there
+ * was no HTTP answer) and `retryAfterMs` (rate_limited only, else null).
+ */
 class ProviderError extends TasksyncError {
-  constructor(message, providerClass = 'unavailable', extra = {}) {
-    super(message, 'provider')
+  constructor(message, providerClass = 'unavailable', extra = {}, options) {
+    super(message, 'provider', options)
     this.providerClass = providerClass
-    if (extra.status !== undefined) this.status = extra.status
-    if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs
+    this.provider = extra.provider ?? ''
+    this.httpStatus = extra.httpStatus ?? null
+    this.retryAfterMs = extra.retryAfterMs ?? null
   }
 }
 Object.defineProperty(ProviderError, 'code', { value: 'provider' })
@@ -85,6 +94,23 @@ function identityConflict(text, cause) {
   return new IdentityConflictError(text, {}, { cause })
 }
 
+/** A provider failure from its message and the core's details tail (`{"provider":…,"class":…}`). */
+function providerFailure(text, cause) {
+  // Inside the tail every quote of a value is escaped, so its start is the last match.
+  const at = text.lastIndexOf(' {"provider":')
+  if (at >= 0) {
+    try {
+      const d = JSON.parse(text.slice(at + 1))
+      return new ProviderError(text.slice(0, at), d.class, {
+        provider: d.provider, httpStatus: d.http_status, retryAfterMs: d.retry_after_ms,
+      }, { cause })
+    } catch {
+      // Not our tail: keep the whole message.
+    }
+  }
+  return new ProviderError(text, 'unavailable', {}, { cause })
+}
+
 /** Turns whatever the addon threw into a TasksyncError subclass (others pass through). */
 function fromNative(err) {
   if (err instanceof TasksyncError) return err
@@ -92,10 +118,7 @@ function fromNative(err) {
   const m = PREFIX.exec(message)
   if (m) {
     const [, code, text] = m
-    if (code === 'provider') {
-      const tail = /\s\{"class":"([a-z_]*)"\}$/.exec(text)
-      return new ProviderError(tail ? text.slice(0, tail.index) : text, tail ? tail[1] : 'unavailable')
-    }
+    if (code === 'provider') return providerFailure(text, err)
     if (code === 'identity_conflict') return identityConflict(text, err)
     const cls = byCode.get(code)
     return cls ? new cls(text, { cause: err }) : new TasksyncError(text, code, { cause: err })
@@ -122,6 +145,6 @@ async function call(fn) {
 module.exports = {
   TasksyncError, InvalidInputError, NotConfirmedError, StalePlanError, ConflictError,
   IdentityConflictError, InvalidStateError, InvalidTransitionError, NotFoundError, StoreError,
-  ProviderError, PanicError, CancelledError, fromNative, call,
+  ProviderError, InternalError, PanicError, CancelledError, fromNative, call,
   errorClassFor: (code) => byCode.get(code),
 }

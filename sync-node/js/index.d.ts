@@ -274,15 +274,29 @@ export declare class InvalidStateError extends TasksyncError { static readonly c
 export declare class InvalidTransitionError extends TasksyncError { static readonly code: 'invalid_transition' }
 export declare class NotFoundError extends TasksyncError { static readonly code: 'not_found' }
 export declare class StoreError extends TasksyncError { static readonly code: 'store' }
-export declare class PanicError extends TasksyncError { static readonly code: 'panic' }
 export declare class CancelledError extends TasksyncError { static readonly code: 'cancelled' }
+/** A bug inside tasksync (a Rust panic caught at the boundary); nothing half-done crossed it. */
+export declare class InternalError extends TasksyncError { static readonly code: 'internal' }
+/** @deprecated The same class as InternalError (code `internal`). */
+export declare const PanicError: typeof InternalError
 export type ProviderErrorClass = 'timeout' | 'rate_limited' | 'unavailable' | 'token_expired' | 'rejected'
+/** A provider failure, with the core's structured parts. */
 export declare class ProviderError extends TasksyncError {
-  constructor(message: string, providerClass?: ProviderErrorClass, extra?: { status?: number; retryAfterMs?: number })
+  constructor(
+    message: string,
+    providerClass?: ProviderErrorClass,
+    extra?: { provider?: string; httpStatus?: number | null; retryAfterMs?: number | null },
+    options?: ErrorOptions,
+  )
   static readonly code: 'provider'
+  /** The failure class: decides whether and when the worker retries. */
   readonly providerClass: ProviderErrorClass
-  readonly status?: number
-  readonly retryAfterMs?: number
+  /** The provider's name. */
+  readonly provider: string
+  /** The HTTP status of the provider's answer (unavailable, rejected); null when there was none. */
+  readonly httpStatus: number | null
+  /** For rate_limited: how long to wait, in milliseconds; null otherwise. */
+  readonly retryAfterMs: number | null
 }
 export declare function errorClassFor(code: string): (new (message: string) => TasksyncError) | undefined
 
@@ -579,5 +593,6 @@ declare const tasksync: {
   InvalidInputError: typeof InvalidInputError; NotFoundError: typeof NotFoundError
   InvalidStateError: typeof InvalidStateError; ConflictError: typeof ConflictError
   IdentityConflictError: typeof IdentityConflictError
+  ProviderError: typeof ProviderError; InternalError: typeof InternalError
 }
 export default tasksync

@@ -7,7 +7,7 @@ const tasksync = require('./index.cjs')
 export const {
   TasksyncError, InvalidInputError, NotConfirmedError, StalePlanError, ConflictError,
   IdentityConflictError, InvalidStateError, InvalidTransitionError, NotFoundError, StoreError,
-  ProviderError, PanicError, CancelledError, errorClassFor,
+  ProviderError, InternalError, PanicError, CancelledError, errorClassFor,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
   History, StatusService, Worker, Jobs, Breaker, RateLimiter,
   transition, retry, conformance, model, manifest,

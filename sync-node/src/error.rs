@@ -1,7 +1,9 @@
 //! Error mapping: every core error becomes a napi error whose message starts with
-//! `[tasksync:<code>] `, `<code>` being `ErrorKind::code()` (or `panic` for a caught panic).
-//! The JS wrapper (`js/errors.cjs`) turns that prefix into one `Error` subclass per code with a
-//! stable `code` property; the prefix is the only contract between the two.
+//! `[tasksync:<code>] `, `<code>` being `ErrorKind::code()` (`internal` for a caught panic,
+//! the core's `Error::from_panic`). The JS wrapper (`js/errors.cjs`) turns that prefix into one
+//! `Error` subclass per code with a stable `code` property, and the JSON tail of an identity
+//! conflict or a provider failure into properties; prefix and tails are the only contract
+//! between the two.
 //!
 //! Also owns the boundary guards: [`guard`] and [`guard_sync`] catch panics (parsing JS input
 //! is `input.rs`).
@@ -11,9 +13,6 @@ use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
 use serde::Serialize;
-
-/// The code given to a Rust panic caught at the boundary.
-pub const PANIC_CODE: &str = "panic";
 
 /// Longest JSON argument accepted from JS: larger input is refused before parsing.
 pub const MAX_JSON_BYTES: usize = sync_core::limits::MAX_JSON_BYTES;
@@ -27,9 +26,14 @@ pub fn coded(code: &str, message: impl std::fmt::Display) -> napi::Error {
 }
 
 /// A core error as a napi error. An identity conflict carries its identity (clipped) as a JSON
-/// tail, `{"external_id":…,"source":…}` (keys in that order), which the JS wrapper turns into
-/// properties.
+/// tail, `{"external_id":…,"source":…}` (keys in that order), and a provider failure the
+/// core's `ProviderDetails`, `{"provider":…,"class":…,"http_status":…,"retry_after_ms":…}`;
+/// the JS wrapper turns either into properties.
 pub fn core(err: sync_core::Error) -> napi::Error {
+    if let Some(details) = err.provider_details() {
+        let tail = serde_json::to_string(&details).unwrap_or_default();
+        return coded(err.kind().code(), format!("{err} {tail}"));
+    }
     if let sync_core::Error::IdentityConflict(refused) = &err {
         let text = |s: &str| serde_json::Value::from(s).to_string();
         let tail = format!(
@@ -52,45 +56,26 @@ pub fn invalid(message: impl std::fmt::Display) -> napi::Error {
 
 /// Serializes a result for JS. Core types always serialize; a failure is a bug, reported as one.
 pub fn to_json<T: Serialize>(value: &T) -> napi::Result<String> {
-    serde_json::to_string(value).map_err(|e| coded("internal", format!("serialize: {e}")))
+    serde_json::to_string(value)
+        .map_err(|e| core(sync_core::Error::internal(format!("serialize: {e}"))))
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
-}
-
-/// Runs a future, turning a panic inside it into a `panic` error.
+/// Runs a future, turning a panic inside it into the core's `internal` error.
 pub async fn guard<T, F>(fut: F) -> napi::Result<T>
 where
     F: Future<Output = napi::Result<T>>,
 {
     match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(result) => result,
-        Err(payload) => Err(coded(
-            PANIC_CODE,
-            format!(
-                "internal error (a bug in tasksync): {}",
-                panic_message(&*payload)
-            ),
-        )),
+        Err(payload) => Err(core(sync_core::Error::from_panic(&*payload))),
     }
 }
 
-/// Runs a closure, turning a panic inside it into a `panic` error.
+/// Runs a closure, turning a panic inside it into the core's `internal` error.
 pub fn guard_sync<T>(f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
     match std::panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(payload) => Err(coded(
-            PANIC_CODE,
-            format!(
-                "internal error (a bug in tasksync): {}",
-                panic_message(&*payload)
-            ),
-        )),
+        Err(payload) => Err(core(sync_core::Error::from_panic(&*payload))),
     }
 }
 

@@ -104,13 +104,8 @@ impl std::fmt::Debug for Provider {
 }
 
 fn provider_failure(err: ProviderError) -> napi::Error {
-    // The class travels in the message's JSON tail so JS can rebuild `ProviderError.class`.
-    let class = serde_json::to_value(&err)
-        .ok()
-        .and_then(|v| v.get("class").and_then(|c| c.as_str().map(str::to_owned)))
-        .unwrap_or_default();
-    let message = format!("{err} {{\"class\":\"{class}\"}}");
-    crate::error::coded(sync_core::ErrorKind::Provider.code(), message)
+    // The core's mapping: the class and the rest travel as the message's JSON tail.
+    core(sync_core::Error::Provider(err))
 }
 
 #[napi]

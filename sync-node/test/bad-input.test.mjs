@@ -1,9 +1,9 @@
 // Bad input from JS (wrong types, unknown statuses, invalid JSON, huge strings) gives a typed
-// InvalidInputError and changes nothing; a Rust panic surfaces as a PanicError.
+// InvalidInputError and changes nothing; a Rust panic surfaces as an InternalError.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import tasksync, {
-  SyncEngine, SessionEngine, Store, Plan, InvalidInputError, NotConfirmedError, PanicError,
+  SyncEngine, SessionEngine, Store, Plan, InvalidInputError, NotConfirmedError, InternalError,
   StalePlanError, StoreError, transition, retry,
 } from '../js/index.mjs'
 
@@ -94,9 +94,9 @@ test('a store failure in a JS store becomes a StoreError', async () => {
   assert.match(missing.message, /no method `snapshot`/)
 })
 
-test('a Rust panic surfaces as a PanicError, synchronously and in a Promise', async () => {
-  assert.throws(() => tasksync.__panicForTests(false), (e) => e instanceof PanicError && e.code === 'panic')
-  await assert.rejects(tasksync.__panicForTests(true), PanicError)
+test('a Rust panic surfaces as an InternalError, synchronously and in a Promise', async () => {
+  assert.throws(() => tasksync.__panicForTests(false), (e) => e instanceof InternalError && e.code === 'internal')
+  await assert.rejects(tasksync.__panicForTests(true), InternalError)
   // The addon keeps working afterwards.
   const plan = await new SyncEngine(Store.memory()).preview('s', listing(ok))
   assert.equal(plan.counts.creates, 1)

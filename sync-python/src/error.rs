@@ -1,8 +1,10 @@
 //! Errors: one Python exception class per core [`ErrorKind`], under `TasksyncError`.
 //!
 //! What it owns: the mapping core error → exception (each class carries `code`, equal to
-//! `ErrorKind::code()`), the exceptions for a panic (`InternalError`) and for bad input, and
-//! the reverse mapping of a host's exception to a [`StoreError`] or [`ProviderError`].
+//! `ErrorKind::code()`), the exceptions for a panic (`InternalError`, the core's
+//! `Error::from_panic`) and for bad input, the structured attributes of a `ProviderError`
+//! (the core's `Error::provider_details`), and the reverse mapping of a host's exception to a
+//! [`StoreError`] or [`ProviderError`].
 //! Invariant: every error that leaves the binding is a `TasksyncError` subclass; messages are
 //! the core's (already secret-free and clipped).
 
@@ -79,7 +81,8 @@ create_exception!(
     tasksync,
     ProviderFailure,
     TasksyncError,
-    "An external system failed."
+    "An external system failed: `provider`, `provider_class`, `http_status` and \
+     `retry_after_ms` say how; `provider_error` is the core's serde form."
 );
 create_exception!(
     tasksync,
@@ -91,7 +94,7 @@ create_exception!(
     tasksync,
     InternalError,
     TasksyncError,
-    "A bug in tasksync (a Rust panic); nothing crossed the boundary."
+    "A bug in tasksync (a Rust panic caught at the boundary); nothing half-done crossed it."
 );
 
 /// Each exception class with its public name and code, registered on the module.
@@ -150,10 +153,14 @@ fn classes(py: Python<'_>) -> Vec<(&'static str, &'static str, Bound<'_, PyType>
         ),
         (
             "CancelledError",
-            "cancelled",
+            ErrorKind::Cancelled.code(),
             py.get_type::<CancelledError>(),
         ),
-        ("InternalError", "internal", py.get_type::<InternalError>()),
+        (
+            "InternalError",
+            ErrorKind::Internal.code(),
+            py.get_type::<InternalError>(),
+        ),
     ]
 }
 
@@ -166,6 +173,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add(name, class)?;
     }
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(_provider_error, m)?)?;
     Ok(())
 }
 
@@ -176,6 +184,17 @@ fn error_codes(py: Python<'_>) -> Vec<(String, String)> {
         .into_iter()
         .map(|(name, code, _)| (name.to_owned(), code.to_owned()))
         .collect()
+}
+
+/// The `ProviderError` a host provider raises (`tasksync.provider_error` builds the dict):
+/// the core's serde form checked (an unknown class or field is an `InvalidInputError`), then
+/// the same exception, with the same attributes, as a failure coming out of the core.
+#[pyfunction]
+fn _provider_error(detail: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let parsed: ProviderError = crate::convert::from_py(detail, "provider_error")?;
+    Ok(to_py(Error::Provider(parsed))
+        .into_value(detail.py())
+        .into_any())
 }
 
 /// An `InvalidInputError`.
@@ -195,6 +214,23 @@ pub(crate) fn to_py(err: Error) -> PyErr {
             exc
         });
     }
+    if let Error::Provider(failure) = &err {
+        return Python::attach(|py| {
+            let exc = ProviderFailure::new_err(message);
+            let value = exc.value(py);
+            if let Some(details) = err.provider_details() {
+                let _ = value.setattr("provider", details.provider);
+                let _ = value.setattr("provider_class", details.class);
+                let _ = value.setattr("http_status", details.http_status);
+                let _ = value.setattr("retry_after_ms", details.retry_after_ms);
+            }
+            // The serde form too, so a host provider may re-raise what it caught.
+            if let Ok(form) = crate::convert::to_py(py, failure) {
+                let _ = value.setattr("provider_error", form);
+            }
+            exc
+        });
+    }
     match err.kind() {
         ErrorKind::InvalidInput => InvalidInputError::new_err(message),
         ErrorKind::NotConfirmed => NotConfirmedError::new_err(message),
@@ -205,29 +241,20 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         ErrorKind::NotFound => NotFoundError::new_err(message),
         ErrorKind::Store => StoreFailure::new_err(message),
         ErrorKind::Provider => ProviderFailure::new_err(message),
+        ErrorKind::Cancelled => CancelledError::new_err(message),
+        ErrorKind::Internal => InternalError::new_err(message),
         // A kind added to the core later: still typed by its code until it gets its class.
-        other => {
-            let code = other.code();
-            if code == "cancelled" {
-                return CancelledError::new_err(message);
-            }
-            Python::attach(|py| {
-                let err = TasksyncError::new_err(message);
-                let _ = err.value(py).setattr("code", code);
-                err
-            })
-        }
+        other => Python::attach(|py| {
+            let err = TasksyncError::new_err(message);
+            let _ = err.value(py).setattr("code", other.code());
+            err
+        }),
     }
 }
 
-/// The exception for a Rust panic caught at the boundary.
+/// The exception for a Rust panic caught at the boundary: the core's internal error.
 pub(crate) fn panic_to_py(payload: Box<dyn std::any::Any + Send>) -> PyErr {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into());
-    InternalError::new_err(format!("internal error (Rust panic): {}", clip(&what)))
+    to_py(Error::from_panic(&*payload))
 }
 
 pub(crate) fn describe(py: Python<'_>, err: &PyErr) -> String {

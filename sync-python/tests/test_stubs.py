@@ -1,5 +1,7 @@
 """Stub drift check: the `.pyi` and the native module must name the same things with the same
-parameters, and the package must re-export them all. CI fails on any difference."""
+parameters, and the package must re-export them all. CI fails on any difference. (make
+test-python also runs mypy's stubtest on the module, which checks parameter kinds and
+defaults, `@final` and properties; see stubtest-allowlist.txt.)"""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from tasksync import _native
 
 STUB = Path(tasksync.__file__).parent / "_native.pyi"
 TREE = ast.parse(STUB.read_text())
-PRIVATE_STUB_NAMES = {"Json", "ListingArg", "PolicyArg", "RunContextArg", "_Record"}
+PRIVATE_STUB_NAMES = {"_Json", "_ListingArg", "_PolicyArg", "_RunContextArg", "_Record"}
+CONSTRUCTORS = {"__init__", "__new__"}
 RECORD_METHODS = {"__getattr__", "__dir__", "to_dict", "to_json"}
 
 
@@ -21,7 +24,7 @@ def stub_params(fn: ast.FunctionDef) -> list[str]:
     names = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     if fn.args.kwarg:
         names.append("**" + fn.args.kwarg.arg)
-    return [n for n in names if n != "self"]
+    return [n for n in names if n not in ("self", "cls")]
 
 
 def native_params(obj: Any) -> list[str]:
@@ -60,13 +63,11 @@ def test_functions_and_methods_have_the_stubbed_parameters() -> None:
             assert stub_params(node) == native_params(obj), name
         if isinstance(node, ast.ClassDef) and not issubclass(obj, BaseException):
             stubbed = {f.name: f for f in node.body if isinstance(f, ast.FunctionDef)}
-            public = {m for m in vars(obj) if not m.startswith("__") or m == "__init__"} - {
-                "__init__"
-            }
+            public = {m for m in vars(obj) if not m.startswith("__")}
             stubbed_methods = {
                 m
                 for m, f in stubbed.items()
-                if m != "__init__"
+                if m not in CONSTRUCTORS
                 and not any(
                     isinstance(d, ast.Name) and d.id == "property" for d in f.decorator_list
                 )
@@ -83,8 +84,9 @@ def test_functions_and_methods_have_the_stubbed_parameters() -> None:
             ), name
             for m in stubbed_methods:
                 assert stub_params(stubbed[m]) == native_params(getattr(obj, m)), f"{name}.{m}"
-            if "__init__" in stubbed and obj.__text_signature__:
-                assert stub_params(stubbed["__init__"]) == native_params(obj), f"{name}()"
+            for ctor in CONSTRUCTORS & set(stubbed):
+                if obj.__text_signature__:
+                    assert stub_params(stubbed[ctor]) == native_params(obj), f"{name}()"
 
 
 def test_the_package_exports_every_public_native_name() -> None:

@@ -254,4 +254,6 @@ fun main(args: Array<String>) = runBlocking {
     transitionsAndClocks()
     manifestCoverage()
     println("kotlin: transition rules, status mappings, the core's clocks and every operation of the core's manifest passed")
+    errors()
+    println("kotlin: a panic and provider failures arrived as the core's errors")
 }

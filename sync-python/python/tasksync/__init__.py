@@ -67,6 +67,7 @@ from tasksync._native import (
     VerifyReport,
     Worker,
     claimed_job,
+    _provider_error,
     classify,
     error_codes,
     hub_id,
@@ -179,10 +180,7 @@ def provider_error(class_: str, provider: str, **fields: Any) -> ProviderError:
     ``rejected``; ``fields`` are that class's fields (``message``, ``status``,
     ``retry_after_ms``), as in the core's ``ProviderError``. An unknown class, an unknown or
     missing field is an ``InvalidInputError`` here, where the typo is, not a misclassified
-    failure later.
+    failure later. The exception is the one tasksync raises for that failure, with the same
+    message and attributes (``provider_class``, ``http_status``, ``retry_after_ms``).
     """
-    detail = {"class": class_, "provider": provider, **fields}
-    classify(detail, 1, 0)  # the core's check of the shape: raises on a bad one
-    err = ProviderError(f"provider `{provider}`: {class_}")
-    err.provider_error = detail
-    return err
+    return _provider_error({"class": class_, "provider": provider, **fields})
