@@ -7,9 +7,10 @@
 //! `HostClock` turns the failure into a typed error (`TasksyncError.Store`, "the host clock
 //! failed: ...") of the operation that asked for the time, before it writes anything.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, panic_text};
 
 /// A source of "now", in milliseconds since the epoch. Called on hot paths: keep it cheap.
 #[uniffi::export(with_foreign)]
@@ -24,7 +25,11 @@ struct Foreign(Arc<dyn Clock>);
 
 impl sync_core::FallibleClock for Foreign {
     fn read(&self) -> Result<sync_core::Millis, String> {
-        self.0.now_ms().map_err(|err| err.to_string())
+        // A panic while the host's answer is lifted is a failed read, like a throw.
+        match catch_unwind(AssertUnwindSafe(|| self.0.now_ms())) {
+            Ok(answer) => answer.map_err(|err| err.to_string()),
+            Err(payload) => Err(panic_text(&*payload)),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use sync_core::conformance::{CaseFuture, CaseOf, case_names, find_case};
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard_future};
 use crate::history::History;
 use crate::session::SessionEngine;
 use crate::store::HubStore;
@@ -44,8 +44,11 @@ pub async fn run_task_store_conformance(
     name: String,
     store: Arc<HubStore>,
 ) -> Result<Option<String>, TasksyncError> {
-    let run = case("task store", sync_core::conformance::CASES, &name)?;
-    Ok(run(store.tasks.clone()).await.err())
+    guard_future(async move {
+        let run = case("task store", sync_core::conformance::CASES, &name)?;
+        Ok(run(store.tasks.clone()).await.err())
+    })
+    .await
 }
 
 /// The names of the job store (outbound queue) conformance cases.
@@ -61,8 +64,11 @@ pub async fn run_job_store_conformance(
     name: String,
     store: Arc<HubStore>,
 ) -> Result<Option<String>, TasksyncError> {
-    let run = case("job store", sync_core::retry::conformance::CASES, &name)?;
-    Ok(run(store.queue_store()?).await.err())
+    guard_future(async move {
+        let run = case("job store", sync_core::retry::conformance::CASES, &name)?;
+        Ok(run(store.queue_store()?).await.err())
+    })
+    .await
 }
 
 /// The names of the session store conformance cases.
@@ -78,12 +84,15 @@ pub async fn run_session_store_conformance(
     name: String,
     engine: Arc<SessionEngine>,
 ) -> Result<Option<String>, TasksyncError> {
-    let run = case(
-        "session store",
-        sync_core::session::conformance::CASES,
-        &name,
-    )?;
-    Ok(run(engine.1.clone()).await.err())
+    guard_future(async move {
+        let run = case(
+            "session store",
+            sync_core::session::conformance::CASES,
+            &name,
+        )?;
+        Ok(run(engine.1.clone()).await.err())
+    })
+    .await
 }
 
 /// The names of the history store conformance cases.
@@ -99,10 +108,13 @@ pub async fn run_history_store_conformance(
     name: String,
     history: Arc<History>,
 ) -> Result<Option<String>, TasksyncError> {
-    let run = case(
-        "history store",
-        sync_core::history::conformance::CASES,
-        &name,
-    )?;
-    Ok(run(history.store.clone()).await.err())
+    guard_future(async move {
+        let run = case(
+            "history store",
+            sync_core::history::conformance::CASES,
+            &name,
+        )?;
+        Ok(run(history.store.clone()).await.err())
+    })
+    .await
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard};
 use crate::input;
 use crate::model::{Status, Task};
 
@@ -308,9 +308,11 @@ impl Plan {
     /// A plan from the core's JSON (as [`Plan::to_json`] wrote it).
     #[uniffi::constructor]
     pub fn from_json(json: String) -> Result<Arc<Self>, TasksyncError> {
-        serde_json::from_str(&json)
-            .map(Plan::new)
-            .map_err(|err| TasksyncError::invalid(format!("not a tasksync plan: {err}")))
+        guard(|| {
+            serde_json::from_str(&json)
+                .map(Plan::new)
+                .map_err(|err| TasksyncError::invalid(format!("not a tasksync plan: {err}")))
+        })
     }
 
     /// The plan in the core's JSON shape.

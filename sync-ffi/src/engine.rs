@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, core_clock};
 use crate::diff::{Plan, Policy, VerifyReport};
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard_future};
 use crate::event::{EventSink, core_sink};
 use crate::history::{CancelToken, History, RunContext, run_options};
 use crate::limits::{Limits, core_limits};
@@ -86,13 +86,16 @@ impl SyncEngine {
         context: Option<RunContext>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<Arc<Plan>, TasksyncError> {
-        let listing = listing.try_into()?;
-        let options = run_options(context, cancel);
-        let plan = self
-            .0
-            .preview_with(&scope, &listing, &policy.into(), &options)
-            .await?;
-        Ok(Plan::new(plan))
+        guard_future(async move {
+            let listing = listing.try_into()?;
+            let options = run_options(context, cancel);
+            let plan = self
+                .0
+                .preview_with(&scope, &listing, &policy.into(), &options)
+                .await?;
+            Ok(Plan::new(plan))
+        })
+        .await
     }
 
     /// `execute` as a run with a context and a cancel token: a run cancelled before its write
@@ -105,9 +108,12 @@ impl SyncEngine {
         context: Option<RunContext>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<ExecuteReport, TasksyncError> {
-        let options = run_options(context, cancel);
-        let r = self.0.execute_with(&plan.0, confirmed, &options).await?;
-        Ok(report(r))
+        guard_future(async move {
+            let options = run_options(context, cancel);
+            let r = self.0.execute_with(&plan.0, confirmed, &options).await?;
+            Ok(report(r))
+        })
+        .await
     }
 
     /// What syncing `listing` into `scope` would do. Read-only.
@@ -117,9 +123,12 @@ impl SyncEngine {
         listing: Listing,
         policy: Policy,
     ) -> Result<Arc<Plan>, TasksyncError> {
-        let listing = listing.try_into()?;
-        let plan = self.0.preview(&scope, &listing, &policy.into()).await?;
-        Ok(Plan::new(plan))
+        guard_future(async move {
+            let listing = listing.try_into()?;
+            let plan = self.0.preview(&scope, &listing, &policy.into()).await?;
+            Ok(Plan::new(plan))
+        })
+        .await
     }
 
     /// Lists `scope` from `provider`, then previews that listing.
@@ -129,13 +138,16 @@ impl SyncEngine {
         scope: String,
         policy: Policy,
     ) -> Result<Arc<Plan>, TasksyncError> {
-        use sync_core::ProviderClient as _;
-        let listing = ForeignProvider(provider)
-            .list(scope.clone())
-            .await
-            .map_err(sync_core::Error::Provider)?;
-        let plan = self.0.preview(&scope, &listing, &policy.into()).await?;
-        Ok(Plan::new(plan))
+        guard_future(async move {
+            use sync_core::ProviderClient as _;
+            let listing = ForeignProvider::new(provider)
+                .list(scope.clone())
+                .await
+                .map_err(sync_core::Error::Provider)?;
+            let plan = self.0.preview(&scope, &listing, &policy.into()).await?;
+            Ok(Plan::new(plan))
+        })
+        .await
     }
 
     /// Applies exactly `plan`, atomically; `confirmed` must be true. A plan whose scope changed
@@ -145,7 +157,7 @@ impl SyncEngine {
         plan: Arc<Plan>,
         confirmed: bool,
     ) -> Result<ExecuteReport, TasksyncError> {
-        Ok(report(self.0.execute(&plan.0, confirmed).await?))
+        guard_future(async move { Ok(report(self.0.execute(&plan.0, confirmed).await?)) }).await
     }
 
     /// Whether syncing `listing` into `scope` would write anything.
@@ -155,11 +167,14 @@ impl SyncEngine {
         listing: Listing,
         policy: Policy,
     ) -> Result<bool, TasksyncError> {
-        let listing = listing.try_into()?;
-        Ok(self
-            .0
-            .check_sync_needed(&scope, &listing, &policy.into())
-            .await?)
+        guard_future(async move {
+            let listing = listing.try_into()?;
+            Ok(self
+                .0
+                .check_sync_needed(&scope, &listing, &policy.into())
+                .await?)
+        })
+        .await
     }
 
     /// How `scope` compares with `listing`, regardless of policy. Read-only.
@@ -168,7 +183,10 @@ impl SyncEngine {
         scope: String,
         listing: Listing,
     ) -> Result<VerifyReport, TasksyncError> {
-        let listing = listing.try_into()?;
-        Ok(self.0.verify(&scope, &listing).await?.into())
+        guard_future(async move {
+            let listing = listing.try_into()?;
+            Ok(self.0.verify(&scope, &listing).await?.into())
+        })
+        .await
     }
 }

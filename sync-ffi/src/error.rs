@@ -6,7 +6,19 @@
 //! [`ProviderError`] is the core's provider error, which foreign providers raise so the worker
 //! can classify retries.
 //! Invariant: messages are the core's, which never contain secrets.
+//!
+//! The boundary guards: every export that returns `Result<_, TasksyncError>` wraps its whole
+//! body, `guard(|| { ... })` when sync, `guard_future(async move { ... }).await` when async
+//! (the body is unchanged inside, `?` and `return` included), so a panic reaches the host as
+//! `TasksyncError.Internal` and never as uniffi's own panic error. Exports that return a plain
+//! value cannot report an error and are left unwrapped (a panic there is a bug uniffi reports
+//! as its panic error). The adapters over host callbacks (stores, clock, event sink,
+//! providers) catch panics themselves ([`unwinding`], [`host_store_call`]): a panic while
+//! converting a host's answer is the typed error of that call (a `Store` error, a provider's
+//! `Unavailable`, a failed clock read, a dropped event), even where no export is on the stack
+//! (the history pump), and never unwinds through the core.
 
+use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -173,8 +185,7 @@ impl From<sync_core::Error> for TasksyncError {
 /// Runs `f`, turning a panic inside it into the core's internal error
 /// (`TasksyncError::Internal`) instead of uniffi's own panic error.
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, TasksyncError>) -> Result<T, TasksyncError> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|payload| Err(sync_core::Error::from_panic(&*payload).into()))
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(internal(&*payload)))
 }
 
 /// Awaits `fut`, turning a panic while it is polled into the core's internal error
@@ -182,19 +193,55 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, TasksyncError>) -> Result<T
 pub(crate) async fn guard_future<T>(
     fut: impl Future<Output = Result<T, TasksyncError>>,
 ) -> Result<T, TasksyncError> {
+    unwinding(fut)
+        .await
+        .unwrap_or_else(|payload| Err(internal(&*payload)))
+}
+
+/// The core's internal error for a caught panic.
+fn internal(payload: &(dyn Any + Send)) -> TasksyncError {
+    sync_core::Error::from_panic(payload).into()
+}
+
+/// The core's words for a caught panic ("internal error (a bug in tasksync): Rust panic: ..."),
+/// for errors that are not `TasksyncError`s (store, provider, clock errors of the adapters).
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+    sync_core::Error::from_panic(payload).to_string()
+}
+
+/// For the adapters over host stores: awaits `fut`; a panic while it is polled (uniffi lifting
+/// the host's answer, or our conversion of it) is a `Store` error naming `what` (the store and
+/// call, "the host task store's `snapshot`"), never an unwind through the core.
+pub(crate) async fn host_store_call<T>(
+    what: &str,
+    fut: impl Future<Output = Result<T, sync_core::StoreError>>,
+) -> Result<T, sync_core::StoreError> {
+    unwinding(fut).await.unwrap_or_else(|payload| {
+        Err(sync_core::StoreError::Backend(format!(
+            "the binding failed on the answer of {what}: {}",
+            panic_text(&*payload)
+        )))
+    })
+}
+
+/// Awaits `fut`; `Err` with the panic's payload when polling it panicked (the future is then
+/// dropped, never polled again).
+pub(crate) async fn unwinding<F: Future>(fut: F) -> Result<F::Output, Box<dyn Any + Send>> {
     CatchUnwind(Box::pin(fut)).await
 }
 
 struct CatchUnwind<F>(Pin<Box<F>>);
 
-impl<T, F: Future<Output = Result<T, TasksyncError>>> Future for CatchUnwind<F> {
-    type Output = Result<T, TasksyncError>;
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let fut = self.0.as_mut();
-        catch_unwind(AssertUnwindSafe(|| fut.poll(cx))).unwrap_or_else(|payload| {
-            Poll::Ready(Err(sync_core::Error::from_panic(&*payload).into()))
-        })
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! the change it reports was applied; the sink cannot fail the operation (whatever it raises
 //! is dropped).
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use crate::error::TasksyncError;
@@ -29,12 +30,16 @@ struct Foreign(Arc<dyn EventSink>);
 
 impl sync_core::EventSink for Foreign {
     fn emit(&self, event: sync_core::Event) {
-        // Serialising the core's event (plain data, string keys) cannot fail; if it ever did,
-        // dropping one notification is the sink contract's failure mode, never a panic.
-        if let Ok(text) = serde_json::to_string(&event) {
-            // The sink contract: a failing sink loses its notification, never the change.
-            let _ = self.0.emit(text);
-        }
+        // The sink contract: a failing sink loses its notification, never the change; that
+        // includes a panic while the event is serialised or the host's answer lifted (caught
+        // here, as the change is already applied when the core emits).
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // Serialising the core's event (plain data, string keys) cannot fail; if it ever
+            // did, the notification is dropped.
+            if let Ok(text) = serde_json::to_string(&event) {
+                let _ = self.0.emit(text);
+            }
+        }));
     }
 }
 

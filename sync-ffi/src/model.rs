@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard};
 use crate::input;
 
 /// A task's hub status.
@@ -272,8 +272,10 @@ pub fn task_from_desired(
     desired: DesiredTask,
     now_ms: i64,
 ) -> Result<Task, TasksyncError> {
-    let desired: sync_core::DesiredTask = desired.try_into()?;
-    Ok((&sync_core::Task::from_desired(&scope, &source, &desired, now_ms)).into())
+    guard(|| {
+        let desired: sync_core::DesiredTask = desired.try_into()?;
+        Ok((&sync_core::Task::from_desired(&scope, &source, &desired, now_ms)).into())
+    })
 }
 
 /// Whether `status` is final (completed or cancelled): the core's rule.

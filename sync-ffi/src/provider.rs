@@ -5,11 +5,12 @@
 //! Invariants: a host provider's failure is a [`ProviderError`] whose class decides retries;
 //! the refreshed token stays a `Secret` on the Rust side and is never logged or put in errors.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::error::{ProviderError, TasksyncError};
+use crate::error::{ProviderError, TasksyncError, guard_future, panic_text, unwinding};
 use crate::input;
 use crate::model::{Listing, Status};
 
@@ -63,50 +64,92 @@ pub trait TokenRefresher: Send + Sync {
     async fn refresh(&self, provider: String) -> Result<String, ProviderError>;
 }
 
-/// The core's `ProviderClient` over a host's.
-pub(crate) struct ForeignProvider(pub(crate) Arc<dyn Provider>);
+/// The core's `ProviderClient` over a host's. The host's `name()` is read once, when the
+/// adapter is made (inside a guarded export: a host that throws there fails that call with
+/// `Internal`), so routing never calls back into the host.
+pub(crate) struct ForeignProvider {
+    host: Arc<dyn Provider>,
+    name: String,
+}
+
+impl ForeignProvider {
+    /// The adapter over `host`, reading its name.
+    pub(crate) fn new(host: Arc<dyn Provider>) -> Self {
+        let name = host.name();
+        ForeignProvider { host, name }
+    }
+}
+
+/// Awaits a host provider call; a panic while it is polled (uniffi lifting the host's answer,
+/// or our conversion of it) is the provider's `Unavailable` (retried, then dead-lettered, as
+/// an undeclared host error is), never an unwind through the core.
+async fn provider_call<T>(
+    provider: &str,
+    call: &str,
+    fut: impl Future<Output = Result<T, sync_core::ProviderError>>,
+) -> Result<T, sync_core::ProviderError> {
+    unwinding(fut).await.unwrap_or_else(|payload| {
+        Err(sync_core::ProviderError::Unavailable {
+            provider: provider.to_owned(),
+            status: 0,
+            message: format!(
+                "the binding failed on the host provider's answer to `{call}`: {}",
+                panic_text(&*payload)
+            ),
+        })
+    })
+}
 
 #[async_trait]
 impl sync_core::ProviderClient for ForeignProvider {
     fn name(&self) -> String {
-        self.0.name()
+        self.name.clone()
     }
 
     async fn list(&self, scope: String) -> Result<sync_core::Listing, sync_core::ProviderError> {
-        let listing = self.0.list(scope).await?;
-        listing
-            .try_into()
-            .map_err(|err: TasksyncError| sync_core::ProviderError::Rejected {
-                provider: self.0.name(),
-                status: 0,
-                message: format!("the host provider listed bad data: {err}"),
-            })
+        provider_call(&self.name, "list", async move {
+            let listing = self.host.list(scope).await?;
+            listing
+                .try_into()
+                .map_err(|err: TasksyncError| sync_core::ProviderError::Rejected {
+                    provider: self.name.clone(),
+                    status: 0,
+                    message: format!("the host provider listed bad data: {err}"),
+                })
+        })
+        .await
     }
 
     async fn push(
         &self,
         change: sync_core::StatusPush,
     ) -> Result<sync_core::PushReceipt, sync_core::ProviderError> {
-        let push = StatusPush {
-            job_id: change.job_id,
-            idempotency_key: change.idempotency_key,
-            task_id: change.task_id,
-            external_id: change.external_id,
-            kind: change.kind,
-            status: change.status.into(),
-            payload: input::text(&change.payload),
-            attempt: change.attempt,
-        };
-        let receipt = self.0.push(push).await?;
-        // A receipt that is not JSON is kept as a JSON string rather than failing a push that
-        // the provider has already applied.
-        let remote = input::parse("remote", &receipt.remote)
-            .unwrap_or(serde_json::Value::String(receipt.remote));
-        Ok(sync_core::PushReceipt { remote })
+        provider_call(&self.name, "push", async move {
+            let push = StatusPush {
+                job_id: change.job_id,
+                idempotency_key: change.idempotency_key,
+                task_id: change.task_id,
+                external_id: change.external_id,
+                kind: change.kind,
+                status: change.status.into(),
+                payload: input::text(&change.payload),
+                attempt: change.attempt,
+            };
+            let receipt = self.host.push(push).await?;
+            // A receipt that is not JSON is kept as a JSON string rather than failing a push
+            // that the provider has already applied.
+            let remote = input::parse("remote", &receipt.remote)
+                .unwrap_or(serde_json::Value::String(receipt.remote));
+            Ok(sync_core::PushReceipt { remote })
+        })
+        .await
     }
 
     async fn refresh_token(&self) -> Result<(), sync_core::ProviderError> {
-        Ok(self.0.refresh_token().await?)
+        provider_call(&self.name, "refresh_token", async move {
+            Ok(self.host.refresh_token().await?)
+        })
+        .await
     }
 }
 
@@ -126,7 +169,11 @@ impl sync_core::TokenRefresher for ForeignRefresher {
         &self,
         provider: String,
     ) -> Result<sync_core::Secret, sync_core::ProviderError> {
-        Ok(sync_core::Secret::new(self.0.refresh(provider).await?))
+        let name = provider.clone();
+        provider_call(&name, "refresh", async move {
+            Ok(sync_core::Secret::new(self.0.refresh(provider).await?))
+        })
+        .await
     }
 }
 
@@ -137,12 +184,15 @@ pub async fn check_token_refresher(
     refresher: Arc<dyn TokenRefresher>,
     provider: String,
 ) -> Result<bool, TasksyncError> {
-    use sync_core::TokenRefresher as _;
-    let secret = ForeignRefresher(refresher)
-        .refresh(provider)
-        .await
-        .map_err(sync_core::Error::Provider)?;
-    Ok(!secret.expose().is_empty())
+    guard_future(async move {
+        use sync_core::TokenRefresher as _;
+        let secret = ForeignRefresher(refresher)
+            .refresh(provider)
+            .await
+            .map_err(sync_core::Error::Provider)?;
+        Ok(!secret.expose().is_empty())
+    })
+    .await
 }
 
 /// Lists `scope` from a host provider through the core's provider contract (validating what
@@ -152,10 +202,13 @@ pub async fn list_from(
     provider: Arc<dyn Provider>,
     scope: String,
 ) -> Result<Listing, TasksyncError> {
-    use sync_core::ProviderClient as _;
-    let listing = ForeignProvider(provider)
-        .list(scope)
-        .await
-        .map_err(sync_core::Error::Provider)?;
-    Ok((&listing).into())
+    guard_future(async move {
+        use sync_core::ProviderClient as _;
+        let listing = ForeignProvider::new(provider)
+            .list(scope)
+            .await
+            .map_err(sync_core::Error::Provider)?;
+        Ok((&listing).into())
+    })
+    .await
 }

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use sync_core::StoreError;
 
 use crate::clock::{Clock, core_clock};
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard, guard_future, host_store_call};
 use crate::event::{EventSink, core_sink};
 use crate::limits::{Limits, core_limits};
 use crate::store::store_error;
@@ -255,12 +255,18 @@ struct Foreign(Arc<dyn SessionStore>);
 #[async_trait]
 impl sync_core::SessionStore for Foreign {
     async fn get(&self, id: String) -> Result<Option<sync_core::Session>, StoreError> {
-        let found = self.0.get(id).await.map_err(store_error)?;
-        Ok(found.map(Into::into))
+        host_store_call("the host session store's `get`", async move {
+            let found = self.0.get(id).await.map_err(store_error)?;
+            Ok(found.map(Into::into))
+        })
+        .await
     }
 
     async fn insert(&self, session: sync_core::Session) -> Result<(), StoreError> {
-        self.0.insert(session.into()).await.map_err(store_error)
+        host_store_call("the host session store's `insert`", async move {
+            self.0.insert(session.into()).await.map_err(store_error)
+        })
+        .await
     }
 
     async fn update(
@@ -268,18 +274,24 @@ impl sync_core::SessionStore for Foreign {
         session: sync_core::Session,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        let session = session.into();
-        self.0
-            .update(session, expected_version)
-            .await
-            .map_err(store_error)
+        host_store_call("the host session store's `update`", async move {
+            let session = session.into();
+            self.0
+                .update(session, expected_version)
+                .await
+                .map_err(store_error)
+        })
+        .await
     }
 
     async fn delete(&self, id: String, expected_version: u64) -> Result<(), StoreError> {
-        self.0
-            .delete(id, expected_version)
-            .await
-            .map_err(store_error)
+        host_store_call("the host session store's `delete`", async move {
+            self.0
+                .delete(id, expected_version)
+                .await
+                .map_err(store_error)
+        })
+        .await
     }
 }
 
@@ -335,8 +347,10 @@ impl SessionEngine {
         events: Option<Arc<dyn EventSink>>,
         limits: Option<Limits>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
-        Ok(engine(store, clock, events, limits))
+        guard(|| {
+            let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
+            Ok(engine(store, clock, events, limits))
+        })
     }
 
     /// An engine on a host-implemented session store.
@@ -352,49 +366,52 @@ impl SessionEngine {
 
     /// Creates a session over `cycles` (at least one, unique ids), in the `Created` state.
     pub async fn create(&self, id: String, cycles: Vec<Cycle>) -> Result<Session, TasksyncError> {
-        let cycles = cycles.into_iter().map(cycle_in).collect();
-        Ok(self.0.create(id, cycles).await?.into())
+        guard_future(async move {
+            let cycles = cycles.into_iter().map(cycle_in).collect();
+            Ok(self.0.create(id, cycles).await?.into())
+        })
+        .await
     }
 
     /// Starts a created session.
     pub async fn start(&self, id: String) -> Result<Session, TasksyncError> {
-        Ok(self.0.start(&id).await?.into())
+        guard_future(async move { Ok(self.0.start(&id).await?.into()) }).await
     }
 
     /// Moves to cycle `to` (an id), or to the next cycle when `to` is null.
     #[uniffi::method(default(to = None))]
     pub async fn switch(&self, id: String, to: Option<String>) -> Result<Session, TasksyncError> {
-        Ok(self.0.switch(&id, to.as_deref()).await?.into())
+        guard_future(async move { Ok(self.0.switch(&id, to.as_deref()).await?.into()) }).await
     }
 
     /// Pauses a running session.
     pub async fn pause(&self, id: String) -> Result<Session, TasksyncError> {
-        Ok(self.0.pause(&id).await?.into())
+        guard_future(async move { Ok(self.0.pause(&id).await?.into()) }).await
     }
 
     /// Resumes a paused session.
     pub async fn resume(&self, id: String) -> Result<Session, TasksyncError> {
-        Ok(self.0.resume(&id).await?.into())
+        guard_future(async move { Ok(self.0.resume(&id).await?.into()) }).await
     }
 
     /// Completes a session.
     pub async fn complete(&self, id: String) -> Result<Session, TasksyncError> {
-        Ok(self.0.complete(&id).await?.into())
+        guard_future(async move { Ok(self.0.complete(&id).await?.into()) }).await
     }
 
     /// One session as stored.
     pub async fn get(&self, id: String) -> Result<Session, TasksyncError> {
-        Ok(self.0.get(&id).await?.into())
+        guard_future(async move { Ok(self.0.get(&id).await?.into()) }).await
     }
 
     /// A session's view now (by the engine's clock).
     pub async fn state(&self, id: String) -> Result<SessionState, TasksyncError> {
-        Ok(self.0.state(&id).await?.into())
+        guard_future(async move { Ok(self.0.state(&id).await?.into()) }).await
     }
 
     /// Deletes a session, returning its last view.
     pub async fn delete(&self, id: String) -> Result<SessionState, TasksyncError> {
-        Ok(self.0.delete(&id).await?.into())
+        guard_future(async move { Ok(self.0.delete(&id).await?.into()) }).await
     }
 }
 
@@ -402,6 +419,8 @@ impl SessionEngine {
 /// is `TasksyncError.Store`.
 #[uniffi::export(default(clock = None))]
 pub fn server_time(clock: Option<Arc<dyn Clock>>) -> Result<ServerTime, TasksyncError> {
-    let now = sync_core::server_time(&*core_clock(clock))?;
-    Ok(ServerTime { now_ms: now.now_ms })
+    guard(|| {
+        let now = sync_core::server_time(&*core_clock(clock))?;
+        Ok(ServerTime { now_ms: now.now_ms })
+    })
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard};
 use crate::input;
 use crate::model::{Status, Task};
 
@@ -105,8 +105,10 @@ impl TransitionRules {
     /// `InvalidInput` naming it.
     #[uniffi::constructor]
     pub fn from_json(json: String) -> Result<Arc<Self>, TasksyncError> {
-        let rules = sync_core::input::from_json("transition rules", &json)?;
-        Ok(Arc::new(TransitionRules(rules)))
+        guard(|| {
+            let rules = sync_core::input::from_json("transition rules", &json)?;
+            Ok(Arc::new(TransitionRules(rules)))
+        })
     }
 
     /// The rules in the core's JSON form.
@@ -128,16 +130,18 @@ impl TransitionRules {
         to: Status,
         related: Vec<Task>,
     ) -> Result<Vec<StatusChange>, TasksyncError> {
-        let task: sync_core::Task = task.try_into()?;
-        let related = related
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<Result<Vec<sync_core::Task>, TasksyncError>>()?;
-        let changes = self
-            .0
-            .plan(&task, to.into(), &related)
-            .map_err(sync_core::Error::from)?;
-        Ok(changes.iter().map(Into::into).collect())
+        guard(|| {
+            let task: sync_core::Task = task.try_into()?;
+            let related = related
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<Vec<sync_core::Task>, TasksyncError>>()?;
+            let changes = self
+                .0
+                .plan(&task, to.into(), &related)
+                .map_err(sync_core::Error::from)?;
+            Ok(changes.iter().map(Into::into).collect())
+        })
     }
 }
 
@@ -173,11 +177,13 @@ impl StatusMapping {
         current: String,
         now: i64,
     ) -> Result<MappedStatus, TasksyncError> {
-        let current = input::parse("current", &current)?;
-        let mapped = self.0.to_provider(to.into(), &current, now);
-        Ok(MappedStatus {
-            payload: input::text(&mapped.payload),
-            undo: input::text(&mapped.undo.payload),
+        guard(|| {
+            let current = input::parse("current", &current)?;
+            let mapped = self.0.to_provider(to.into(), &current, now);
+            Ok(MappedStatus {
+                payload: input::text(&mapped.payload),
+                undo: input::text(&mapped.undo.payload),
+            })
         })
     }
 
@@ -185,7 +191,9 @@ impl StatusMapping {
     // Named after the core's `StatusMapping::from_provider`, which this binds.
     #[allow(clippy::wrong_self_convention)]
     pub fn from_provider(&self, payload: String) -> Result<Option<Status>, TasksyncError> {
-        let payload = input::parse("payload", &payload)?;
-        Ok(self.0.from_provider(&payload).map(Into::into))
+        guard(|| {
+            let payload = input::parse("payload", &payload)?;
+            Ok(self.0.from_provider(&payload).map(Into::into))
+        })
     }
 }

@@ -28,7 +28,7 @@ pub use model::{
     Run, RunContext, RunKind, RunPage, RunStatus,
 };
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard_future};
 
 /// A history: the recorder engines and status services record into (pass it to their
 /// constructors), the pump that writes it (spawned on the binding's runtime), and the queries.
@@ -86,8 +86,11 @@ impl History {
         capacity: Option<u32>,
         max_batch: Option<u32>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        let store = Arc::new(core::MemoryHistoryStore::default());
-        Ok(spawn(store, config(capacity, max_batch)?))
+        guard_future(async move {
+            let store = Arc::new(core::MemoryHistoryStore::default());
+            Ok(spawn(store, config(capacity, max_batch)?))
+        })
+        .await
     }
 
     /// A history in the SQLite file at `path` (created when missing; it may be the hub's file).
@@ -97,9 +100,12 @@ impl History {
         capacity: Option<u32>,
         max_batch: Option<u32>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        let config = config(capacity, max_batch)?;
-        let store = Arc::new(sync_sqlite::SqliteHistoryStore::open(&path)?);
-        Ok(spawn(store, config))
+        guard_future(async move {
+            let config = config(capacity, max_batch)?;
+            let store = Arc::new(sync_sqlite::SqliteHistoryStore::open(&path)?);
+            Ok(spawn(store, config))
+        })
+        .await
     }
 
     /// Stops recording and waits until everything queued is written. Queries keep working.
@@ -127,7 +133,7 @@ impl History {
 
     /// One run, or null.
     pub async fn run(&self, id: String) -> Result<Option<Run>, TasksyncError> {
-        Ok(self.store.run(id).await?.map(Into::into))
+        guard_future(async move { Ok(self.store.run(id).await?.map(Into::into)) }).await
     }
 
     /// Runs newest first, filtered by status, kind, scope and start time (`since` inclusive,
@@ -152,21 +158,24 @@ impl History {
         after: Option<String>,
         limit: u32,
     ) -> Result<RunPage, TasksyncError> {
-        let query = core::RunQuery {
-            status: status.map(Into::into),
-            kind: kind.map(Into::into),
-            scope,
-            since,
-            until,
-            after: cursor(after)?,
-            limit: limit as usize,
-        };
-        query.validate()?;
-        let page = self.store.runs(query).await?;
-        Ok(RunPage {
-            runs: page.items.into_iter().map(Into::into).collect(),
-            next: page.next.map(|c| c.to_string()),
+        guard_future(async move {
+            let query = core::RunQuery {
+                status: status.map(Into::into),
+                kind: kind.map(Into::into),
+                scope,
+                since,
+                until,
+                after: cursor(after)?,
+                limit: limit as usize,
+            };
+            query.validate()?;
+            let page = self.store.runs(query).await?;
+            Ok(RunPage {
+                runs: page.items.into_iter().map(Into::into).collect(),
+                next: page.next.map(|c| c.to_string()),
+            })
         })
+        .await
     }
 
     /// A run's items in order; `after` is the previous page's `next`.
@@ -177,17 +186,20 @@ impl History {
         after: Option<u64>,
         limit: u32,
     ) -> Result<ItemPage, TasksyncError> {
-        let query = core::ItemQuery {
-            run_id,
-            after,
-            limit: limit as usize,
-        };
-        query.validate()?;
-        let page = self.store.items(query).await?;
-        Ok(ItemPage {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next: page.next,
+        guard_future(async move {
+            let query = core::ItemQuery {
+                run_id,
+                after,
+                limit: limit as usize,
+            };
+            query.validate()?;
+            let page = self.store.items(query).await?;
+            Ok(ItemPage {
+                items: page.items.into_iter().map(Into::into).collect(),
+                next: page.next,
+            })
         })
+        .await
     }
 
     /// Audit entries newest first, by entity (type and/or id); `after` is the previous page's
@@ -200,18 +212,21 @@ impl History {
         after: Option<String>,
         limit: u32,
     ) -> Result<AuditPage, TasksyncError> {
-        let query = core::AuditQuery {
-            entity_type,
-            entity_id,
-            after: cursor(after)?,
-            limit: limit as usize,
-        };
-        query.validate()?;
-        let page = self.store.audit(query).await?;
-        Ok(AuditPage {
-            entries: page.items.into_iter().map(Into::into).collect(),
-            next: page.next.map(|c| c.to_string()),
+        guard_future(async move {
+            let query = core::AuditQuery {
+                entity_type,
+                entity_id,
+                after: cursor(after)?,
+                limit: limit as usize,
+            };
+            query.validate()?;
+            let page = self.store.audit(query).await?;
+            Ok(AuditPage {
+                entries: page.items.into_iter().map(Into::into).collect(),
+                next: page.next.map(|c| c.to_string()),
+            })
         })
+        .await
     }
 }
 

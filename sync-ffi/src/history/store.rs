@@ -33,7 +33,7 @@ use sync_core::history::{
     self as core, AuditQuery, Cursor, HistoryBatch, ItemQuery, Page, RunQuery,
 };
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard_future, host_store_call};
 use crate::history::{History, config, spawn};
 use crate::store::store_error;
 
@@ -102,31 +102,46 @@ fn back<T: DeserializeOwned>(call: &str, text: &str) -> Result<T, StoreError> {
 #[async_trait]
 impl core::HistoryStore for Foreign {
     async fn write(&self, batch: HistoryBatch) -> Result<(), StoreError> {
-        let batch = out(&batch)?;
-        self.call(move |h| h.write(batch)).await
+        host_store_call("the host history store's `write`", async move {
+            let batch = out(&batch)?;
+            self.call(move |h| h.write(batch)).await
+        })
+        .await
     }
 
     async fn run(&self, id: String) -> Result<Option<core::Run>, StoreError> {
-        let text = self.call(move |h| h.run(id)).await?;
-        text.map(|t| back("run", &t)).transpose()
+        host_store_call("the host history store's `run`", async move {
+            let text = self.call(move |h| h.run(id)).await?;
+            text.map(|t| back("run", &t)).transpose()
+        })
+        .await
     }
 
     async fn runs(&self, query: RunQuery) -> Result<Page<core::Run, Cursor>, StoreError> {
-        let query = out(&query)?;
-        let text = self.call(move |h| h.runs(query)).await?;
-        back("runs", &text)
+        host_store_call("the host history store's `runs`", async move {
+            let query = out(&query)?;
+            let text = self.call(move |h| h.runs(query)).await?;
+            back("runs", &text)
+        })
+        .await
     }
 
     async fn items(&self, query: ItemQuery) -> Result<Page<core::Item, u64>, StoreError> {
-        let query = out(&query)?;
-        let text = self.call(move |h| h.items(query)).await?;
-        back("items", &text)
+        host_store_call("the host history store's `items`", async move {
+            let query = out(&query)?;
+            let text = self.call(move |h| h.items(query)).await?;
+            back("items", &text)
+        })
+        .await
     }
 
     async fn audit(&self, query: AuditQuery) -> Result<Page<core::AuditEntry, Cursor>, StoreError> {
-        let query = out(&query)?;
-        let text = self.call(move |h| h.audit(query)).await?;
-        back("audit", &text)
+        host_store_call("the host history store's `audit`", async move {
+            let query = out(&query)?;
+            let text = self.call(move |h| h.audit(query)).await?;
+            back("audit", &text)
+        })
+        .await
     }
 }
 
@@ -140,10 +155,13 @@ impl History {
         capacity: Option<u32>,
         max_batch: Option<u32>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        Ok(spawn(
-            Arc::new(Foreign(store)),
-            config(capacity, max_batch)?,
-        ))
+        guard_future(async move {
+            Ok(spawn(
+                Arc::new(Foreign(store)),
+                config(capacity, max_batch)?,
+            ))
+        })
+        .await
     }
 }
 
@@ -170,27 +188,42 @@ struct ForeignAsync(Arc<dyn AsyncHistoryStore>);
 #[async_trait]
 impl core::HistoryStore for ForeignAsync {
     async fn write(&self, batch: HistoryBatch) -> Result<(), StoreError> {
-        self.0.write(out(&batch)?).await.map_err(store_error)
+        host_store_call("the host history store's `write`", async move {
+            self.0.write(out(&batch)?).await.map_err(store_error)
+        })
+        .await
     }
 
     async fn run(&self, id: String) -> Result<Option<core::Run>, StoreError> {
-        let text = self.0.run(id).await.map_err(store_error)?;
-        text.map(|t| back("run", &t)).transpose()
+        host_store_call("the host history store's `run`", async move {
+            let text = self.0.run(id).await.map_err(store_error)?;
+            text.map(|t| back("run", &t)).transpose()
+        })
+        .await
     }
 
     async fn runs(&self, query: RunQuery) -> Result<Page<core::Run, Cursor>, StoreError> {
-        let text = self.0.runs(out(&query)?).await.map_err(store_error)?;
-        back("runs", &text)
+        host_store_call("the host history store's `runs`", async move {
+            let text = self.0.runs(out(&query)?).await.map_err(store_error)?;
+            back("runs", &text)
+        })
+        .await
     }
 
     async fn items(&self, query: ItemQuery) -> Result<Page<core::Item, u64>, StoreError> {
-        let text = self.0.items(out(&query)?).await.map_err(store_error)?;
-        back("items", &text)
+        host_store_call("the host history store's `items`", async move {
+            let text = self.0.items(out(&query)?).await.map_err(store_error)?;
+            back("items", &text)
+        })
+        .await
     }
 
     async fn audit(&self, query: AuditQuery) -> Result<Page<core::AuditEntry, Cursor>, StoreError> {
-        let text = self.0.audit(out(&query)?).await.map_err(store_error)?;
-        back("audit", &text)
+        host_store_call("the host history store's `audit`", async move {
+            let text = self.0.audit(out(&query)?).await.map_err(store_error)?;
+            back("audit", &text)
+        })
+        .await
     }
 }
 
@@ -203,9 +236,12 @@ impl History {
         capacity: Option<u32>,
         max_batch: Option<u32>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        Ok(spawn(
-            Arc::new(ForeignAsync(store)),
-            config(capacity, max_batch)?,
-        ))
+        guard_future(async move {
+            Ok(spawn(
+                Arc::new(ForeignAsync(store)),
+                config(capacity, max_batch)?,
+            ))
+        })
+        .await
     }
 }

@@ -7,7 +7,7 @@
 //! (`sync_core::retry::Backoff::default()`), and a schedule is checked by the core's
 //! `validate` before use (`InvalidInput` naming the field).
 
-use crate::error::{ProviderError, TasksyncError};
+use crate::error::{ProviderError, TasksyncError, guard};
 
 /// The retry schedule: `base_ms * factor^(attempt-1)`, capped at `max_ms`. `None` fields take
 /// the core's defaults (1, 2, 4, 8, 16 s; 6 attempts in all; no jitter).
@@ -56,7 +56,7 @@ pub(crate) fn core_backoff(
 /// drives the jitter (the same seed gives the same delay).
 #[uniffi::export(default(seed = 0))]
 pub fn backoff_delay_ms(backoff: Backoff, attempt: u32, seed: u64) -> Result<u64, TasksyncError> {
-    Ok(core_backoff(Some(backoff))?.delay_ms(attempt, seed))
+    guard(|| Ok(core_backoff(Some(backoff))?.delay_ms(attempt, seed)))
 }
 
 /// What to do after a provider call (the core's `Outcome`).
@@ -102,13 +102,15 @@ pub fn classify(
     backoff: Option<Backoff>,
     seed: u64,
 ) -> Result<Outcome, TasksyncError> {
-    let backoff = core_backoff(backoff)?;
-    let error = error.map(sync_core::ProviderError::from);
-    let result = match &error {
-        Some(err) => Err(err),
-        None => Ok(()),
-    };
-    Ok(sync_core::retry::classify(result, attempt, now, &backoff, seed).into())
+    guard(|| {
+        let backoff = core_backoff(backoff)?;
+        let error = error.map(sync_core::ProviderError::from);
+        let result = match &error {
+            Some(err) => Err(err),
+            None => Ok(()),
+        };
+        Ok(sync_core::retry::classify(result, attempt, now, &backoff, seed).into())
+    })
 }
 
 /// The longest delay the queue waits (ms): one day. Longer configured durations are refused,

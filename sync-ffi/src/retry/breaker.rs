@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard};
 
 /// The per-provider circuit breaker. `None` fields take the core's defaults (opens after 5
 /// distinct jobs fail in a row, for 30 s).
@@ -89,10 +89,12 @@ impl Breaker {
     /// 30 s) is checked first.
     #[uniffi::constructor(default(config = None))]
     pub fn new(config: Option<BreakerConfig>) -> Result<Arc<Self>, TasksyncError> {
-        let config = core_breaker_config(config)?;
-        Ok(Arc::new(Breaker(Mutex::new(
-            sync_core::retry::Breaker::new(config),
-        ))))
+        guard(|| {
+            let config = core_breaker_config(config)?;
+            Ok(Arc::new(Breaker(Mutex::new(
+                sync_core::retry::Breaker::new(config),
+            ))))
+        })
     }
 
     /// Asks to make a call at `now`: null to go ahead (an open breaker past its time turns

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, core_clock};
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard, guard_future};
 use crate::event::{EventSink, core_sink};
 use crate::history::{Actor, History};
 use crate::store::HubStore;
@@ -31,15 +31,17 @@ impl DeadLetters {
         clock: Option<Arc<dyn Clock>>,
         events: Option<Arc<dyn EventSink>>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        let mut dead = sync_core::retry::DeadLetters::new(
-            store.queue_store()?,
-            core_clock(clock),
-            core_sink(events),
-        );
-        if let Some(history) = history {
-            dead = dead.with_history(history.recorder.clone());
-        }
-        Ok(Arc::new(DeadLetters(dead)))
+        guard(|| {
+            let mut dead = sync_core::retry::DeadLetters::new(
+                store.queue_store()?,
+                core_clock(clock),
+                core_sink(events),
+            );
+            if let Some(history) = history {
+                dead = dead.with_history(history.recorder.clone());
+            }
+            Ok(Arc::new(DeadLetters(dead)))
+        })
     }
 
     /// Dead jobs, oldest first, a page at a time: `after` is the previous page's last id,
@@ -50,23 +52,26 @@ impl DeadLetters {
         after: Option<String>,
         limit: u32,
     ) -> Result<Vec<QueuedJob>, TasksyncError> {
-        let jobs = self.0.list(after, limit as usize).await?;
-        Ok(jobs.iter().map(Into::into).collect())
+        guard_future(async move {
+            let jobs = self.0.list(after, limit as usize).await?;
+            Ok(jobs.iter().map(Into::into).collect())
+        })
+        .await
     }
 
     /// One job (dead or not) with its payload, undo data and last error; `NotFound` when
     /// there is none.
     pub async fn inspect(&self, id: String) -> Result<QueuedJob, TasksyncError> {
-        Ok((&self.0.inspect(&id).await?).into())
+        guard_future(async move { Ok((&self.0.inspect(&id).await?).into()) }).await
     }
 
     /// Requeues a dead job with a fresh attempt budget, due now; audited as `job_retried`.
     pub async fn retry(&self, id: String, actor: Actor) -> Result<QueuedJob, TasksyncError> {
-        Ok((&self.0.retry(&id, actor.into()).await?).into())
+        guard_future(async move { Ok((&self.0.retry(&id, actor.into()).await?).into()) }).await
     }
 
     /// Discards a dead job for good; audited as `job_discarded`.
     pub async fn discard(&self, id: String, actor: Actor) -> Result<QueuedJob, TasksyncError> {
-        Ok((&self.0.discard(&id, actor.into()).await?).into())
+        guard_future(async move { Ok((&self.0.discard(&id, actor.into()).await?).into()) }).await
     }
 }

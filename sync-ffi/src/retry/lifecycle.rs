@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, core_clock};
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard_future};
 use crate::store::HubStore;
 use crate::store::job::{QueuedJob, TargetSyncStatus};
 
@@ -20,10 +20,13 @@ impl HubStore {
         id: String,
         clock: Option<Arc<dyn Clock>>,
     ) -> Result<QueuedJob, TasksyncError> {
-        let now = core_clock(clock).now_ms();
-        let store = self.queue_store()?;
-        let job = sync_core::retry::requeue(&*store, &id, now).await;
-        Ok((&job.map_err(sync_core::Error::from)?).into())
+        guard_future(async move {
+            let now = core_clock(clock).now_ms();
+            let store = self.queue_store()?;
+            let job = sync_core::retry::requeue(&*store, &id, now).await;
+            Ok((&job.map_err(sync_core::Error::from)?).into())
+        })
+        .await
     }
 
     /// Discards a dead letter (kept, marked discarded): the core's discard. `clock` (default:
@@ -34,10 +37,13 @@ impl HubStore {
         id: String,
         clock: Option<Arc<dyn Clock>>,
     ) -> Result<QueuedJob, TasksyncError> {
-        let now = core_clock(clock).now_ms();
-        let store = self.queue_store()?;
-        let job = sync_core::retry::discard(&*store, &id, now).await;
-        Ok((&job.map_err(sync_core::Error::from)?).into())
+        guard_future(async move {
+            let now = core_clock(clock).now_ms();
+            let store = self.queue_store()?;
+            let job = sync_core::retry::discard(&*store, &id, now).await;
+            Ok((&job.map_err(sync_core::Error::from)?).into())
+        })
+        .await
     }
 
     /// A task's sync status towards each of its targets (the state of the newest intent of
@@ -46,14 +52,17 @@ impl HubStore {
         &self,
         task_id: String,
     ) -> Result<Vec<TargetSyncStatus>, TasksyncError> {
-        let store = self.job_store()?;
-        let statuses = sync_core::retry::sync_status(&*store, &task_id).await?;
-        Ok(statuses
-            .into_iter()
-            .map(|(target, status)| TargetSyncStatus {
-                target,
-                status: status.into(),
-            })
-            .collect())
+        guard_future(async move {
+            let store = self.job_store()?;
+            let statuses = sync_core::retry::sync_status(&*store, &task_id).await?;
+            Ok(statuses
+                .into_iter()
+                .map(|(target, status)| TargetSyncStatus {
+                    target,
+                    status: status.into(),
+                })
+                .collect())
+        })
+        .await
     }
 }

@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard};
 
 /// A per-provider token-bucket rate limit. `None` fields take the core's defaults.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -59,10 +59,12 @@ impl RateLimiter {
     /// 10) is checked first.
     #[uniffi::constructor(default(config = None))]
     pub fn new(now: i64, config: Option<RateLimiterConfig>) -> Result<Arc<Self>, TasksyncError> {
-        let config = core_limiter_config(config)?;
-        Ok(Arc::new(RateLimiter(Mutex::new(
-            sync_core::retry::RateLimiter::new(config, now),
-        ))))
+        guard(|| {
+            let config = core_limiter_config(config)?;
+            Ok(Arc::new(RateLimiter(Mutex::new(
+                sync_core::retry::RateLimiter::new(config, now),
+            ))))
+        })
     }
 
     /// Takes a token at `now`: null when the call may go, else the earliest time to try again.

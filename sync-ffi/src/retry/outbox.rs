@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, core_clock};
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard, guard_future};
 use crate::event::{EventSink, core_sink};
 use crate::history::History;
 use crate::model::Status;
@@ -66,21 +66,23 @@ impl StatusService {
         history: Option<Arc<History>>,
         rules: Option<Arc<TransitionRules>>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        let mut service = sync_core::StatusService::new(
-            store.queue_store()?,
-            core_clock(clock),
-            core_sink(events),
-        );
-        for t in targets {
-            service = service.with_target(t.try_into()?);
-        }
-        if let Some(rules) = rules {
-            service = service.with_rules(rules.0.clone());
-        }
-        if let Some(history) = history {
-            service = service.with_history(history.recorder.clone());
-        }
-        Ok(Arc::new(StatusService(service)))
+        guard(|| {
+            let mut service = sync_core::StatusService::new(
+                store.queue_store()?,
+                core_clock(clock),
+                core_sink(events),
+            );
+            for t in targets {
+                service = service.with_target(t.try_into()?);
+            }
+            if let Some(rules) = rules {
+                service = service.with_rules(rules.0.clone());
+            }
+            if let Some(history) = history {
+                service = service.with_history(history.recorder.clone());
+            }
+            Ok(Arc::new(StatusService(service)))
+        })
     }
 
     /// Moves a task to `to` (with the machine's effects) and enqueues a job per target.
@@ -90,14 +92,17 @@ impl StatusService {
         to: Status,
         actor: Option<String>,
     ) -> Result<StatusChangeReport, TasksyncError> {
-        let report = self
-            .0
-            .change_status(&task_id, to.into(), actor.as_deref())
-            .await?;
-        Ok(StatusChangeReport {
-            changes: report.changes.iter().map(Into::into).collect(),
-            jobs: jobs_out(&report.jobs),
-            targets: report.targets.into_iter().map(Into::into).collect(),
+        guard_future(async move {
+            let report = self
+                .0
+                .change_status(&task_id, to.into(), actor.as_deref())
+                .await?;
+            Ok(StatusChangeReport {
+                changes: report.changes.iter().map(Into::into).collect(),
+                jobs: jobs_out(&report.jobs),
+                targets: report.targets.into_iter().map(Into::into).collect(),
+            })
         })
+        .await
     }
 }

@@ -6,7 +6,7 @@
 
 use sync_core::retry::TargetSpec;
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard};
 use crate::transition::ProviderKind;
 
 /// A provider that receives the status changes of its tasks.
@@ -62,7 +62,9 @@ impl TryFrom<Target> for sync_core::retry::Target {
 /// unknown key, a wrong type or a target the core refuses is `InvalidInput` naming it.
 #[uniffi::export]
 pub fn target_from_json(json: String) -> Result<Target, TasksyncError> {
-    let spec: TargetSpec = sync_core::input::from_json("target", &json)?;
-    spec.clone().into_target()?;
-    Ok(spec.into())
+    guard(|| {
+        let spec: TargetSpec = sync_core::input::from_json("target", &json)?;
+        spec.clone().into_target()?;
+        Ok(spec.into())
+    })
 }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, core_clock};
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard, guard_future};
 use crate::event::{EventSink, core_sink};
 use crate::provider::{ForeignProvider, Provider};
 use crate::retry::backoff::Backoff;
@@ -110,34 +110,39 @@ impl Worker {
         clock: Option<Arc<dyn Clock>>,
         events: Option<Arc<dyn EventSink>>,
     ) -> Result<Arc<Self>, TasksyncError> {
-        let mut worker = sync_core::Worker::new(
-            store.queue_store()?,
-            core_clock(clock),
-            core_sink(events),
-            config.into(),
-        )?;
-        for provider in providers {
-            worker = worker.with_provider(Arc::new(ForeignProvider(provider)));
-        }
-        Ok(Arc::new(Worker(worker)))
+        guard(|| {
+            let mut worker = sync_core::Worker::new(
+                store.queue_store()?,
+                core_clock(clock),
+                core_sink(events),
+                config.into(),
+            )?;
+            for provider in providers {
+                worker = worker.with_provider(Arc::new(ForeignProvider::new(provider)));
+            }
+            Ok(Arc::new(Worker(worker)))
+        })
     }
 
     /// Claims due jobs, sends them, records the outcomes.
     pub async fn run_once(&self) -> Result<TickReport, TasksyncError> {
-        let r = self.0.run_once().await?;
-        Ok(TickReport {
-            claimed: r.claimed as u64,
-            succeeded: r.succeeded as u64,
-            retried: r.retried as u64,
-            deferred: r.deferred as u64,
-            dead: r.dead as u64,
-            lease_lost: r.lease_lost as u64,
+        guard_future(async move {
+            let r = self.0.run_once().await?;
+            Ok(TickReport {
+                claimed: r.claimed as u64,
+                succeeded: r.succeeded as u64,
+                retried: r.retried as u64,
+                deferred: r.deferred as u64,
+                dead: r.dead as u64,
+                lease_lost: r.lease_lost as u64,
+            })
         })
+        .await
     }
 
     /// When the next job is due (ms), `None` when the queue is empty.
     pub async fn next_wake(&self) -> Result<Option<i64>, TasksyncError> {
-        Ok(self.0.next_wake().await?)
+        guard_future(async move { Ok(self.0.next_wake().await?) }).await
     }
 
     /// The worker's metrics in the Prometheus text format.

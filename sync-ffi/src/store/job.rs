@@ -7,7 +7,7 @@
 //! Invariant: conversion only; a host job whose JSON texts do not parse is refused
 //! (`InvalidInput` naming the field), never used.
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard};
 use crate::input;
 use crate::model::Status;
 
@@ -327,6 +327,8 @@ pub fn claimed_job(
     now: i64,
     lease_ms: u64,
 ) -> Result<QueuedJob, TasksyncError> {
-    let job: sync_core::Job = job.try_into()?;
-    Ok((&job.claimed(&owner, now, lease_ms)).into())
+    guard(|| {
+        let job: sync_core::Job = job.try_into()?;
+        Ok((&job.claimed(&owner, now, lease_ms)).into())
+    })
 }

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sync_core::{Millis, StoreError};
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard_future, host_store_call};
 use crate::store::job::{JobQuery, QueuedJob, jobs_out};
 use crate::store::{Foreign, HubStore, TaskStore, store_error};
 
@@ -116,26 +116,38 @@ impl sync_core::JobStore for ForeignQueue {
         lease_ms: u64,
         limit: usize,
     ) -> Result<Vec<sync_core::Job>, StoreError> {
-        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-        let claimed = self.jobs.claim(owner, now, lease_ms, limit).await;
-        jobs_in("claim", claimed.map_err(store_error)?)
+        host_store_call("the host job store's `claim`", async move {
+            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+            let claimed = self.jobs.claim(owner, now, lease_ms, limit).await;
+            jobs_in("claim", claimed.map_err(store_error)?)
+        })
+        .await
     }
 
     async fn job(&self, id: String) -> Result<Option<sync_core::Job>, StoreError> {
-        let found = self.jobs.job(id).await.map_err(store_error)?;
-        found.map(|j| job_in("job", j)).transpose()
+        host_store_call("the host job store's `job`", async move {
+            let found = self.jobs.job(id).await.map_err(store_error)?;
+            found.map(|j| job_in("job", j)).transpose()
+        })
+        .await
     }
 
     async fn jobs(
         &self,
         query: sync_core::retry::JobQuery,
     ) -> Result<Vec<sync_core::Job>, StoreError> {
-        let found = self.jobs.jobs(query.into()).await;
-        jobs_in("jobs", found.map_err(store_error)?)
+        host_store_call("the host job store's `jobs`", async move {
+            let found = self.jobs.jobs(query.into()).await;
+            jobs_in("jobs", found.map_err(store_error)?)
+        })
+        .await
     }
 
     async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
-        self.jobs.next_due().await.map_err(store_error)
+        host_store_call("the host job store's `next_due`", async move {
+            self.jobs.next_due().await.map_err(store_error)
+        })
+        .await
     }
 }
 
@@ -162,21 +174,26 @@ impl HubStore {
 impl HubStore {
     /// Jobs matching `query`, oldest first.
     pub async fn jobs(&self, query: JobQuery) -> Result<Vec<QueuedJob>, TasksyncError> {
-        Ok(jobs_out(&self.job_store()?.jobs(query.into()).await?))
+        guard_future(async move { Ok(jobs_out(&self.job_store()?.jobs(query.into()).await?)) })
+            .await
     }
 
     /// Dead letters (jobs out of attempts or rejected), up to `limit` (0: default page).
     pub async fn dead_letters(&self, limit: u32) -> Result<Vec<QueuedJob>, TasksyncError> {
-        let query = sync_core::retry::JobQuery {
-            state: Some(sync_core::JobState::Dead),
-            limit: limit as usize,
-            ..Default::default()
-        };
-        Ok(jobs_out(&self.job_store()?.jobs(query).await?))
+        guard_future(async move {
+            let query = sync_core::retry::JobQuery {
+                state: Some(sync_core::JobState::Dead),
+                limit: limit as usize,
+                ..Default::default()
+            };
+            Ok(jobs_out(&self.job_store()?.jobs(query).await?))
+        })
+        .await
     }
 
     /// One job.
     pub async fn job(&self, id: String) -> Result<Option<QueuedJob>, TasksyncError> {
-        Ok(self.job_store()?.job(id).await?.as_ref().map(Into::into))
+        guard_future(async move { Ok(self.job_store()?.job(id).await?.as_ref().map(Into::into)) })
+            .await
     }
 }

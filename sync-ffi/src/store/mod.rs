@@ -18,7 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sync_core::StoreError;
 
-use crate::error::TasksyncError;
+use crate::error::{TasksyncError, guard, guard_future, host_store_call};
 use crate::model::Task;
 use crate::store::job::JobWrite;
 
@@ -159,28 +159,37 @@ fn task_in(task: Task) -> Result<sync_core::Task, StoreError> {
 #[async_trait]
 impl sync_core::TaskStore for Foreign {
     async fn snapshot(&self, scope: String) -> Result<sync_core::ScopeSnapshot, StoreError> {
-        let snap = self.store.snapshot(scope).await.map_err(store_error)?;
-        Ok(sync_core::ScopeSnapshot {
-            version: snap.version,
-            tasks: snap
-                .tasks
-                .into_iter()
-                .map(task_in)
-                .collect::<Result<_, _>>()?,
+        host_store_call("the host task store's `snapshot`", async move {
+            let snap = self.store.snapshot(scope).await.map_err(store_error)?;
+            Ok(sync_core::ScopeSnapshot {
+                version: snap.version,
+                tasks: snap
+                    .tasks
+                    .into_iter()
+                    .map(task_in)
+                    .collect::<Result<_, _>>()?,
+            })
         })
+        .await
     }
 
     async fn scope_version(&self, scope: String) -> Result<u64, StoreError> {
-        self.store.scope_version(scope).await.map_err(store_error)
+        host_store_call("the host task store's `scope_version`", async move {
+            self.store.scope_version(scope).await.map_err(store_error)
+        })
+        .await
     }
 
     async fn get(&self, id: String) -> Result<Option<sync_core::Task>, StoreError> {
-        self.store
-            .get(id)
-            .await
-            .map_err(store_error)?
-            .map(task_in)
-            .transpose()
+        host_store_call("the host task store's `get`", async move {
+            self.store
+                .get(id)
+                .await
+                .map_err(store_error)?
+                .map(task_in)
+                .transpose()
+        })
+        .await
     }
 
     async fn find_identities(
@@ -188,39 +197,45 @@ impl sync_core::TaskStore for Foreign {
         source: String,
         external_ids: Vec<String>,
     ) -> Result<Vec<sync_core::Identity>, StoreError> {
-        let found = self.store.find_identities(source, external_ids).await;
-        Ok(found
-            .map_err(store_error)?
-            .into_iter()
-            .map(|i| sync_core::Identity {
-                external_id: i.external_id,
-                id: i.id,
-                scope: i.scope,
-            })
-            .collect())
+        host_store_call("the host task store's `find_identities`", async move {
+            let found = self.store.find_identities(source, external_ids).await;
+            Ok(found
+                .map_err(store_error)?
+                .into_iter()
+                .map(|i| sync_core::Identity {
+                    external_id: i.external_id,
+                    id: i.id,
+                    scope: i.scope,
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn apply(&self, changes: sync_core::ChangeSet) -> Result<sync_core::Applied, StoreError> {
-        let out = ChangeSet {
-            guards: changes
-                .guards
-                .into_iter()
-                .map(|g| ScopeGuard {
-                    scope: g.scope,
-                    expected_version: g.expected_version,
-                })
-                .collect(),
-            tasks: changes.tasks.iter().map(task_write_out).collect(),
-            jobs: changes.jobs.iter().map(Into::into).collect(),
-        };
-        let applied = self.store.apply(out).await.map_err(store_error)?;
-        Ok(sync_core::Applied {
-            scope_versions: applied
-                .scope_versions
-                .into_iter()
-                .map(|v| (v.scope, v.version))
-                .collect(),
+        host_store_call("the host task store's `apply`", async move {
+            let out = ChangeSet {
+                guards: changes
+                    .guards
+                    .into_iter()
+                    .map(|g| ScopeGuard {
+                        scope: g.scope,
+                        expected_version: g.expected_version,
+                    })
+                    .collect(),
+                tasks: changes.tasks.iter().map(task_write_out).collect(),
+                jobs: changes.jobs.iter().map(Into::into).collect(),
+            };
+            let applied = self.store.apply(out).await.map_err(store_error)?;
+            Ok(sync_core::Applied {
+                scope_versions: applied
+                    .scope_versions
+                    .into_iter()
+                    .map(|v| (v.scope, v.version))
+                    .collect(),
+            })
         })
+        .await
     }
 }
 
@@ -299,11 +314,13 @@ impl HubStore {
     /// The SQLite store at `path` (created when missing; tasks and jobs).
     #[uniffi::constructor]
     pub fn sqlite(path: String) -> Result<Arc<Self>, TasksyncError> {
-        let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
-        Ok(Arc::new(HubStore {
-            tasks: store.clone(),
-            queue: Some(store),
-        }))
+        guard(|| {
+            let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
+            Ok(Arc::new(HubStore {
+                tasks: store.clone(),
+                queue: Some(store),
+            }))
+        })
     }
 
     /// A host-implemented task store (it keeps no jobs: see the module doc).
@@ -321,15 +338,18 @@ impl HubStore {
 
     /// A scope's tasks and version.
     pub async fn snapshot(&self, scope: String) -> Result<ScopeSnapshot, TasksyncError> {
-        let snap = self.tasks.snapshot(scope).await?;
-        Ok(ScopeSnapshot {
-            version: snap.version,
-            tasks: snap.tasks.iter().map(Into::into).collect(),
+        guard_future(async move {
+            let snap = self.tasks.snapshot(scope).await?;
+            Ok(ScopeSnapshot {
+                version: snap.version,
+                tasks: snap.tasks.iter().map(Into::into).collect(),
+            })
         })
+        .await
     }
 
     /// One task by hub id.
     pub async fn get(&self, id: String) -> Result<Option<Task>, TasksyncError> {
-        Ok(self.tasks.get(id).await?.as_ref().map(Into::into))
+        guard_future(async move { Ok(self.tasks.get(id).await?.as_ref().map(Into::into)) }).await
     }
 }
