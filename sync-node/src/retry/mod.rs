@@ -1,9 +1,9 @@
 //! The outbound queue (binds `sync_core::retry`), one file per core file: `outbox.rs`
 //! (`StatusService`: a status change and its jobs in one change set), `worker.rs` (`Worker`: one
 //! batch per `runOnce`, `nextWake` for the host's timer; the JS wrapper runs the loop),
-//! `dead.rs` (`Jobs`: list, show, dead letters, requeue, discard, sync status), `job.rs` (the
-//! job as claimed, the sync status of a job state), `lifecycle.rs` (`syncStatus`), `store.rs`
-//! (a JS object as the job store: storage only), `conformance.rs` at the crate root runs the
+//! `dead.rs` (`Jobs`: list, show, dead letters, requeue, discard, sync status), `lifecycle.rs`
+//! (`syncStatus`); the job record and a JS object as the job store live in `store/job.rs` and
+//! `store/job_store.rs`, as in the core; `conformance.rs` at the crate root runs the
 //! core's job store suite, and the pure
 //! policies `backoff.rs` (delays, `classify`), `breaker.rs` (`Breaker`) and `limiter.rs`
 //! (`RateLimiter`).
@@ -31,11 +31,9 @@ use crate::event::JsSink;
 pub mod backoff;
 pub mod breaker;
 pub mod dead;
-pub mod job;
 pub mod lifecycle;
 pub mod limiter;
 pub mod outbox;
-pub mod store;
 pub mod worker;
 
 /// The longest delay the queue waits (one day, in ms): longer configured durations are

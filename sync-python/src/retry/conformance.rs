@@ -17,7 +17,7 @@ fn run_job_store_conformance(
     let count = sync_core::retry::conformance::CASES.len();
     let mut stores = Vec::with_capacity(count);
     for _ in 0..count {
-        stores.push(super::store::queue_store(
+        stores.push(crate::store::job_store::queue_store(
             factory.bind(py).call0()?.as_any(),
         )?);
     }

@@ -10,9 +10,9 @@ use sync_core::history::Actor;
 use sync_core::retry::{DeadLetters, Job, JobQuery, QueueStore, SyncStatus};
 use sync_core::{Millis, Result};
 
-use super::job::{PyJob, job_to_py, jobs_to_py, state};
 use crate::convert::to_py;
 use crate::runtime::{run_async, run_blocking};
+use crate::store::job::{PyJob, job_to_py, jobs_to_py, state};
 
 /// The operator's view of a queue: list and inspect jobs, retry or discard dead letters, and
 /// the per-target sync status of a task.
@@ -48,7 +48,7 @@ impl PyJobQueue {
         history: Option<PyRef<'_, crate::history::PyHistory>>,
         events: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let store = super::store::queue_store(store)?;
+        let store = crate::store::job_store::queue_store(store)?;
         let mut dead = DeadLetters::new(
             store.clone(),
             crate::clock::clock(clock)?,

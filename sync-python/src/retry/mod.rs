@@ -1,7 +1,5 @@
 //! The outbound queue and its policies (mirrors `sync_core::retry`, file for file):
-//! `backoff` (schedules, `classify`), `breaker`, `limiter`, `job` (the job record and the
-//! pure job functions), `store` (a Python object as the job store, and the queue-store
-//! argument), `outbox` (`StatusService`), `worker` (`Worker`, with its metrics), `dead`
+//! `backoff` (schedules, `classify`), `breaker`, `limiter`, `outbox` (`StatusService`), `worker` (`Worker`, with its metrics), `dead`
 //! (`JobQueue`: dead letters by hand, sync status) and `conformance` (the job store suite).
 
 use pyo3::prelude::*;
@@ -13,10 +11,8 @@ mod backoff;
 mod breaker;
 mod conformance;
 mod dead;
-mod job;
 mod limiter;
 mod outbox;
-pub(crate) mod store;
 mod worker;
 
 /// A policy's config from keyword fields (`None`: the defaults).
@@ -34,7 +30,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     backoff::register(m)?;
     breaker::register(m)?;
     limiter::register(m)?;
-    job::register(m)?;
+    crate::store::job::register(m)?;
     dead::register(m)?;
     outbox::register(m)?;
     worker::register(m)?;

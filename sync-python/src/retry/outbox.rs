@@ -59,7 +59,7 @@ impl PyStatusService {
         history: Option<PyRef<'_, crate::history::PyHistory>>,
     ) -> PyResult<Self> {
         let mut service = StatusService::new(
-            super::store::outbox_store(store)?,
+            crate::store::job_store::outbox_store(store)?,
             crate::clock::clock(clock)?,
             crate::event::sink(events)?,
         );

@@ -51,7 +51,7 @@ impl PyWorker {
             Some(d) => from_py(d.as_any(), "worker config")?,
             None => WorkerConfig::default(),
         };
-        let jobs = super::store::queue_store(store)?;
+        let jobs = crate::store::job_store::queue_store(store)?;
         let mut worker = Worker::new(
             jobs,
             crate::clock::clock(clock)?,

@@ -1,4 +1,4 @@
-//! Job stores (mirrors `sync_core::retry::store`): a Python object as the job store, and the
+//! Job stores (mirrors `sync_core::store::job_store`): a Python object as the job store, and the
 //! queue-store arguments the queue classes take.
 //!
 //! A host queue store is a host task store (see [`crate::store`]) that also implements

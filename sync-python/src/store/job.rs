@@ -1,4 +1,4 @@
-//! Sync jobs (mirrors `sync_core::retry::job`): the `Job` record, and the pure functions of a
+//! Sync jobs (mirrors `sync_core::store::job`): the `Job` record, and the pure functions of a
 //! job a host queue store calls instead of restating the core's rules.
 
 use pyo3::prelude::*;

@@ -8,9 +8,12 @@
 //! any other exception is a backend failure.
 //!
 //! Outbox contract: a host store that also has the job store methods (see
-//! [`crate::retry::store`]) receives a change set's job writes in `jobs` and must apply them
+//! [`job_store`]) receives a change set's job writes in `jobs` and must apply them
 //! with the tasks, atomically (a job-only set bumps no scope). A host store without them is
 //! wrapped in the core's `without_jobs` wherever jobs could be written, so it never sees jobs.
+
+pub(crate) mod job;
+pub(crate) mod job_store;
 
 use std::sync::Arc;
 
@@ -33,7 +36,7 @@ pub(crate) struct HostTaskStore {
 
 impl HostTaskStore {
     /// A host object as a task store (its job store methods are bound in
-    /// [`crate::retry::store`]).
+    /// [`job_store`]).
     pub(crate) fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
         crate::runtime::require(obj, "task store", TASK_METHODS)?;
         Ok(HostTaskStore {

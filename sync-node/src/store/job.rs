@@ -1,4 +1,4 @@
-//! Jobs (binds `sync_core::retry::job`): the job as a claim writes it (`claimedJob`, what a JS
+//! Jobs (binds `sync_core::store::job`): the job as a claim writes it (`claimedJob`, what a JS
 //! job store's `claim` stores and returns) and the sync status a job state shows.
 //!
 //! Invariant: both rules are the core's (`Job::claimed`, `SyncStatus::of`); a malformed job or

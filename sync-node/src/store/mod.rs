@@ -12,6 +12,9 @@
 //! before calling JS, so jobs are never silently dropped. A JS store that keeps jobs is a
 //! `QueueStore` (its job methods are in `retry/store.rs`).
 
+pub mod job;
+pub mod job_store;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;

@@ -1,4 +1,4 @@
-//! A JS object as the outbound queue's job store (binds `sync_core::retry::store`): `JobStore`
+//! A JS object as the outbound queue's job store (binds `sync_core::store::job_store`): `JobStore`
 //! for a `JsTaskStore` created with `keepsJobs`, so the object is a whole `QueueStore` (tasks
 //! and their jobs in one change set).
 //!
