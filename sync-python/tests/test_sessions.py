@@ -89,7 +89,11 @@ CORRUPTIONS: list[tuple[str, Any, str]] = [
         lambda s: s.update(created_at=-(2**63), started_at=-(2**63)),
         "accounted for",
     ),
-    ("an unknown key", lambda s: s.update(colour="red"), "unknown key `colour` in the session the session store returned"),
+    (
+        "an unknown key",
+        lambda s: s.update(colour="red"),
+        "unknown key `colour` in the session the session store returned",
+    ),
     (
         "an unknown key in a cycle",
         lambda s: s["cycles"][0].update(colour="red"),
