@@ -98,23 +98,35 @@ pub async fn finish(
     let simple = results
         .iter()
         .all(|(job, r)| job.held_by(owner) && !matches!(r, Finish::Dead { revert: true, .. }));
+    let mut pending = Vec::with_capacity(results.len());
     if simple && !results.is_empty() {
-        let mut set = ChangeSet::default();
+        let mut set = ChangeSet {
+            jobs: Vec::with_capacity(results.len()),
+            ..ChangeSet::default()
+        };
         let mut after = Vec::with_capacity(results.len());
-        for (job, result) in &results {
-            let mut next = job.clone();
-            next.finish(result, now, false);
-            let write = JobWrite::update(job, next);
-            after.push(Some(write.job().clone()));
-            set.jobs.push(write);
+        for (job, result) in results {
+            let lease = job.lease;
+            let expected = job.version;
+            let mut next = job;
+            next.finish(&result, now, false);
+            next.version = expected.saturating_add(1);
+            after.push(Some(next.clone()));
+            set.jobs.push(JobWrite::Update {
+                job: next,
+                expected_version: expected,
+            });
+            pending.push((lease, result));
         }
         if try_apply(store, set).await? {
             return Ok(after);
         }
+    } else {
+        pending.extend(results.into_iter().map(|(job, result)| (job.lease, result)));
     }
-    let mut out = Vec::with_capacity(results.len());
-    for (job, result) in results {
-        out.push(finish_one(store, owner, job.lease, now, &result).await?);
+    let mut out = Vec::with_capacity(pending.len());
+    for (lease, result) in pending {
+        out.push(finish_one(store, owner, lease, now, &result).await?);
     }
     Ok(out)
 }

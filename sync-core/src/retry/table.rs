@@ -8,7 +8,9 @@
 //!
 //! [`MemoryStore`]: crate::MemoryStore
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
 
 use crate::model::Millis;
 use crate::store::StoreError;
@@ -23,12 +25,12 @@ fn pair_of(job: &Job) -> Pair {
 /// The jobs of a [`MemoryStore`](crate::MemoryStore).
 #[derive(Debug, Default)]
 pub(crate) struct JobTable {
-    jobs: HashMap<String, (u64, Job)>,
+    jobs: FxHashMap<String, (u64, Job)>,
     due: BTreeMap<(Millis, u64), String>,
     leases: BTreeSet<(Millis, String)>,
-    pending: HashMap<Pair, String>,
-    running: HashMap<Pair, usize>,
-    by_task: HashMap<String, BTreeSet<(Millis, String)>>,
+    pending: FxHashMap<Pair, String>,
+    running: FxHashMap<Pair, usize>,
+    by_task: FxHashMap<String, BTreeSet<(Millis, String)>>,
     order: BTreeSet<(Millis, String)>,
     seq: u64,
 }
@@ -38,7 +40,8 @@ impl JobTable {
     /// need a free id, updates the expected version, and no pair may end with two pending jobs.
     pub(crate) fn validate(&self, writes: &[JobWrite]) -> Result<(), StoreError> {
         // id -> (version, state, pair) after the writes so far.
-        let mut overlay: HashMap<&str, (u64, JobState, (&str, &str))> = HashMap::new();
+        let mut overlay: FxHashMap<&str, (u64, JobState, (&str, &str))> =
+            FxHashMap::with_capacity_and_hasher(writes.len(), Default::default());
         for write in writes {
             let job = write.job();
             let current = overlay
@@ -76,7 +79,7 @@ impl JobTable {
             }
             overlay.insert(&job.id, (job.version, job.state, job.pair()));
         }
-        let mut pending: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+        let mut pending: FxHashMap<(&str, &str), Vec<&str>> = FxHashMap::default();
         for (id, (_, state, pair)) in &overlay {
             if *state == JobState::Pending {
                 pending.entry(*pair).or_default().push(id);
@@ -120,7 +123,12 @@ impl JobTable {
             }
         };
         let id = job.id.clone();
-        self.jobs.insert(id.clone(), (seq, job));
+        match self.jobs.get_mut(&id) {
+            Some(slot) => slot.1 = job,
+            None => {
+                self.jobs.insert(id.clone(), (seq, job));
+            }
+        }
         self.index(&id);
     }
 
@@ -200,10 +208,11 @@ impl JobTable {
         picked
             .into_iter()
             .map(|id| {
-                let claimed = self.jobs[&id].1.claimed(owner, now, lease_ms);
-                self.write(JobWrite::Insert {
-                    job: claimed.clone(),
-                });
+                self.unindex(&id);
+                let job = &mut self.jobs.get_mut(&id).expect("indexed job exists").1;
+                job.claim(owner, now, lease_ms);
+                let claimed = job.clone();
+                self.index(&id);
                 claimed
             })
             .collect()

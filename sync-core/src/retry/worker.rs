@@ -233,13 +233,13 @@ impl Worker {
             .collect()
             .await;
         let now = self.clock.now_ms();
-        let outcomes: Vec<(&'static str, Job)> = finished
+        let outcomes: Vec<(&'static str, String, String)> = finished
             .iter()
-            .map(|(j, f)| (tally(f), j.clone()))
+            .map(|(j, f)| (tally(f), j.id.clone(), j.target.clone()))
             .collect();
         let after = super::lifecycle::finish(&*self.jobs, &self.config.id, now, finished).await?;
-        for ((name, claimed), job) in outcomes.into_iter().zip(after) {
-            self.account(&mut report, name, &claimed, job, now);
+        for ((name, id, target), job) in outcomes.into_iter().zip(after) {
+            self.account(&mut report, name, (&id, &target), job, now);
         }
         Ok(report)
     }
@@ -249,14 +249,14 @@ impl Worker {
         &self,
         report: &mut TickReport,
         name: &'static str,
-        claimed: &Job,
+        (id, target): (&str, &str),
         job: Option<Job>,
         now: Millis,
     ) {
         let Some(job) = job else {
             report.lease_lost += 1;
-            self.metrics.count(&claimed.target, outcome::LEASE_LOST);
-            tracing::warn!(job = %claimed.id, "lease lost before the result was saved; result dropped");
+            self.metrics.count(target, outcome::LEASE_LOST);
+            tracing::warn!(job = %id, "lease lost before the result was saved; result dropped");
             return;
         };
         match name {

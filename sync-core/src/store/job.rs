@@ -185,14 +185,19 @@ impl Job {
     /// writes exactly this (host stores call it through their binding).
     pub fn claimed(&self, owner: &str, now: Millis, lease_ms: u64) -> Job {
         let mut job = self.clone();
-        job.state = JobState::Running;
-        job.attempts = job.attempts.saturating_add(1);
-        job.lease = job.lease.saturating_add(1);
-        job.lease_owner = Some(owner.to_owned());
-        job.lease_until = Some(crate::clock::later(now, lease_ms));
-        job.updated_at = now;
-        job.version = job.version.saturating_add(1);
+        job.claim(owner, now, lease_ms);
         job
+    }
+
+    /// [`Job::claimed`] in place (for a store that holds the job it claims).
+    pub fn claim(&mut self, owner: &str, now: Millis, lease_ms: u64) {
+        self.state = JobState::Running;
+        self.attempts = self.attempts.saturating_add(1);
+        self.lease = self.lease.saturating_add(1);
+        self.lease_owner = Some(owner.to_owned());
+        self.lease_until = Some(crate::clock::later(now, lease_ms));
+        self.updated_at = now;
+        self.version = self.version.saturating_add(1);
     }
 
     /// Applies a worker's result (the caller checked the lease). `newer_pending` says whether
