@@ -15,7 +15,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sync_core::Millis;
-use sync_core::retry::{Job, JobQuery, JobState, JobStore, JobWrite};
+use sync_core::retry::{Job, JobQuery, JobStore, JobWrite};
 use sync_core::store::StoreError;
 
 use crate::{SqliteStore, to_store_error};
@@ -211,21 +211,33 @@ impl JobStore for SqliteStore {
     }
 
     async fn jobs(&self, query: JobQuery) -> Result<Vec<Job>, StoreError> {
+        // Only the filters the query sets go into the SQL, so SQLite can use the indexes (an
+        // `?1 IS NULL OR ...` form would scan the table); each shape is prepared once.
+        let mut sql = String::from("SELECT body FROM jobs WHERE 1 = 1");
+        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+        let mut filter = |column: &str, value: Option<String>| {
+            if let Some(value) = value {
+                args.push(Box::new(value));
+                sql.push_str(&format!(" AND {column} = ?{}", args.len()));
+            }
+        };
+        filter("task_id", query.task_id.clone());
+        filter("target", query.target.clone());
+        filter("state", query.state.map(|s| s.as_str().to_owned()));
+        if let Some(after) = query.after.clone() {
+            args.push(Box::new(after));
+            sql.push_str(&format!(
+                " AND (created_at, id) > (SELECT created_at, id FROM jobs WHERE id = ?{})",
+                args.len()
+            ));
+        }
+        args.push(Box::new(query.page_size() as i64));
+        sql.push_str(&format!(" ORDER BY created_at, id LIMIT ?{}", args.len()));
         let conn = self.lock();
         select(
             &conn,
-            "SELECT body FROM jobs WHERE (?1 IS NULL OR state = ?1) \
-             AND (?2 IS NULL OR target = ?2) AND (?3 IS NULL OR task_id = ?3) \
-             AND (?4 IS NULL OR (created_at, id) > \
-                  (SELECT created_at, id FROM jobs WHERE id = ?4)) \
-             ORDER BY created_at, id LIMIT ?5",
-            params![
-                query.state.map(JobState::as_str),
-                query.target,
-                query.task_id,
-                query.after,
-                query.page_size() as i64,
-            ],
+            &sql,
+            rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
         )
     }
 
