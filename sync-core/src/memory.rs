@@ -5,7 +5,7 @@
 //! of it, under one lock that also guards the job table.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
@@ -13,7 +13,8 @@ use crate::model::{Millis, Task};
 use crate::retry::table::JobTable;
 use crate::retry::{Job, JobQuery, JobStore};
 use crate::store::{
-    Applied, ChangeSet, Identity, RefusedInsert, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
+    Applied, ChangeSet, GateRecord, GateStore, Identity, JobState, LocalGates, RefusedInsert,
+    ScopeSnapshot, StoreError, TaskStore, TaskWrite, WakeHint,
 };
 
 /// (source, external_id, version) of a record during validation.
@@ -37,6 +38,8 @@ struct Scope {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    gates: LocalGates,
+    wake: Arc<WakeHint>,
 }
 
 impl MemoryStore {
@@ -228,6 +231,10 @@ impl TaskStore for MemoryStore {
                 TaskWrite::Delete { id, .. } => inner.remove(&id),
             }
         }
+        let wake = changes
+            .jobs
+            .iter()
+            .any(|w| w.job().state == JobState::Pending);
         for write in changes.jobs {
             inner.jobs.write(write);
         }
@@ -236,6 +243,10 @@ impl TaskStore for MemoryStore {
             let state = inner.scopes.entry(scope.clone()).or_default();
             state.version += 1;
             applied.scope_versions.push((scope, state.version));
+        }
+        drop(inner);
+        if wake {
+            self.wake.raise();
         }
         Ok(applied)
     }
@@ -263,5 +274,25 @@ impl JobStore for MemoryStore {
 
     async fn next_due(&self) -> Result<Option<Millis>, StoreError> {
         Ok(self.lock().jobs.next_due())
+    }
+
+    fn wake_hint(&self) -> Option<Arc<WakeHint>> {
+        Some(self.wake.clone())
+    }
+}
+
+#[async_trait]
+impl GateStore for MemoryStore {
+    async fn gate(&self, target: String) -> Result<Option<GateRecord>, StoreError> {
+        self.gates.gate(target).await
+    }
+
+    async fn put_gate(
+        &self,
+        target: String,
+        body: String,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        self.gates.put_gate(target, body, expected_version).await
     }
 }

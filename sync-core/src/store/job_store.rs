@@ -49,6 +49,12 @@ pub trait JobStore: Send + Sync {
 
     /// When the earliest pending job is due or the earliest lease expires (`None`: idle).
     async fn next_due(&self) -> Result<Option<Millis>, StoreError>;
+
+    /// The hint this store raises when jobs may have become due (see
+    /// [`WakeHint`](super::WakeHint)); `None` (the default): workers only poll.
+    fn wake_hint(&self) -> Option<Arc<super::WakeHint>> {
+        None
+    }
 }
 
 /// A store that keeps both tasks and their jobs, so a status change and its job are one

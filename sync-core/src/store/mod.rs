@@ -23,12 +23,16 @@ use serde::{Deserialize, Serialize};
 pub use crate::error::{RefusedInsert, StoreError};
 use crate::model::Task;
 
+mod gate;
 mod job;
 mod job_store;
+mod wake;
 
 use crate::text::clip;
+pub use gate::{GateRecord, GateStore, LocalGates, MAX_GATE_BODY};
 pub use job::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
 pub use job_store::{JobError, JobStore, QueueStore, without_jobs};
+pub use wake::WakeHint;
 
 impl RefusedInsert {
     /// The refused insert of `task`, with what the store knows about the key's holder.

@@ -170,6 +170,7 @@ fn ids(jobs: &[Job]) -> Vec<&str> {
 
 mod claims;
 mod fencing;
+pub mod gates;
 mod records;
 mod results;
 
