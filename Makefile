@@ -38,7 +38,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 # sync-providers runs in test-providers (it needs the Radicale virtualenv set up first).
-unit:
+unit: services
 	$(CARGO) test --workspace --all-features --exclude sync-providers
 
 lint: check-fmt clippy
