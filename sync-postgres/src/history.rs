@@ -7,6 +7,7 @@
 //!   table (`INSERT … SELECT FROM unnest(…) ON CONFLICT … DO UPDATE`, at most
 //!   [`BATCH`] rows a statement): all or nothing, and writing a batch twice is harmless. A
 //!   batch that names one record twice keeps the last (an upsert may not touch a row twice).
+//!   A batch that lost a deadlock to another writer is written again (up to [`ATTEMPTS`]).
 //! - A run, an item and an audit entry are kept whole as JSON (`body`) next to the columns
 //!   queries filter and sort on.
 //! - Listings are keyset-paginated on indexed `(time DESC, id DESC)` / `(run_id, seq)` keys,
@@ -25,7 +26,7 @@ use sync_core::store::StoreError;
 use tokio_postgres::types::ToSql;
 
 use crate::PostgresStore;
-use crate::pool::{Shared, json, parse, to_i64};
+use crate::pool::{ATTEMPTS, Shared, is_transient, json, parse, to_i64};
 use crate::tasks::BATCH;
 
 /// Sync history and the audit log in PostgreSQL (see [`PostgresStore::history`]).
@@ -169,17 +170,18 @@ impl Filter {
         }
     }
 
-    fn sql(&self, select: &str, order: &str, limit: usize) -> String {
+    /// The query (each shape is prepared once per connection: the limit is a parameter).
+    fn sql(&mut self, select: &str, order: &str, limit: usize) -> String {
         let mut sql = select.to_owned();
         if !self.conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&self.conditions.join(" AND "));
         }
         // One row more than asked for tells whether a next page exists.
-        sql.push_str(&format!(
-            " ORDER BY {order} LIMIT {}",
-            limit.saturating_add(1)
+        self.params.push(Box::new(
+            i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX),
         ));
+        sql.push_str(&format!(" ORDER BY {order} LIMIT ${}", self.params.len()));
         sql
     }
 }
@@ -238,10 +240,19 @@ impl HistoryStore for PostgresHistoryStore {
         }
         self.store
             .run(|shared| async move {
-                let mut conn = shared.conn().await?;
-                let tx = conn.transaction().await.map_err(|e| shared.error(e))?;
-                write_in(&tx, &shared, &batch).await?;
-                tx.commit().await.map_err(|e| shared.error(e))
+                let mut attempt = 1;
+                loop {
+                    let mut conn = shared.conn().await?;
+                    let tx = conn.transaction().await.map_err(|e| shared.error(e))?;
+                    let written = match write_in(&tx, &shared, &batch).await {
+                        Ok(()) => tx.commit().await.map_err(|e| shared.error(e)),
+                        Err(e) => Err(e),
+                    };
+                    match written {
+                        Err(e) if attempt < ATTEMPTS && is_transient(&e) => attempt += 1,
+                        other => return other,
+                    }
+                }
             })
             .await
     }

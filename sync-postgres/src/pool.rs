@@ -143,14 +143,33 @@ pub(crate) fn to_store_error(err: tokio_postgres::Error) -> StoreError {
     }
 }
 
-/// The error's message with the server's detail, if any.
+/// The error's message with its SQLSTATE and the server's detail, if any.
 fn describe(err: &tokio_postgres::Error) -> String {
     match err.as_db_error() {
-        Some(db) => match db.detail() {
-            Some(detail) => format!("{}: {} ({detail})", db.severity(), db.message()),
-            None => format!("{}: {}", db.severity(), db.message()),
-        },
+        Some(db) => {
+            let head = format!("{} [{}]: {}", db.severity(), db.code().code(), db.message());
+            match db.detail() {
+                Some(detail) => format!("{head} ({detail})"),
+                None => head,
+            }
+        }
         None => err.to_string(),
+    }
+}
+
+/// How many times a transaction that lost a deadlock or a serialization check is tried.
+pub(crate) const ATTEMPTS: u32 = 3;
+
+/// Whether `err` is a deadlock or serialization failure: the transaction was rolled back and
+/// running it again may succeed.
+pub(crate) fn is_transient(err: &StoreError) -> bool {
+    let codes = [
+        SqlState::T_R_DEADLOCK_DETECTED,
+        SqlState::T_R_SERIALIZATION_FAILURE,
+    ];
+    match err {
+        StoreError::Backend(m) => codes.iter().any(|c| m.contains(&format!("[{}]", c.code()))),
+        _ => false,
     }
 }
 
@@ -191,5 +210,32 @@ pub(crate) fn clip(s: &str) -> String {
     match s.char_indices().nth(CLIP) {
         Some((cut, _)) => format!("{}… ({} bytes)", &s[..cut], s.len()),
         None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlocks_and_serialization_failures_are_tried_again() {
+        let backend = |m: &str| StoreError::Backend(m.to_owned());
+        assert!(is_transient(&backend(
+            "postgres: ERROR [40P01]: deadlock detected"
+        )));
+        assert!(is_transient(&backend(
+            "postgres: ERROR [40001]: could not serialize access"
+        )));
+        assert!(!is_transient(&backend(
+            "postgres: ERROR [23505]: duplicate key"
+        )));
+        assert!(!is_transient(&StoreError::Conflict("[40P01]".into())));
+    }
+
+    #[test]
+    fn long_input_is_clipped() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(100);
+        assert!(clip(&long).ends_with("(200 bytes)"));
     }
 }

@@ -15,7 +15,9 @@
 //! - Task writes run in order, batched, each checked (`task_writes.rs`).
 //! - Job writes follow (`jobs.rs`); when one leaves a job pending, `pg_notify` is sent in the
 //!   transaction (delivered only on commit) and the local hint is raised after the commit.
-//! - Any failure returns before the commit: the transaction is dropped and rolled back.
+//! - Any failure returns before the commit: the transaction is dropped and rolled back. A set
+//!   that lost a deadlock (two sets locking shared job rows in opposite orders) is tried again,
+//!   up to [`ATTEMPTS`] times in all: nothing of it was written, so it is the same set.
 //! - [`TaskStore::snapshot`] reads the version and the tasks in one REPEATABLE READ, read-only
 //!   transaction.
 
@@ -30,7 +32,7 @@ use sync_core::{Task, TaskContent};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres::error::SqlState;
 
-use crate::pool::{Shared, json, parse, text, to_u64};
+use crate::pool::{ATTEMPTS, Shared, is_transient, json, parse, text, to_u64};
 use crate::{PostgresStore, jobs, listen, task_writes};
 
 /// The most rows one batched statement carries.
@@ -160,6 +162,20 @@ async fn apply_in(
     Ok((applied, pending))
 }
 
+/// Applies the set in one transaction, committed; says whether a job was left pending.
+async fn apply_once(
+    shared: &Shared,
+    changes: &ChangeSet,
+    encoded: &[(String, Option<String>)],
+) -> Result<(Applied, bool), StoreError> {
+    let mut conn = shared.conn().await?;
+    let tx = conn.transaction().await.map_err(|e| shared.error(e))?;
+    // On any error `tx` is dropped here, which rolls the whole set back.
+    let done = apply_in(&tx, shared, changes, encoded).await?;
+    tx.commit().await.map_err(|e| commit_error(shared, e))?;
+    Ok(done)
+}
+
 /// A failed commit: a deferred one-pending-job check is a conflict.
 fn commit_error(shared: &Shared, err: tokio_postgres::Error) -> StoreError {
     if err.code() == Some(&SqlState::EXCLUSION_VIOLATION) {
@@ -281,11 +297,13 @@ impl TaskStore for PostgresStore {
                     TaskWrite::Delete { .. } => Ok((String::new(), None)),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut conn = shared.conn().await?;
-            let tx = conn.transaction().await.map_err(|e| shared.error(e))?;
-            // On any error `tx` is dropped here, which rolls the whole set back.
-            let (applied, pending) = apply_in(&tx, &shared, &changes, &encoded).await?;
-            tx.commit().await.map_err(|e| commit_error(&shared, e))?;
+            let mut attempt = 1;
+            let (applied, pending) = loop {
+                match apply_once(&shared, &changes, &encoded).await {
+                    Err(e) if attempt < ATTEMPTS && is_transient(&e) => attempt += 1,
+                    other => break other?,
+                }
+            };
             tracing::debug!(
                 writes = changes.tasks.len(),
                 jobs = changes.jobs.len(),

@@ -36,8 +36,8 @@ fn two_instances_never_claim_one_job_twice() {
                 loop {
                     // Leases far longer than the test: nothing expires, so nothing may come
                     // back twice.
-                    let batch = block_on(store.claim(format!("w{i}"), 10, 600_000, 25))
-                        .expect("claim");
+                    let batch =
+                        block_on(store.claim(format!("w{i}"), 10, 600_000, 25)).expect("claim");
                     if batch.is_empty() {
                         break;
                     }
@@ -105,8 +105,8 @@ fn racing_instances_never_split_a_pair() {
                 barrier.wait();
                 let mut mine = Vec::new();
                 for _ in 0..20 {
-                    let batch = block_on(store.claim(format!("w{i}"), 1_000, 600_000, 7))
-                        .expect("claim");
+                    let batch =
+                        block_on(store.claim(format!("w{i}"), 1_000, 600_000, 7)).expect("claim");
                     mine.extend(batch);
                 }
                 mine
@@ -120,7 +120,11 @@ fn racing_instances_never_split_a_pair() {
     let older: HashSet<String> = tasks.iter().map(|t| job(t, 2, 0).id).collect();
     let ids: HashSet<&String> = claimed.iter().map(|j| &j.id).collect();
     assert_eq!(claimed.len(), 200, "each expired job once, nothing else");
-    assert_eq!(ids, older.iter().collect(), "only the older job of each pair");
+    assert_eq!(
+        ids,
+        older.iter().collect(),
+        "only the older job of each pair"
+    );
     assert!(claimed.iter().all(|j| j.attempts == 2 && j.lease == 2));
 }
 
@@ -165,7 +169,11 @@ fn an_enqueue_on_one_instance_wakes_the_others() {
         ..ChangeSet::default()
     }))
     .expect("enqueue again");
-    assert_ne!(local.seen(), local_seen, "A's own hint is raised after commit");
+    assert_ne!(
+        local.seen(),
+        local_seen,
+        "A's own hint is raised after commit"
+    );
     assert!(
         hint.wait_since(seen, Duration::from_secs(10)),
         "instance B missed the second enqueue"

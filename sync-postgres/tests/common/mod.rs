@@ -69,3 +69,23 @@ pub(crate) fn instance(url: &str, listen: bool) -> PostgresStore {
     futures::executor::block_on(PostgresStore::connect_with(url, options))
         .expect("connect another instance")
 }
+
+/// The first column of the first row `sql` returns on the database of `url`, as an `i64`
+/// (a connection and runtime of its own).
+pub(crate) fn query_i64(url: &str, sql: &str) -> i64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let driver = tokio::spawn(connection);
+        let row = client.query_one(sql, &[]).await.expect("query");
+        let value: i64 = row.get(0);
+        drop(client);
+        let _ = driver.await;
+        value
+    })
+}
