@@ -38,6 +38,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 # sync-providers runs in test-providers (it needs the Radicale virtualenv set up first).
+# PostgreSQL and Redis come up first: the PostgreSQL store's tests make databases there.
 unit: services
 	$(CARGO) test --workspace --all-features --exclude sync-providers
 
