@@ -117,11 +117,11 @@ async fn preview(
 }
 
 pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
-    let wait_ms = match &cli.command {
-        Command::Worker(args) => args.wait_db_ms,
-        _ => 0,
-    };
-    let hub = Hub::open_waiting(&cli.db, cli.connect_options(), wait_ms).await?;
+    let options = cli.connect_options();
+    if let Command::Worker(args) = cli.command {
+        return crate::worker::start(&cli.db, options, args).await;
+    }
+    let hub = Hub::open(&cli.db, options).await?;
     // Every preview and execute is recorded in the hub's sync history, flushed before exit.
     let (engine, recording) = crate::history::attach(&hub, SyncEngine::new(hub.tasks()));
     let recorder = recording.as_ref().map(crate::history::Recording::recorder);
@@ -213,7 +213,7 @@ async fn dispatch(
         }
         Command::Session { command } => session(hub, command).await?,
         Command::Status(args) => crate::queue::status(hub, recorder, args).await?,
-        Command::Worker(args) => crate::worker::run(hub, args).await?,
+        Command::Worker(_) => unreachable!("the worker runs without the command pipeline"),
         Command::Jobs { command } => crate::queue::jobs(hub, recorder, command).await?,
         Command::History { command } => crate::history::run(hub, command).await?,
     }

@@ -194,27 +194,6 @@ impl Hub {
         }
     }
 
-    /// [`Hub::open`], tried again for up to `wait_ms` (each failure said on stderr).
-    pub(crate) async fn open_waiting(
-        location: &Location,
-        options: ConnectOptions,
-        wait_ms: u64,
-    ) -> Result<Hub, CliError> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(wait_ms);
-        let mut pause = 100;
-        loop {
-            match Hub::open(location, options).await {
-                Ok(hub) => return Ok(hub),
-                Err(e) if std::time::Instant::now() < deadline => {
-                    eprintln!("warning: {e}; retrying in {pause} ms");
-                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                    pause = (pause * 2).min(2_000);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
     fn file(location: &Location, path: &Path) -> Result<Hub, CliError> {
         let store = Arc::new(
             SqliteStore::open(path)
@@ -246,11 +225,12 @@ impl Hub {
         let store = PostgresStore::connect_with(url.expose(), pg_options)
             .await
             .map_err(|e| {
-                CliError::Other(format!(
-                    "cannot open {}: {}",
-                    url.shown(),
-                    url.scrub(&e.to_string())
-                ))
+                let message = url.scrub(&e.to_string());
+                CliError::Other(if message.starts_with("cannot open") {
+                    message
+                } else {
+                    format!("cannot open {}: {message}", url.shown())
+                })
             })?;
         let history = Arc::new(store.history());
         let store = Arc::new(store);

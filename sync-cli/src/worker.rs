@@ -19,7 +19,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use futures::future::BoxFuture;
@@ -29,7 +29,7 @@ use tokio::sync::Notify;
 
 use crate::commands::CliError;
 use crate::journal::{Delay, Journal};
-use crate::store::Hub;
+use crate::store::{ConnectOptions, Hub, Location};
 
 /// Run a worker that delivers queued status changes.
 #[derive(Debug, Args)]
@@ -172,7 +172,39 @@ fn print_tick(tick: &TickReport) {
     }
 }
 
-pub(crate) async fn run(hub: &Hub, args: WorkerArgs) -> Result<(), CliError> {
+/// Opens the hub (trying again for up to `--wait-db-ms`) and runs the worker; a stop asked
+/// while the hub is not open yet ends the command at once, with success.
+pub(crate) async fn start(
+    location: &Location,
+    options: ConnectOptions,
+    args: WorkerArgs,
+) -> Result<(), CliError> {
+    let shutdown = Shutdown::install()?;
+    let deadline = Instant::now() + Duration::from_millis(args.wait_db_ms);
+    let mut pause = 100;
+    let hub = loop {
+        let opened = tokio::select! {
+            opened = Hub::open(location, options) => Some(opened),
+            _ = shutdown.wait() => None,
+        };
+        let Some(opened) = opened.filter(|_| !shutdown.asked()) else {
+            eprintln!("worker: stopped before the hub opened");
+            return Ok(());
+        };
+        match opened {
+            Ok(hub) => break hub,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("warning: {e}; retrying in {pause} ms");
+                shutdown.sleep(pause).await;
+                pause = (pause * 2).min(2_000);
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    run(&hub, args, &shutdown).await
+}
+
+async fn run(hub: &Hub, args: WorkerArgs, shutdown: &Shutdown) -> Result<(), CliError> {
     let config = WorkerConfig {
         id: args
             .id
@@ -202,14 +234,13 @@ pub(crate) async fn run(hub: &Hub, args: WorkerArgs) -> Result<(), CliError> {
     for spec in &args.providers {
         worker = worker.with_provider(provider(spec, &args)?);
     }
-    let shutdown = Shutdown::install()?;
     let sleep: &Sleep = &tokio_sleep;
     let total = if args.once {
         let tick = worker.run_once_beating(sleep).await?;
         print_tick(&tick);
         tick
     } else if args.until_idle {
-        until_idle(&worker, hub, &shutdown, sleep, poll_ms).await?
+        until_idle(&worker, hub, shutdown, sleep, poll_ms).await?
     } else {
         worker.run(sleep, shutdown.wait()).await
     };

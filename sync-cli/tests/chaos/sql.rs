@@ -34,7 +34,7 @@ impl Sql {
             let (client, connection) = tokio::time::timeout(Duration::from_secs(10), connecting)
                 .await
                 .map_err(|_| "connect timed out".to_owned())?
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| message(&e))?;
             self.rt.spawn(connection);
             Ok(client)
         })
@@ -44,7 +44,7 @@ impl Sql {
     pub(crate) fn execute(&self, client: &Client, sql: &str) -> Result<(), String> {
         self.rt
             .block_on(client.batch_execute(sql))
-            .map_err(|e| e.to_string())
+            .map_err(|e| message(&e))
     }
 
     /// The rows of a query.
@@ -55,7 +55,7 @@ impl Sql {
     ) -> Result<Vec<tokio_postgres::Row>, String> {
         self.rt
             .block_on(client.query(sql, &[]))
-            .map_err(|e| e.to_string())
+            .map_err(|e| message(&e))
     }
 
     /// Ends every other session on the current database; how many.
@@ -85,6 +85,14 @@ impl Sql {
             }
         }
         (held, false)
+    }
+}
+
+/// The server's own message of a database error (`db error` alone says nothing).
+fn message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{e}: {}", db.message()),
+        None => e.to_string(),
     }
 }
 
