@@ -91,7 +91,9 @@ fn a_postgres_restart_mid_run_loses_nothing() {
     }
     bench.wait_finished(patience(&p), &workers.iter().collect::<Vec<_>>());
     stop_all(&mut workers);
-    bench.verify(Repeats::AtMost(p.kills * 2 * BATCH));
+    // Per restart, each worker may lose the results of its batch in flight, and of one more
+    // if the pool handed it a session that the restart had ended.
+    bench.verify(Repeats::AtMost(p.kills * 2 * 2 * BATCH));
 }
 
 #[test]
