@@ -42,6 +42,14 @@ impl Location {
         }
     }
 
+    /// How the location is shown: the path, or the URL without its password.
+    pub(crate) fn shown(&self) -> String {
+        match self {
+            Location::File(path) => path.display().to_string(),
+            Location::Postgres(url) => url.shown(),
+        }
+    }
+
     /// `text` with the location's password (if any) replaced by `***`.
     pub(crate) fn scrub(&self, text: &str) -> String {
         match self {

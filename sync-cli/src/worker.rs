@@ -205,11 +205,12 @@ pub(crate) async fn start(
 }
 
 async fn run(hub: &Hub, args: WorkerArgs, shutdown: &Shutdown) -> Result<(), CliError> {
+    let id = args
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("worker-{}", std::process::id()));
     let config = WorkerConfig {
-        id: args
-            .id
-            .clone()
-            .unwrap_or_else(|| format!("worker-{}", std::process::id())),
+        id: id.clone(),
         lease_ms: args.lease_ms,
         batch: args.batch,
         dead_policy: if args.revert_dead {
@@ -234,6 +235,7 @@ async fn run(hub: &Hub, args: WorkerArgs, shutdown: &Shutdown) -> Result<(), Cli
     for spec in &args.providers {
         worker = worker.with_provider(provider(spec, &args)?);
     }
+    eprintln!("worker {}: running on {}", id, hub.location().shown());
     let sleep: &Sleep = &tokio_sleep;
     let total = if args.once {
         let tick = worker.run_once_beating(sleep).await?;

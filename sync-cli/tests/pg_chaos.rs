@@ -52,11 +52,14 @@ fn stop_all(workers: &mut [Proc]) -> usize {
 fn two_workers_claiming_at_once_finish_every_job_exactly_once() {
     let p = Params::from_env("two workers at once");
     let db = TestDatabase::create();
-    let mut bench = Bench::prepare(&db.url, p.jobs);
+    let mut bench = Bench::with_tasks(&db.url, p.jobs);
     let mut workers: Vec<Proc> = ["a", "b"]
         .iter()
         .map(|id| bench.spawn(id, bench.worker(&db.url, id, &[])))
         .collect();
+    // Both wait, idle, and wake as the status changes queue jobs.
+    bench.wait_running(&workers);
+    bench.enqueue();
     bench.wait_finished(patience(&p), &workers.iter().collect::<Vec<_>>());
     let reported = stop_all(&mut workers);
     let summary = bench.verify(Repeats::Never);
@@ -225,7 +228,7 @@ fn workers_on_separate_network_hosts_share_one_queue() {
         net.hosts[0].gateway, net.hosts[1].gateway
     );
     let (pg, url) = private(&listen, &[], &["10.77.0.0/16"]);
-    let mut bench = Bench::prepare(&url, p.jobs);
+    let mut bench = Bench::with_tasks(&url, p.jobs);
     let mut workers: Vec<Proc> = net
         .hosts
         .iter()
@@ -267,6 +270,8 @@ fn workers_on_separate_network_hosts_share_one_queue() {
         addresses.is_subset(&seen),
         "clients seen {seen:?}, hosts {addresses:?}"
     );
+    bench.wait_running(&workers);
+    bench.enqueue();
     bench.wait_finished(patience(&p), &workers.iter().collect::<Vec<_>>());
     let reported = stop_all(&mut workers);
     let summary = bench.verify(Repeats::Never);

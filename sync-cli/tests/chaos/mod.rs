@@ -264,6 +264,13 @@ impl Bench {
     /// Creates `jobs` tasks by syncing a generated folder into `url`, then changes each one's
     /// status with a sync target, so each change queues one job.
     pub(crate) fn prepare(url: &str, jobs: usize) -> Bench {
+        let bench = Bench::with_tasks(url, jobs);
+        bench.enqueue();
+        bench
+    }
+
+    /// Creates `jobs` tasks by syncing a generated folder into `url` (no job yet).
+    pub(crate) fn with_tasks(url: &str, jobs: usize) -> Bench {
         let started = Instant::now();
         let dir = tempfile::tempdir().unwrap();
         let journal = dir.path().join("journal.db");
@@ -286,6 +293,25 @@ impl Bench {
                 ],
             );
         }
+        let sql = sql::Sql::new();
+        sql::install_finish_log(&sql, &sql.connect(url).unwrap());
+        eprintln!(
+            "{jobs} tasks synced in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        Bench {
+            url: url.to_owned(),
+            jobs,
+            dir,
+            journal,
+            store: None,
+        }
+    }
+
+    /// Changes every task's status with a sync target: each change queues one job (the first
+    /// few through `tasksync status`, the rest through the same service in-process).
+    pub(crate) fn enqueue(&self) {
+        let (url, jobs, started) = (self.url.as_str(), self.jobs, Instant::now());
         for i in 0..THROUGH_CLI.min(jobs) {
             let out = ok(
                 url,
@@ -328,21 +354,27 @@ impl Bench {
         for report in block_on(changes) {
             assert_eq!(report.unwrap().jobs.len(), 1, "one job per status change");
         }
-        let bench = Bench {
-            url: url.to_owned(),
-            jobs,
-            dir,
-            journal,
-            store: Some(store),
-        };
-        assert_eq!(bench.all_jobs().len(), jobs, "one job per status change");
-        let sql = sql::Sql::new();
-        sql::install_finish_log(&sql, &sql.connect(url).unwrap());
+        assert_eq!(self.all_jobs().len(), jobs, "one job per status change");
         eprintln!(
             "{jobs} jobs queued in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        bench
+    }
+
+    /// Waits until every worker says it runs (its hub open).
+    pub(crate) fn wait_running(&self, workers: &[Proc]) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for w in workers {
+            while !w.stderr().contains(": running on ") {
+                assert!(
+                    Instant::now() < deadline,
+                    "worker {} not running: {}",
+                    w.id,
+                    w.stderr()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
     }
 
     /// The journal file.
