@@ -5,19 +5,44 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sync_core::{ConflictStrategy, Policy, Status};
 
+use crate::store::{ConnectOptions, Location};
+
 #[derive(Debug, Parser)]
 #[command(name = "tasksync", version, about = "Preview and execute task syncs")]
 pub(crate) struct Cli {
-    /// The SQLite database file (created if missing).
+    /// The hub: an SQLite database file (created if missing), or a PostgreSQL database
+    /// shared by every instance, as `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
+    /// (`postgresql://` too; its tables are created if missing). A password is never shown.
     #[arg(
         long,
         global = true,
         default_value = "tasksync.db",
-        env = "TASKSYNC_DB"
+        env = "TASKSYNC_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL",
+        value_parser = Location::parse
     )]
-    pub(crate) db: PathBuf,
+    pub(crate) db: Location,
+    /// PostgreSQL only: the most connections this process opens to the database.
+    #[arg(long, global = true, default_value_t = 16, env = "TASKSYNC_DB_POOL",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) db_pool: u16,
+    /// PostgreSQL only: how long one connection attempt may take, in ms.
+    #[arg(long, global = true, default_value_t = 5_000, env = "TASKSYNC_DB_CONNECT_TIMEOUT_MS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) db_connect_timeout_ms: u64,
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+impl Cli {
+    /// How to connect to a PostgreSQL hub.
+    pub(crate) fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            pool_size: usize::from(self.db_pool),
+            connect_timeout_ms: self.db_connect_timeout_ms,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,7 +87,7 @@ pub(crate) enum Command {
     /// Change a task's status in the hub and queue its sync jobs (one atomic write).
     Status(crate::queue::StatusArgs),
     /// Run a worker that delivers queued status changes to providers.
-    Worker(crate::queue::WorkerArgs),
+    Worker(crate::worker::WorkerArgs),
     /// List jobs and dead letters; retry or discard a dead job.
     Jobs {
         #[command(subcommand)]

@@ -1,6 +1,5 @@
 //! What each subcommand does: read the folder, call the engine, render the result.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,10 +7,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sync_core::session::Cycle;
 use sync_core::{Listing, NullSink, Plan, Policy, SessionEngine, SyncEngine, SystemClock};
 use sync_fs::FolderSource;
-use sync_sqlite::SqliteStore;
 
 use crate::args::{Cli, Command, SessionCommand, SourceArgs};
 use crate::render;
+use crate::store::Hub;
 
 /// A failure of the tool.
 #[derive(Debug)]
@@ -51,14 +50,8 @@ fn spinner(message: &'static str) -> ProgressBar {
     bar
 }
 
-fn open(db: &Path) -> Result<Arc<SqliteStore>, CliError> {
-    let store = SqliteStore::open(db)
-        .map_err(|e| CliError::Other(format!("cannot open {}: {e}", db.display())))?;
-    Ok(Arc::new(store))
-}
-
-async fn session(store: Arc<SqliteStore>, command: SessionCommand) -> Result<(), CliError> {
-    let engine = SessionEngine::new(store, Arc::new(SystemClock), Arc::new(NullSink));
+async fn session(hub: &Hub, command: SessionCommand) -> Result<(), CliError> {
+    let engine = SessionEngine::new(hub.sessions(), Arc::new(SystemClock), Arc::new(NullSink));
     let changed = match command {
         SessionCommand::Create { id, cycles } => {
             let cycles = cycles
@@ -124,16 +117,20 @@ async fn preview(
 }
 
 pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
-    let store = open(&cli.db)?;
-    // Every preview and execute is recorded in the file's sync history, flushed before exit.
-    let (engine, recording) = crate::history::attach(&cli.db, SyncEngine::new(store.clone()));
+    let options = cli.connect_options();
+    if let Command::Worker(args) = cli.command {
+        return crate::worker::start(&cli.db, options, args).await;
+    }
+    let hub = Hub::open(&cli.db, options).await?;
+    // Every preview and execute is recorded in the hub's sync history, flushed before exit.
+    let (engine, recording) = crate::history::attach(&hub, SyncEngine::new(hub.tasks()));
     let recorder = recording.as_ref().map(crate::history::Recording::recorder);
-    crate::history::drive(recording, dispatch(cli, store, engine, recorder)).await
+    crate::history::drive(recording, dispatch(cli, &hub, engine, recorder)).await
 }
 
 async fn dispatch(
     cli: Cli,
-    store: Arc<SqliteStore>,
+    hub: &Hub,
     engine: SyncEngine,
     recorder: Option<sync_core::history::HistoryRecorder>,
 ) -> Result<(), CliError> {
@@ -214,11 +211,11 @@ async fn dispatch(
                 .map_err(sync_core::Error::from)?;
             render::tasks(&scope, snapshot);
         }
-        Command::Session { command } => session(store, command).await?,
-        Command::Status(args) => crate::queue::status(store, recorder, args).await?,
-        Command::Worker(args) => crate::queue::worker(store, args).await?,
-        Command::Jobs { command } => crate::queue::jobs(store, recorder, command).await?,
-        Command::History { command } => crate::history::run(&cli.db, command).await?,
+        Command::Session { command } => session(hub, command).await?,
+        Command::Status(args) => crate::queue::status(hub, recorder, args).await?,
+        Command::Worker(_) => unreachable!("the worker runs without the command pipeline"),
+        Command::Jobs { command } => crate::queue::jobs(hub, recorder, command).await?,
+        Command::History { command } => crate::history::run(hub, command).await?,
     }
     Ok(())
 }

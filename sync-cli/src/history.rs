@@ -1,5 +1,5 @@
 //! `tasksync history list | show | audit`, and the recording of every preview and execute into
-//! the SQLite history of the same database file.
+//! the history of the same hub (the SQLite file's, or the PostgreSQL database's).
 //!
 //! Recording is best effort, as in the core: if the history cannot be opened the command runs
 //! without it (with a `warning:` line). The pump runs next to the command (`futures::join`) and is
@@ -7,20 +7,18 @@
 //! entries on disk.
 
 use std::future::Future;
-use std::path::Path;
-use std::sync::Arc;
 
 use crate::render::{cut_to as cut, table};
 use clap::Subcommand;
 use serde_json::json;
 use sync_core::history::{
-    Actor, AuditEntry, AuditQuery, Cursor, DEFAULT_LIMIT, HistoryStore, ItemQuery, RecorderConfig,
-    Run, RunContext, RunKind, RunQuery, RunStatus,
+    Actor, AuditEntry, AuditQuery, Cursor, DEFAULT_LIMIT, ItemQuery, RecorderConfig, Run,
+    RunContext, RunKind, RunQuery, RunStatus,
 };
 use sync_core::{Error, HistoryPump, HistoryRecorder, Millis, RunOptions, SyncEngine};
-use sync_sqlite::SqliteHistoryStore;
 
 use crate::commands::CliError;
+use crate::store::Hub;
 
 /// `tasksync history ...`
 #[derive(Debug, Subcommand)]
@@ -175,11 +173,11 @@ impl Recording {
     }
 }
 
-/// Gives the engine a recorder into the SQLite history of `db`, if it opens.
-pub(crate) fn attach(db: &Path, engine: SyncEngine) -> (SyncEngine, Option<Recording>) {
-    match SqliteHistoryStore::open(db) {
+/// Gives the engine a recorder into the hub's history, if it opens.
+pub(crate) fn attach(hub: &Hub, engine: SyncEngine) -> (SyncEngine, Option<Recording>) {
+    match hub.history() {
         Ok(store) => {
-            let (recorder, pump) = HistoryRecorder::new(Arc::new(store), RecorderConfig::default());
+            let (recorder, pump) = HistoryRecorder::new(store, RecorderConfig::default());
             let engine = engine.with_history(recorder.clone());
             (engine, Some(Recording { recorder, pump }))
         }
@@ -238,10 +236,9 @@ fn duration(run: &Run) -> String {
     }
 }
 
-/// Runs a `history` subcommand on the database file `db`.
-pub(crate) async fn run(db: &Path, command: HistoryCommand) -> Result<(), CliError> {
-    let store = SqliteHistoryStore::open(db)
-        .map_err(|e| CliError::Other(format!("cannot open {}: {e}", db.display())))?;
+/// Runs a `history` subcommand on the hub's history.
+pub(crate) async fn run(hub: &Hub, command: HistoryCommand) -> Result<(), CliError> {
+    let store = hub.history().map_err(CliError::Other)?;
     match command {
         HistoryCommand::List {
             status,

@@ -1,5 +1,6 @@
-//! `tasksync`: preview and execute syncs from a folder of Markdown task files into the SQLite
-//! store, verify consistency and list tasks; change statuses, run the outbound queue's worker
+//! `tasksync`: preview and execute syncs from a folder of Markdown task files into the hub (an
+//! SQLite file, or a PostgreSQL database shared by many instances), verify consistency and
+//! list tasks; change statuses, run the outbound queue's worker
 //! and settle its dead letters; run sessions.
 //!
 //! Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 stale plan, 4 not confirmed,
@@ -22,8 +23,10 @@ mod history;
 mod journal;
 mod queue;
 mod render;
+mod store;
+mod worker;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 use sync_core::ErrorKind;
@@ -52,6 +55,33 @@ fn quiet_on_closed_pipe() {
     }));
 }
 
+/// Log lines go to stderr with the hub URL's password (if any) replaced by `***`: the store
+/// keeps it out of its messages already; this is the second lock on the door.
+struct Scrubbed(store::Location);
+
+/// One log event, written whole (the formatter writes each event in one call).
+struct ScrubbedLine<'a>(&'a store::Location);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Scrubbed {
+    type Writer = ScrubbedLine<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        ScrubbedLine(&self.0)
+    }
+}
+
+impl Write for ScrubbedLine<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(self.0.scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 fn main() {
     quiet_on_closed_pipe();
     let cli = args::Cli::parse();
@@ -61,7 +91,7 @@ fn main() {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(Scrubbed(cli.db.clone()))
         .with_ansi(colour)
         .init();
     // A current-thread tokio runtime: the HTTP providers (reqwest) need its I/O and timers.
@@ -75,8 +105,10 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let location = cli.db.clone();
     if let Err(err) = runtime.block_on(commands::run(cli)) {
-        eprintln!("error: {err}");
+        // The store redacts its URL's password; this is the second lock on the door.
+        eprintln!("error: {}", location.scrub(&err.to_string()));
         let code = match &err {
             commands::CliError::Core(e) => match e.kind() {
                 ErrorKind::InvalidInput => 2,

@@ -1,23 +1,17 @@
-//! The outbound queue from the command line: change a task's status (outbox), run a worker,
-//! list jobs and dead letters, retry or discard one.
+//! The outbound queue from the command line: change a task's status (outbox), list jobs and
+//! dead letters, retry or discard one. The worker is in [`crate::worker`].
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use sync_core::history::HistoryRecorder;
-use sync_core::retry::{
-    DeadLetters, DeadPolicy, JobQuery, JobState, JobStore, StatusService, Target, Worker,
-    WorkerConfig,
-};
+use sync_core::retry::{DeadLetters, JobQuery, JobState, StatusService, Target, WorkerConfig};
 use sync_core::transition::{ProviderKind, StatusMapping};
-use sync_core::{Clock, NullSink, ProviderClient, Secret, Status, SystemClock, Task, TaskStore};
-use sync_sqlite::SqliteStore;
+use sync_core::{NullSink, Status, SystemClock, Task};
 
 use crate::commands::CliError;
-use crate::journal::Journal;
 use crate::render;
+use crate::store::Hub;
 
 /// `--target NAME=MAPPING[@SOURCE]`: tasks whose source is NAME (or SOURCE, when given: a mirror
 /// of that source, addressed by the task's external id) sync their status to it, mapped as
@@ -162,45 +156,6 @@ fn shown(task: &Task) -> String {
     )
 }
 
-/// Run a worker that delivers queued status changes.
-#[derive(Debug, Args)]
-pub(crate) struct WorkerArgs {
-    /// A provider: `NAME=journal:PATH` delivers NAME's jobs into an SQLite journal file;
-    /// `NAME=caldav:URL` to the VTODOs of a CalDAV calendar collection (resource
-    /// `<external id>.ics`; account from --caldav-user and TASKSYNC_CALDAV_PASSWORD).
-    #[arg(
-        long = "provider",
-        value_name = "NAME=journal:PATH|NAME=caldav:URL",
-        required = true
-    )]
-    providers: Vec<String>,
-    /// The CalDAV account of `caldav:` providers (the password is read from the environment
-    /// variable TASKSYNC_CALDAV_PASSWORD, never from the command line).
-    #[arg(long)]
-    caldav_user: Option<String>,
-    /// Process one batch and exit.
-    #[arg(long, conflicts_with = "until_idle")]
-    once: bool,
-    /// Exit when no job is pending or running.
-    #[arg(long)]
-    until_idle: bool,
-    /// The lease owner name (default: `worker-<pid>`).
-    #[arg(long)]
-    id: Option<String>,
-    /// How long a claim holds a job, in ms.
-    #[arg(long, default_value_t = 30_000)]
-    lease_ms: u64,
-    /// Jobs per batch.
-    #[arg(long, default_value_t = 64)]
-    batch: usize,
-    /// Revert a dead job's optimistic status instead of keeping it flagged.
-    #[arg(long)]
-    revert_dead: bool,
-    /// Print the metrics (Prometheus text) when the worker exits.
-    #[arg(long)]
-    metrics: bool,
-}
-
 /// Inspect and settle jobs.
 #[derive(Debug, Subcommand)]
 pub(crate) enum JobsCommand {
@@ -247,11 +202,11 @@ fn parse_state(s: &str) -> Result<JobState, String> {
 }
 
 pub(crate) async fn status(
-    store: Arc<SqliteStore>,
+    hub: &Hub,
     history: Option<HistoryRecorder>,
     args: StatusArgs,
 ) -> Result<(), CliError> {
-    let mut service = StatusService::new(store.clone(), Arc::new(SystemClock), Arc::new(NullSink));
+    let mut service = StatusService::new(hub.queue(), Arc::new(SystemClock), Arc::new(NullSink));
     if let Some(history) = history {
         service = service.with_history(history);
     }
@@ -260,7 +215,7 @@ pub(crate) async fn status(
     }
     let task = TaskRef::parse(args.source.as_deref(), &args.task)?;
     let id = task.hub_id();
-    let reader = store;
+    let reader = hub.tasks();
     if reader
         .get(id.clone())
         .await
@@ -297,97 +252,12 @@ pub(crate) async fn status(
     Ok(())
 }
 
-pub(crate) async fn worker(store: Arc<SqliteStore>, args: WorkerArgs) -> Result<(), CliError> {
-    let config = WorkerConfig {
-        id: args
-            .id
-            .unwrap_or_else(|| format!("worker-{}", std::process::id())),
-        lease_ms: args.lease_ms,
-        batch: args.batch,
-        dead_policy: if args.revert_dead {
-            DeadPolicy::RevertStatus
-        } else {
-            DeadPolicy::KeepFlagged
-        },
-        ..WorkerConfig::default()
-    };
-    let clock = Arc::new(SystemClock);
-    let mut worker = Worker::new(store, clock.clone(), Arc::new(NullSink), config)?;
-    for spec in &args.providers {
-        worker = worker.with_provider(provider(spec, args.caldav_user.as_deref())?);
-    }
-    let mut total = sync_core::retry::TickReport::default();
-    loop {
-        let tick = worker.run_once().await?;
-        if tick.claimed > 0 {
-            println!(
-                "claimed {}: {} succeeded, {} retried, {} deferred, {} dead",
-                tick.claimed, tick.succeeded, tick.retried, tick.deferred, tick.dead
-            );
-        }
-        total.claimed += tick.claimed;
-        total.succeeded += tick.succeeded;
-        total.dead += tick.dead;
-        if args.once {
-            break;
-        }
-        if tick.claimed > 0 {
-            continue;
-        }
-        let Some(due) = worker.next_wake().await? else {
-            if args.until_idle {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        };
-        let wait = (due - clock.now_ms()).clamp(1, 1_000);
-        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-    }
-    println!(
-        "worker done: {} claimed, {} succeeded, {} dead",
-        total.claimed, total.succeeded, total.dead
-    );
-    if args.metrics {
-        print!("{}", worker.metrics().render_prometheus());
-    }
-    Ok(())
-}
-
-/// The provider of one `--provider` spec.
-fn provider(spec: &str, caldav_user: Option<&str>) -> Result<Arc<dyn ProviderClient>, CliError> {
-    let usage = || {
-        CliError::Usage(format!(
-            "--provider `{spec}`: expected NAME=journal:PATH or NAME=caldav:URL"
-        ))
-    };
-    let (name, rest) = spec.split_once('=').ok_or_else(usage)?;
-    if name.is_empty() {
-        return Err(usage());
-    }
-    if let Some(path) = rest.strip_prefix("journal:") {
-        return Ok(Arc::new(Journal::new(name.into(), PathBuf::from(path))));
-    }
-    if let Some(url) = rest.strip_prefix("caldav:") {
-        let password = std::env::var(crate::caldav::PASSWORD_ENV)
-            .ok()
-            .filter(|p| !p.is_empty())
-            .map(Secret::new);
-        return Ok(Arc::new(crate::caldav::Collection::new(
-            name,
-            url,
-            caldav_user,
-            password,
-        )?));
-    }
-    Err(usage())
-}
-
 pub(crate) async fn jobs(
-    store: Arc<SqliteStore>,
+    hub: &Hub,
     history: Option<HistoryRecorder>,
     command: JobsCommand,
 ) -> Result<(), CliError> {
+    let store = hub.queue();
     let mut dead = DeadLetters::new(store.clone(), Arc::new(SystemClock), Arc::new(NullSink));
     if let Some(history) = history {
         dead = dead.with_history(history);

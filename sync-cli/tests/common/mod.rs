@@ -27,6 +27,8 @@ pub(crate) struct Hub {
     pub(crate) root: PathBuf,
     /// Arguments put before every command's own (e.g. `session`).
     prefix: Vec<String>,
+    /// The hub's `--db` when it is not `root/hub.db` (a PostgreSQL URL).
+    location: Option<String>,
 }
 
 impl Hub {
@@ -38,6 +40,7 @@ impl Hub {
             _dir: dir,
             root,
             prefix: Vec::new(),
+            location: None,
         }
     }
 
@@ -57,9 +60,22 @@ impl Hub {
         self
     }
 
+    /// Keeps the hub at `location` (a PostgreSQL URL) instead of `root/hub.db`.
+    pub(crate) fn on(mut self, location: &str) -> Self {
+        self.location = Some(location.to_owned());
+        self
+    }
+
     /// The database file.
     pub(crate) fn db(&self) -> PathBuf {
         self.root.join("hub.db")
+    }
+
+    /// The hub's `--db`.
+    pub(crate) fn location(&self) -> String {
+        self.location
+            .clone()
+            .unwrap_or_else(|| self.db().display().to_string())
     }
 
     /// Runs the tool.
@@ -71,7 +87,7 @@ impl Hub {
     pub(crate) fn run_with(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_tasksync"))
             .current_dir(&self.root)
-            .env("TASKSYNC_DB", self.db())
+            .env("TASKSYNC_DB", self.location())
             .env("USER", "ana")
             .env_remove("TASKSYNC_LOG")
             .env_remove("NO_COLOR")
