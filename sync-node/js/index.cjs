@@ -240,6 +240,8 @@ const model = {
 const { StatusService, Worker, Jobs, Breaker, RateLimiter, retry } = require('./retry.cjs')({ json, optionalJson, str, nativeClock, sink, EventStream, Store, Provider, History })
 
 const conformance = {
+  gateStoreCases: () => native.gateStoreConformanceCases(),
+  runGateStoreCase: (name, store) => call(() => native.runGateStoreConformance(name, store._native)),
   historyStoreCases: () => native.historyStoreConformanceCases(),
   runHistoryStoreCase: (name, history) => call(() => native.runHistoryStoreConformance(name, history._native)),
   jobStoreCases: () => native.jobStoreConformanceCases(),

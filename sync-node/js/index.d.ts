@@ -484,6 +484,10 @@ export interface WorkerConfig {
   breaker?: BreakerConfig
   limiter?: RateLimiterConfig | null
   dead_policy?: 'keep_flagged' | 'revert_status'
+  /** How often a batch's leases are extended while provider calls are out (0, the default: a third of `lease_ms`). */
+  heartbeat_ms?: number
+  /** The longest idle wait of `run` when no wake hint arrives (default 1000 ms). */
+  poll_ms?: number
 }
 
 export declare class Worker {
@@ -492,7 +496,16 @@ export declare class Worker {
   runOnce(): Promise<TickReport>
   nextWake(): Promise<Millis | null>
   metricsText(): string
-  run(options?: { signal?: AbortSignal; idleMs?: number; onTick?: (report: TickReport) => void; onError?: (err: unknown) => void }): Promise<void>
+  /**
+   * The core's loop until `signal` aborts (batches while there is work, else waits for the
+   * next due job, the store's wake hint or `poll_ms`); on abort the batch in flight finishes,
+   * then it resolves the totals.
+   */
+  run(options?: { signal?: AbortSignal }): Promise<TickReport>
+  /** Extends the leases of the jobs in flight; resolves how many this worker still holds. */
+  heartbeat(): Promise<number>
+  /** Waits until there may be work (next due job, wake hint) or `maxMs` passed. */
+  waitForWork(maxMs: number): Promise<void>
 }
 
 export declare class Jobs {
@@ -569,6 +582,8 @@ export declare const model: {
 }
 
 export declare const conformance: {
+  gateStoreCases(): string[]
+  runGateStoreCase(name: string, store: Store): Promise<string | null>
   historyStoreCases(): string[]
   runHistoryStoreCase(name: string, history: History): Promise<string | null>
   jobStoreCases(): string[]

@@ -1,5 +1,6 @@
-//! Stores: the native `Store` class (SQLite, memory, or a JS object) holding both a
-//! `TaskStore` and a `SessionStore`, and the adapters that make a JS object either.
+//! Stores: the native `Store` class (SQLite, memory, or a JS object) holding a `TaskStore`, a
+//! `SessionStore` and, for the native stores, the job queue and the provider gates, and the
+//! adapters that make a JS object a task or session store.
 //!
 //! Invariants: a JS store's failure with code `conflict` becomes `StoreError::Conflict` (so
 //! the engine reports a stale plan or retries a session race); anything else is
@@ -23,12 +24,13 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 use sync_core::retry::QueueStore;
 use sync_core::session::{Session, SessionStore};
+use sync_core::store::GateStore;
 use sync_core::{
     Applied, ChangeSet, Identity, MemorySessionStore, MemoryStore, ScopeSnapshot, StoreError, Task,
     TaskStore,
 };
 
-use crate::error::{guard, to_json};
+use crate::error::{guard, invalid, to_json};
 use crate::host_call::{DispatchFn, Host, HostFailure};
 use crate::input::parse;
 
@@ -145,13 +147,17 @@ impl SessionStore for JsSessionStore {
     }
 }
 
-/// Where the hub keeps tasks and sessions (and, for SQLite, memory and job-keeping JS stores,
-/// the outbound queue's jobs).
+/// Where the hub keeps tasks and sessions (and, for SQLite, memory and job-keeping JS
+/// stores, the outbound queue's jobs).
 #[napi]
 pub struct Store {
     pub(crate) tasks: Arc<dyn TaskStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) queue: Option<Arc<dyn QueueStore>>,
+    /// Where workers on this store keep the providers' breaker and limiter state, shared by
+    /// every worker on the same store; `None`: each worker keeps its own (the core's
+    /// `LocalGates`).
+    pub(crate) gates: Option<Arc<dyn GateStore>>,
     /// Whether its calls never block (the in-memory stores): see `session::run`.
     pub(crate) inline: bool,
 }
@@ -168,9 +174,16 @@ impl Store {
     /// The job store, or `invalid_input` when this store keeps no jobs.
     pub(crate) fn queue(&self) -> napi::Result<Arc<dyn QueueStore>> {
         self.queue.clone().ok_or_else(|| {
-            crate::error::invalid(
+            invalid(
                 "this store keeps no jobs (a JS store needs the job store methods and keepsJobs)",
             )
+        })
+    }
+
+    /// The gate store, or `invalid_input` when this store keeps no gates.
+    pub(crate) fn gates(&self) -> napi::Result<Arc<dyn GateStore>> {
+        self.gates.clone().ok_or_else(|| {
+            invalid("this store keeps no provider gates (Store.sqlite and Store.memory do)")
         })
     }
 }
@@ -194,7 +207,8 @@ impl Store {
         Store {
             tasks: tasks.clone(),
             sessions: Arc::new(MemorySessionStore::default()),
-            queue: Some(tasks),
+            queue: Some(tasks.clone()),
+            gates: Some(tasks),
             inline: true,
         }
     }
@@ -213,7 +227,8 @@ impl Store {
             Ok(Store {
                 tasks: store.clone(),
                 sessions: store.clone(),
-                queue: Some(store),
+                queue: Some(store.clone()),
+                gates: Some(store),
                 inline: false,
             })
         })
@@ -237,6 +252,7 @@ impl Store {
             tasks: tasks.clone(),
             sessions: Arc::new(JsSessionStore(host)),
             queue: keeps_jobs.then_some(tasks as Arc<dyn QueueStore>),
+            gates: None,
             inline: false,
         })
     }
