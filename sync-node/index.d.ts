@@ -70,6 +70,13 @@ export declare class History {
    * `Store.sqlite` is fine: it has its own connection and tables).
    */
   static sqlite(path: string): History
+  /**
+   * The PostgreSQL history at `url` (the same database as a `Store.postgres` is fine: it
+   * has its own pool and tables): connects and migrates, then resolves the history.
+   * `poolSize` and `connectTimeoutMs` as for `Store.postgres`. A failure to connect is a
+   * `store` error whose message carries no password.
+   */
+  static postgres(url: string, poolSize?: number | undefined | null, connectTimeoutMs?: number | undefined | null): Promise<History>
   /** A history store implemented by a JS object, reached through `dispatch`. */
   static host(dispatch: (method: string, argsJson: string) => Promise<string>): History
   /**
@@ -222,14 +229,22 @@ export declare class StatusService {
 }
 
 /**
- * Where the hub keeps tasks and sessions (and, for SQLite, memory and job-keeping JS
- * stores, the outbound queue's jobs).
+ * Where the hub keeps tasks and sessions (and, for SQLite, PostgreSQL, memory and
+ * job-keeping JS stores, the outbound queue's jobs).
  */
 export declare class Store {
   /** An in-memory store (tasks and sessions), for tests and examples. */
   static memory(): Store
   /** The SQLite store at `path` (created if missing; `:memory:` for a private in-memory one). */
   static sqlite(path: string): Store
+  /**
+   * The PostgreSQL store at `url` (tasks, sessions, the job queue and the provider gates,
+   * shared by every instance on the database): connects and migrates, then resolves the
+   * store. `poolSize` (default 16) and `connectTimeoutMs` (default 5000) tune the pool;
+   * `listen` (default true) hears other instances' job hints (LISTEN/NOTIFY). A failure to
+   * connect is a `store` error whose message carries no password.
+   */
+  static postgres(url: string, poolSize?: number | undefined | null, connectTimeoutMs?: number | undefined | null, listen?: boolean | undefined | null): Promise<Store>
   /**
    * A store implemented by a JS object, reached through `dispatch` (built by the wrapper);
    * with `keepsJobs` it also implements the job store methods.

@@ -348,8 +348,23 @@ export interface HostHistoryStore {
   audit(query: Record<string, unknown>): Promise<{ items: AuditEntry[]; next: { at: Millis; id: string } | null }>
 }
 
+/** Connection options of `Store.postgres` and `History.postgres` (unknown keys are refused). */
+export interface PostgresOptions {
+  /** Connections in the pool (1 to 1024, default 16). */
+  poolSize?: number
+  /** How long connecting may take, in ms (default 5000). */
+  connectTimeoutMs?: number
+}
+
 export declare class Store {
   static sqlite(path: string): Store
+  /**
+   * The PostgreSQL store at `url`: tasks, sessions, the job queue and the provider gates,
+   * shared by every instance on the database. Resolves once connected and migrated (StoreError
+   * when it cannot connect; the password never appears in the error). `listen` (default true):
+   * workers on this store hear other instances' status changes (LISTEN/NOTIFY).
+   */
+  static postgres(url: string, options?: PostgresOptions & { listen?: boolean }): Promise<Store>
   static memory(): Store
   static fromObject(object: HostStore): Store
   static fromObject(object: HostQueueStore, options: { keepsJobs: true }): Store
@@ -393,6 +408,8 @@ export interface Limits {
 export declare class History {
   static memory(): History
   static sqlite(path: string): History
+  /** The PostgreSQL history at `url` (own pool and tables); resolves once connected and migrated. */
+  static postgres(url: string, options?: PostgresOptions): Promise<History>
   static fromObject(object: HostHistoryStore): History
   runs(query?: { status?: RunStatus; kind?: RunKind; scope?: string; since?: Millis; until?: Millis; cursor?: string | null; limit?: number }): Promise<Page<Run, string>>
   run(id: string): Promise<Run | null>

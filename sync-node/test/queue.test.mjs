@@ -12,6 +12,9 @@ import {
 } from '../js/index.mjs'
 import { JsStore } from './support/js-store.mjs'
 import { JsQueueStore } from './support/js-queue-store.mjs'
+import { pgStore, dropDatabases } from './support/pg.mjs'
+
+test.after(dropDatabases)
 
 const jobStores = {
   'a JS queue store': () => Store.fromObject(new JsQueueStore(), { keepsJobs: true }),
@@ -51,6 +54,7 @@ const stores = {
   sqlite: () => Store.sqlite(':memory:'),
   memory: () => Store.memory(),
   js: () => Store.fromObject(new JsQueueStore(), { keepsJobs: true }),
+  postgres: () => pgStore('queue'),
 }
 
 for (const [kind, make] of Object.entries(stores)) {
