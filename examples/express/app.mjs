@@ -109,7 +109,8 @@ export async function startApp({
   // The queue worker: batches while there is work, otherwise waits for a status change (this
   // instance's or, on PostgreSQL, any instance's) or the next due retry.
   const stopWorker = new AbortController()
-  const working = worker?.run({ signal: stopWorker.signal, onError: (err) => console.error(`worker: ${err.message}`) })
+  // A store failure does not end it: the core logs it and tries again after a pause.
+  const working = worker?.run({ signal: stopWorker.signal }).catch((err) => console.error(`worker: ${err.message}`))
 
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))
   const address = server.address()
