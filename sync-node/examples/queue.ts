@@ -3,6 +3,24 @@
 import { Store, StatusService, Worker, Jobs, Provider, History, SyncEngine, Breaker, RateLimiter, retry } from 'tasksync'
 import type { TickReport, Job, Run, Page, Outcome, BreakerState } from 'tasksync'
 
+/** Instances sharing one PostgreSQL database: connecting resolves a Promise. */
+export async function postgresExample(url: string, taskId: string): Promise<TickReport> {
+  const store: Store = await Store.postgres(url, { poolSize: 8, connectTimeoutMs: 2_000 })
+  const history: History = await History.postgres(url, { poolSize: 2 })
+  await new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }], history }).changeStatus(taskId, 'completed')
+  const provider = new Provider('todo', {
+    async list() { return { source: 'todo', complete: true, items: [] } },
+    async push() { return { remote: {} } },
+  })
+  const worker = new Worker(store, { providers: [provider], config: { lease_ms: 30_000, heartbeat_ms: 5_000, poll_ms: 2_000 } })
+  const stop = AbortSignal.timeout(1_000)
+  const totals = await worker.run({ signal: stop })
+  await worker.waitForWork(100)
+  console.log(await worker.heartbeat())
+  await history.close()
+  return totals
+}
+
 export async function queueExample(taskId: string): Promise<void> {
   const store = Store.sqlite('hub.db')
   const history = History.sqlite('hub.db')
@@ -14,9 +32,10 @@ export async function queueExample(taskId: string): Promise<void> {
   })
   const worker = new Worker(store, { providers: [provider], config: { batch: 32, dead_policy: 'revert_status' } })
   const controller = new AbortController()
-  const loop = worker.run({ signal: controller.signal, onTick: (r: TickReport) => console.log(r.succeeded) })
+  const loop = worker.run({ signal: controller.signal })
   controller.abort()
-  await loop
+  const totals: TickReport = await loop
+  console.log(totals.succeeded)
   const queue = new Jobs(store, { history })
   const dead: Job[] = await queue.deadLetters({ limit: 10 })
   for (const job of dead) await queue.requeue(job.id, { actor: { user: 'ops' } })
