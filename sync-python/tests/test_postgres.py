@@ -11,7 +11,7 @@ import pytest
 import tasksync
 from pg import Databases, databases, url_of
 
-SMALL_POOL = 4
+SMALL_POOL = 2
 
 
 def fresh(made: Databases) -> tasksync.PostgresStore:

@@ -57,16 +57,17 @@ class LimitedProvider(private val name: String) : Provider {
 
 suspend fun postgres() {
     Databases().use { dbs ->
-        val taskFailures = failures(taskStoreConformanceCases()) {
-            runTaskStoreConformance(it, HubStore.postgres(dbs.new(), 4u))
+        // Each case's store is closed after it (its connections with it), not left to the GC.
+        val taskFailures = failures(taskStoreConformanceCases()) { case ->
+            HubStore.postgres(dbs.new(), 2u).use { runTaskStoreConformance(case, it) }
         }
         check(taskFailures.isEmpty()) { "task suite on PostgreSQL: $taskFailures" }
-        val jobFailures = failures(jobStoreConformanceCases()) {
-            runJobStoreConformance(it, HubStore.postgres(dbs.new(), 4u))
+        val jobFailures = failures(jobStoreConformanceCases()) { case ->
+            HubStore.postgres(dbs.new(), 2u).use { runJobStoreConformance(case, it) }
         }
         check(jobFailures.isEmpty()) { "job suite on PostgreSQL: $jobFailures" }
-        val sessionFailures = failures(sessionStoreConformanceCases()) {
-            runSessionStoreConformance(it, SessionEngine.postgres(dbs.new(), 4u, null, null, null))
+        val sessionFailures = failures(sessionStoreConformanceCases()) { case ->
+            SessionEngine.postgres(dbs.new(), 2u, null, null, null).use { runSessionStoreConformance(case, it) }
         }
         check(sessionFailures.isEmpty()) { "session suite on PostgreSQL: $sessionFailures" }
 
@@ -92,5 +93,7 @@ suspend fun postgres() {
         check(counting.pushes.isEmpty() && tickB.succeeded == 0uL) { "the provider was paused for the other worker: $tickB" }
         val job = other.jobs(JobQuery(taskId = second)).single()
         check(job.state == JobState.PENDING && job.attempts == 0u) { "deferred, not attempted: $job" }
+        one.close()
+        other.close()
     }
 }

@@ -91,7 +91,7 @@ class Postgres(unittest.TestCase):
     def test_the_store_passes_the_task_and_job_suites(self) -> None:
         async def run() -> None:
             async def make() -> ts.HubStore:
-                return await ts.HubStore.postgres(self.dbs.new(), pool_size=4)
+                return await ts.HubStore.postgres(self.dbs.new(), pool_size=2)
 
             self.assertEqual(
                 await failures(
@@ -111,10 +111,10 @@ class Postgres(unittest.TestCase):
     def test_the_store_passes_the_session_and_history_suites(self) -> None:
         async def run() -> None:
             async def sessions() -> ts.SessionEngine:
-                return await ts.SessionEngine.postgres(self.dbs.new(), pool_size=4)
+                return await ts.SessionEngine.postgres(self.dbs.new(), pool_size=2)
 
             async def history() -> ts.History:
-                return await ts.History.postgres(self.dbs.new(), pool_size=4)
+                return await ts.History.postgres(self.dbs.new(), pool_size=2)
 
             self.assertEqual(
                 await failures(
