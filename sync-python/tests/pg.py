@@ -52,9 +52,16 @@ class Databases:
         return url
 
     def drop_all(self) -> None:
+        """Drops every one, each even if dropping another failed (then raises the first)."""
+        failures: list[Exception] = []
         for url in self.urls:
-            drop_database(url)
+            try:
+                drop_database(url)
+            except Exception as e:
+                failures.append(e)
         self.urls.clear()
+        if failures:
+            raise failures[0]
 
 
 @contextmanager

@@ -33,9 +33,13 @@ class Databases : AutoCloseable {
         return URI(server.scheme, server.userInfo, server.host, server.port, "/$name", server.query, null).toString()
     }
 
+    /** Drops every database, each even if dropping another failed (the first failure is thrown). */
     override fun close() {
-        for (name in names) psql("DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)")
+        val failures = names.mapNotNull { name ->
+            runCatching { psql("DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)") }.exceptionOrNull()
+        }
         names.clear()
+        failures.firstOrNull()?.let { throw it }
     }
 }
 

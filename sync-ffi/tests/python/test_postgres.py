@@ -44,9 +44,16 @@ class Databases:
         return urlunsplit(urlsplit(SERVER_URL)._replace(path="/" + name))
 
     def drop_all(self) -> None:
+        """Drops every one, each even if dropping another failed (then raises the first)."""
+        failures: list[Exception] = []
         for name in self.names:
-            psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            try:
+                psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception as e:
+                failures.append(e)
         self.names.clear()
+        if failures:
+            raise failures[0]
 
 
 async def failures(
