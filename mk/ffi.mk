@@ -11,19 +11,25 @@
 #                    by the core (bad ones, the JSON form, cross-source), `task_from_desired`,
 #                    the breaker, rate limiter, backoff and `classify`, corrupt host sessions,
 #                    transition rules, status mappings, the core's clocks, and every entry of
-#                    the core's operation manifest mapped to its Python symbol;
+#                    the core's operation manifest mapped to its Python symbol; the
+#                    PostgreSQL store (`HubStore.postgres`, `SessionEngine.postgres`,
+#                    `History.postgres`) under the same suites, shared by two hub stores
+#                    (jobs, sessions, history, provider gates) on DATABASE_URL's server;
 #   test-ffi-kotlin: the scenarios, the queue, sessions and history on the JVM (kotlinc from
 #                    npm `kotlin-compiler`, JNA and kotlinx-coroutines from Debian, installed
 #                    here when missing), with `suspend` foreign traits, and a Kotlin task+job
-#                    store under the core's task and job conformance suites, targets, the retry
-#                    policies, corrupt Kotlin sessions, transitions, clocks and the manifest;
+#                    store under the core's task and job conformance suites, the PostgreSQL
+#                    store under the task, job and session suites with its gates shared by
+#                    two hub stores, targets, the retry policies, corrupt Kotlin sessions,
+#                    transitions, clocks and the manifest;
 #   test-ffi-swift:  the Swift files are generated and carry the expected API (no Swift
 #                    compiler exists for this machine).
 # One cargo build makes both the cdylib and the bindgen binary (so their uniffi metadata
 # agree); the bindgen binary is then called directly. Inside `make test` that build uses the
 # workspace flags of clippy and unit, so it reuses their artifacts instead of rebuilding tokio
 # and uniffi with another feature set; alone (`make test-ffi`) it builds only sync-ffi and what
-# it needs, which is much less on a fresh clone.
+# it needs, which is much less on a fresh clone. The Python and Kotlin runs need PostgreSQL
+# (the `services` target; each test makes and drops its own databases).
 
 FFI_TARGET ?= $(CURDIR)/target
 ifneq ($(filter test,$(MAKECMDGOALS)),)
@@ -64,10 +70,10 @@ ffi-kotlin-toolchain:
 
 test-ffi: test-ffi-python test-ffi-kotlin test-ffi-swift
 
-test-ffi-python: ffi-bindings
+test-ffi-python: services ffi-bindings
 	PYTHONPATH=$(FFI_OUT)/python:sync-ffi/tests/python $(PYTHON) -m unittest discover -s sync-ffi/tests/python -v
 
-test-ffi-kotlin: ffi-bindings ffi-kotlin-toolchain
+test-ffi-kotlin: services ffi-bindings ffi-kotlin-toolchain
 	$(FFI_KOTLINC) -nowarn -cp $(FFI_KOTLIN_CP) $(FFI_OUT)/kotlin/uniffi/tasksync_ffi/tasksync_ffi.kt \
 	  sync-ffi/tests/kotlin/*.kt -include-runtime -d $(FFI_OUT)/ffi-test.jar
 	java -Djna.library.path=$(FFI_TARGET)/debug -cp $(FFI_OUT)/ffi-test.jar:$(FFI_KOTLIN_CP) \

@@ -2,9 +2,10 @@
 # target/, installs it, then runs ruff, mypy --strict (tests, stubs, package), mypy's stubtest
 # (the .pyi's signatures against the built module; sync-python/stubtest-allowlist.txt lists,
 # each with its reason, only what stubtest cannot see in a pyo3 module) and pytest (including
-# the stub drift check). Then the Django app and the example project
-# (examples/django): ruff, mypy --strict and pytest-django, once on SQLite and once on PostgreSQL
-# (DATABASE_URL; the run creates and drops its own database `tasksync_test_django`).
+# the stub drift check; the PostgreSQL store's tests, two worker processes among them, make
+# and drop their own databases on DATABASE_URL's server). Then the Django app and the example
+# project (examples/django): ruff, mypy --strict and pytest-django, once on SQLite and once on
+# PostgreSQL (DATABASE_URL; the run creates and drops its own database `tasksync_test_django`).
 # Needs only PyPI and crates.io, plus the `services` target for PostgreSQL.
 
 PYTHON ?= python3

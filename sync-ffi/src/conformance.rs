@@ -6,7 +6,7 @@
 //!
 //! Suites and what they run against: the task store suite (`sync_core::conformance`) on a
 //! `HubStore`; the job store suite (`sync_core::retry::conformance`) on a job-keeping
-//! `HubStore` (memory, SQLite or `foreignQueue`); the session store suite on a
+//! `HubStore` (memory, SQLite, PostgreSQL or `foreignQueue`); the session store suite on a
 //! `SessionEngine`'s store; the history store suite on a `History`'s store.
 //!
 //! Invariants: the cases are the core's own (`sync_core`), never copies; an unknown case name

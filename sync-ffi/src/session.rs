@@ -1,5 +1,6 @@
 //! Sessions (mirrors `sync_core::session`): [`SessionEngine`] over the memory store, the SQLite
-//! store or a host-implemented [`SessionStore`], its records, and [`server_time`].
+//! store, the PostgreSQL store or a host-implemented [`SessionStore`], its records, and
+//! [`server_time`].
 //!
 //! Conversion only: the core keeps the time accounting (cycle, running and paused time from the
 //! engine's clock), the state machine (`InvalidState` for an operation the session's state does
@@ -351,6 +352,23 @@ impl SessionEngine {
             let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
             Ok(engine(store, clock, events, limits))
         })
+    }
+
+    /// An engine on the PostgreSQL database at `url` (the tables are created and migrated; the
+    /// database of `HubStore.postgres(url)` can be shared); `pool_size` as there.
+    #[uniffi::constructor(default(pool_size = None, clock = None, events = None, limits = None))]
+    pub async fn postgres(
+        url: String,
+        pool_size: Option<u32>,
+        clock: Option<Arc<dyn Clock>>,
+        events: Option<Arc<dyn EventSink>>,
+        limits: Option<Limits>,
+    ) -> Result<Arc<Self>, TasksyncError> {
+        guard_future(async move {
+            let store = Arc::new(crate::store::connect_postgres(&url, pool_size).await?);
+            Ok(engine(store, clock, events, limits))
+        })
+        .await
     }
 
     /// An engine on a host-implemented session store.

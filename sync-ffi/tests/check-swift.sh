@@ -2,7 +2,7 @@
 # Checks the generated Swift bindings (no Swift compiler runs on this machine): the three files
 # exist and the public API a Swift host uses is declared, including the async methods, the
 # foreign protocols (task, job, session and history stores), the conformance runners, the
-# retry policies and the core's target and task constructors.
+# retry policies, the core's target and task constructors, and the PostgreSQL constructors.
 set -euo pipefail
 dir=${1:?usage: check-swift.sh <swift-out-dir>}
 for f in tasksync_ffi.swift tasksync_ffiFFI.h tasksync_ffiFFI.modulemap; do
@@ -78,6 +78,12 @@ expect=(
   '*/httpStatus: UInt16?, '
   '*/retryAfterMs: UInt64?'
   'public func panicForTests(inFuture: Bool)async throws  -> Bool'
+  'public static func postgres(url: String, poolSize: UInt32? = nil)async throws  -> HubStore'
+  'public static func postgres(url: String, poolSize: UInt32? = nil, capacity: UInt32? = nil, maxBatch: UInt32? = nil)async throws  -> History'
+  'public static func postgres(url: String, poolSize: UInt32? = nil, clock: Clock? = nil, events: EventSink? = nil, limits: Limits? = nil)async throws  -> SessionEngine'
+  'open func heartbeat()async throws  -> UInt64'
+  'public var heartbeatMs: UInt64?'
+  'public var pollMs: UInt64?'
 )
 missing=0
 for e in "${expect[@]}"; do

@@ -67,6 +67,8 @@ fn a_panic_in_a_sync_export_is_the_cores_internal_error() {
             backoff: None,
             breaker: None,
             limiter: None,
+            heartbeat_ms: None,
+            poll_ms: None,
         },
         None,
         None,

@@ -44,11 +44,12 @@ fn ok<T: Into<U>, U: pyo3::PyClass + Into<pyo3::PyClassInitializer<U>>>(
 
 #[pymethods]
 impl PySyncEngine {
-    /// `store`: a `MemoryStore`, a `SqliteStore` or a host object; `clock`: `None` (system),
-    /// a `ManualClock` or a host object with `now_ms()`; `events`: `None`, a `CollectingSink`
-    /// or a host object with `emit(event)`; `history`: `None` or a `History` every preview
-    /// and execute is recorded into (best effort: history never fails a sync); `limits`:
-    /// `None` or a dict raising the core's limits (`max_listing_items`, `max_fields_bytes`).
+    /// `store`: a `MemoryStore`, a `SqliteStore`, a `PostgresStore` or a host object; `clock`:
+    /// `None` (system), a `ManualClock` or a host object with `now_ms()`; `events`: `None`, a
+    /// `CollectingSink` or a host object with `emit(event)`; `history`: `None` or a `History`
+    /// every preview and execute is recorded into (best effort: history never fails a sync);
+    /// `limits`: `None` or a dict raising the core's limits (`max_listing_items`,
+    /// `max_fields_bytes`).
     #[new]
     #[pyo3(signature = (store, clock = None, events = None, history = None, limits = None))]
     fn new(

@@ -1,6 +1,7 @@
 //! Sync history and the audit log (mirrors `sync_core::history`).
 //!
-//! What it owns: the history stores (`MemoryHistoryStore`, `SqliteHistoryStore`, or a Python
+//! What it owns: the history stores (`MemoryHistoryStore`, `SqliteHistoryStore`,
+//! `PostgresHistoryStore`, or a Python
 //! object with `write(batch)`, `run(id)`, `runs(query)`, `items(query)`, `audit(query)`),
 //! `History` (the recorder an engine records into, its pump, and the queries), `CancelToken`,
 //! and the run context argument.
@@ -24,6 +25,7 @@ use sync_core::history::{
     RunContext, RunKind, RunQuery, RunStatus,
 };
 use sync_core::{Millis, StoreError};
+use sync_postgres::{PostgresHistoryStore, PostgresStore};
 use sync_sqlite::SqliteHistoryStore;
 
 use crate::convert::record::record;
@@ -129,12 +131,48 @@ impl PySqliteHistoryStore {
     }
 }
 
+/// The PostgreSQL history store: `PostgresHistoryStore(url)`, or `PostgresStore.history()` on
+/// that store's connections.
+#[pyclass(name = "PostgresHistoryStore", module = "tasksync._native", frozen)]
+pub(crate) struct PyPostgresHistoryStore {
+    inner: Arc<PostgresHistoryStore>,
+}
+
+impl PyPostgresHistoryStore {
+    /// The history store of a connected PostgreSQL store.
+    pub(crate) fn of(store: &PostgresStore) -> Self {
+        PyPostgresHistoryStore {
+            inner: Arc::new(store.history()),
+        }
+    }
+}
+
+#[pymethods]
+impl PyPostgresHistoryStore {
+    /// Connects to the database at `url` (creating and migrating the tables), as
+    /// `PostgresStore(url, pool_size=...)` does, and keeps history there.
+    #[new]
+    #[pyo3(signature = (url, *, pool_size = None))]
+    fn new(py: Python<'_>, url: String, pool_size: Option<usize>) -> PyResult<Self> {
+        Ok(Self::of(&crate::store::connect_postgres(
+            py, url, pool_size,
+        )?))
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "PostgresHistoryStore(...)"
+    }
+}
+
 /// The history store a `store=` argument names.
 fn history_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn HistoryStore>> {
     if let Ok(s) = obj.cast::<PyMemoryHistoryStore>() {
         return Ok(s.get().inner.clone());
     }
     if let Ok(s) = obj.cast::<PySqliteHistoryStore>() {
+        return Ok(s.get().inner.clone());
+    }
+    if let Ok(s) = obj.cast::<PyPostgresHistoryStore>() {
         return Ok(s.get().inner.clone());
     }
     crate::runtime::require(
@@ -259,8 +297,9 @@ fn parse<T: serde::de::DeserializeOwned>(name: Option<&str>, what: &str) -> PyRe
 
 #[pymethods]
 impl PyHistory {
-    /// `store`: a `MemoryHistoryStore`, a `SqliteHistoryStore` or a host history store;
-    /// `capacity`: records queued before new ones are dropped; `max_batch`: records per write.
+    /// `store`: a `MemoryHistoryStore`, a `SqliteHistoryStore`, a `PostgresHistoryStore` or a
+    /// host history store; `capacity`: records queued before new ones are dropped;
+    /// `max_batch`: records per write.
     #[new]
     #[pyo3(signature = (store, capacity = None, max_batch = None))]
     fn new(
@@ -459,6 +498,7 @@ fn run_history_store_conformance(
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMemoryHistoryStore>()?;
     m.add_class::<PySqliteHistoryStore>()?;
+    m.add_class::<PyPostgresHistoryStore>()?;
     m.add_class::<PyHistory>()?;
     m.add_class::<PyRun>()?;
     m.add_class::<PyItem>()?;

@@ -123,6 +123,9 @@ pub(crate) fn session_store(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<dyn 
     if let Ok(s) = obj.cast::<crate::store::PySqliteStore>() {
         return Ok(s.get().inner.clone());
     }
+    if let Ok(s) = obj.cast::<crate::store::PyPostgresStore>() {
+        return Ok(s.get().inner.clone());
+    }
     crate::runtime::require(obj, "session store", &["get", "insert", "update", "delete"])?;
     Ok(Arc::new(HostSessionStore {
         obj: obj.clone().unbind(),
@@ -188,9 +191,9 @@ ops! {
 
 #[pymethods]
 impl PySessionEngine {
-    /// `store`: `None` (memory), a `MemorySessionStore`, a `SqliteStore` or a host object;
-    /// `clock` and `events` as for `SyncEngine`; `limits`: `None` or a dict raising the core's
-    /// limits (`max_cycles`).
+    /// `store`: `None` (memory), a `MemorySessionStore`, a `SqliteStore`, a `PostgresStore` or a
+    /// host object; `clock` and `events` as for `SyncEngine`; `limits`: `None` or a dict raising
+    /// the core's limits (`max_cycles`).
     #[new]
     #[pyo3(signature = (store = None, clock = None, events = None, limits = None))]
     fn new(

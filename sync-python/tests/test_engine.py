@@ -17,13 +17,15 @@ def listing(n: int, source: str = "files") -> dict[str, Any]:
     return {"source": source, "items": items, "complete": True}
 
 
-@pytest.fixture(params=["memory", "sqlite", "python", "python-async"])
+@pytest.fixture(params=["memory", "sqlite", "postgres", "python", "python-async"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     kind = request.param
     if kind == "memory":
         return tasksync.MemoryStore()
     if kind == "sqlite":
         return tasksync.SqliteStore(str(tmp_path / "hub.db"))
+    if kind == "postgres":
+        return tasksync.PostgresStore(request.getfixturevalue("pg_url"))
     if kind == "python":
         return PyTaskStore()
     return AsyncPyTaskStore()

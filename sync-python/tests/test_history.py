@@ -20,12 +20,16 @@ def listing(n: int, prefix: str = "e") -> dict[str, Any]:
     return {"source": "files", "items": items, "complete": True}
 
 
-@pytest.fixture(params=["memory", "sqlite", "python"])
+@pytest.fixture(params=["memory", "sqlite", "postgres", "postgres-shared", "python"])
 def history_store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "memory":
         return tasksync.MemoryHistoryStore()
     if request.param == "sqlite":
         return tasksync.SqliteHistoryStore(str(tmp_path / "history.db"))
+    if request.param == "postgres":
+        return tasksync.PostgresHistoryStore(request.getfixturevalue("pg_url"))
+    if request.param == "postgres-shared":
+        return tasksync.PostgresStore(request.getfixturevalue("pg_url")).history()
     return PyHistoryStore()
 
 

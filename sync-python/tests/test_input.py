@@ -335,6 +335,8 @@ def async_calls() -> dict[str, Callable[[], Any]]:
     worker = tasksync.Worker(store)
     queue = tasksync.JobQueue(store)
     task = tasksync.hub_id("files", "a")
+    stopped = tasksync.StopToken()
+    stopped.stop()  # the loop ends after its first batch
     return {
         "SyncEngine.preview_async": lambda: sync.preview_async("s", LISTING),
         "SyncEngine.execute_async": lambda: sync.execute_async(plan, confirmed=True),
@@ -351,6 +353,7 @@ def async_calls() -> dict[str, Callable[[], Any]]:
         "SessionEngine.delete_async": lambda: sessions.delete_async("s2"),
         "StatusService.change_status_async": lambda: service.change_status_async(task, "pending"),
         "Worker.run_once_async": lambda: worker.run_once_async(),
+        "Worker.run_async": lambda: worker.run_async(stopped),
         "Worker.next_wake_async": lambda: worker.next_wake_async(),
         "JobQueue.requeue_async": lambda: queue.requeue_async("job-missing"),
         "JobQueue.discard_async": lambda: queue.discard_async("job-missing"),

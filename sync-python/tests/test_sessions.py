@@ -1,4 +1,4 @@
-"""Sessions through the binding: the engine on memory, SQLite and Python stores."""
+"""Sessions through the binding: the engine on memory, SQLite, PostgreSQL and Python stores."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from pystores import PySessionStore
 CYCLES = [{"id": "a", "name": "Plan"}, {"id": "b", "name": "Build"}, {"id": "c", "name": "Check"}]
 
 
-@pytest.fixture(params=["memory", "sqlite", "python"])
+@pytest.fixture(params=["memory", "sqlite", "postgres", "python"])
 def store(request: pytest.FixtureRequest) -> Any:
     if request.param == "memory":
         return tasksync.MemorySessionStore()
     if request.param == "sqlite":
         return tasksync.SqliteStore(":memory:")
+    if request.param == "postgres":
+        return tasksync.PostgresStore(request.getfixturevalue("pg_url"))
     return PySessionStore()
 
 

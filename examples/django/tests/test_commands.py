@@ -1,13 +1,16 @@
 """The management commands: ``tasksync_sync`` from a Markdown folder and a JSON listing,
 ``tasksync_worker`` with the journal provider and a provider class of one's own (its lease
-length and worker id), ``tasksync_retry`` on a dead job."""
+length and worker id), its worker loop stopped by SIGTERM after the batch in flight, and
+``tasksync_retry`` on a dead job."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
@@ -107,6 +110,24 @@ def test_worker_journal_provider_records_the_push(tmp_path: Path) -> None:
     (line,) = journal.read_text().splitlines()
     assert json.loads(line)["change"]["payload"]["status"] == "completed"
     assert store.job(job_id)["state"] == "succeeded"  # type: ignore[index]
+
+
+def test_the_worker_loop_stops_on_sigterm_after_its_batch(tmp_path: Path) -> None:
+    store, job_id = queue_completion()
+    journal = tmp_path / "pushes.jsonl"
+
+    def terminate_once_pushed() -> None:
+        while not (journal.exists() and journal.read_text().strip()):
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_once_pushed, daemon=True).start()
+    before = signal.getsignal(signal.SIGTERM)
+    out = run("tasksync_worker", "--journal", str(journal), "--max-sleep-ms", "50")
+    assert "claimed=1 succeeded=1" in out
+    # The push in flight when SIGTERM came was recorded before the loop ended.
+    assert store.job(job_id)["state"] == "succeeded"  # type: ignore[index]
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_a_dead_job_is_retried_by_the_command(refusing: str) -> None:

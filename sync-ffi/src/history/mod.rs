@@ -3,7 +3,7 @@
 //! context an engine call carries.
 //!
 //! The pump runs on the binding's tokio runtime: the async constructors (`History.memory()`,
-//! `History.sqlite(path)`) spawn it there, so the host has nothing to drive; `shutdown()` stops
+//! `History.sqlite(path)`, `History.postgres(url)`) spawn it there, so the host has nothing to drive; `shutdown()` stops
 //! recording and waits until the queue is written. Invariants: history never fails a sync (a
 //! failing store is counted in `stats().lost`); queries validate their filters and cursors
 //! (`InvalidInput`) before touching the store; run ids and cursors are opaque strings.
@@ -104,6 +104,23 @@ impl History {
             let config = config(capacity, max_batch)?;
             let store = Arc::new(sync_sqlite::SqliteHistoryStore::open(&path)?);
             Ok(spawn(store, config))
+        })
+        .await
+    }
+
+    /// A history in the PostgreSQL database at `url` (the tables are created and migrated; it
+    /// may be the hub's database); `pool_size` as for `HubStore.postgres`.
+    #[uniffi::constructor(default(pool_size = None, capacity = None, max_batch = None))]
+    pub async fn postgres(
+        url: String,
+        pool_size: Option<u32>,
+        capacity: Option<u32>,
+        max_batch: Option<u32>,
+    ) -> Result<Arc<Self>, TasksyncError> {
+        guard_future(async move {
+            let config = config(capacity, max_batch)?;
+            let store = crate::store::connect_postgres(&url, pool_size).await?;
+            Ok(spawn(Arc::new(store.history()), config))
         })
         .await
     }

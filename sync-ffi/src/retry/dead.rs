@@ -21,9 +21,9 @@ pub struct DeadLetters(sync_core::retry::DeadLetters);
 
 #[uniffi::export(async_runtime = "tokio")]
 impl DeadLetters {
-    /// The dead letters of `store` (memory, SQLite or `foreignQueue`); `history` audits every retry and
-    /// discard (`job_retried`, `job_discarded`); `events` receives `job_changed`; `clock`
-    /// (default: the system clock) says when "now" is: pass the worker's.
+    /// The dead letters of `store` (memory, SQLite, PostgreSQL or `foreignQueue`); `history`
+    /// audits every retry and discard (`job_retried`, `job_discarded`); `events` receives
+    /// `job_changed`; `clock` (default: the system clock) says when "now" is: pass the worker's.
     #[uniffi::constructor(default(history = None, clock = None, events = None))]
     pub fn new(
         store: Arc<HubStore>,

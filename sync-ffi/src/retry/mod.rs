@@ -8,8 +8,8 @@
 //!
 //! The host drives the worker: call `run_once`, then sleep until `next_wake` (or a status
 //! change), as sync-cli's queue loop does. Invariant: the queue needs a store that keeps jobs
-//! (memory, SQLite, or a host queue from `HubStore.foreignQueue`); a host task store alone gets
-//! a clear `InvalidInput`, never dropped jobs.
+//! (memory, SQLite, PostgreSQL, or a host queue from `HubStore.foreignQueue`); a host task store
+//! alone gets a clear `InvalidInput`, never dropped jobs.
 
 mod backoff;
 mod breaker;

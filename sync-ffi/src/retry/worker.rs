@@ -1,12 +1,16 @@
-//! The queue worker: [`Worker`] (`run_once` / `next_wake`, host-implemented providers) and its
-//! configuration ([`WorkerConfig`], whose backoff, breaker and limiter records live beside
-//! their policies) and its [`TickReport`]. The host drives the worker: call `run_once`, then sleep until
-//! `next_wake` (or a status change), as sync-cli's queue loop does.
+//! The queue worker: [`Worker`] (`run_once` / `next_wake` / `heartbeat`, host-implemented
+//! providers) and its configuration ([`WorkerConfig`], whose backoff, breaker and limiter
+//! records live beside their policies) and its [`TickReport`]. The host drives the worker: call
+//! `run_once`, then sleep until `next_wake` (or a status change), as sync-cli's queue loop does.
+//! A worker on a built-in store keeps its breaker and rate-limit state in the store's provider
+//! gates, shared with every worker on that store (other processes on the same SQLite file or
+//! PostgreSQL database too), so a 429 one of them sees pauses the provider for all.
 //!
 //! Invariant: every field a host leaves out (`None`) takes the core's default, read from
 //! `sync_core::WorkerConfig::default()` and its parts, never restated here: the first call and
 //! 5 retries after 1, 2, 4, 8 and 16 s, a breaker that opens after 5 distinct jobs fail in a
-//! row for 30 s, no rate limit of its own, a 30 s lease. Durations above a day are refused.
+//! row for 30 s, no rate limit of its own, a 30 s lease, a heartbeat every third of it, idle
+//! waits of at most a second. Durations above a day are refused.
 
 use std::sync::Arc;
 
@@ -55,6 +59,12 @@ pub struct WorkerConfig {
     /// A per-provider rate limit (`None`: unlimited until a 429 pauses the provider).
     #[uniffi(default = None)]
     pub limiter: Option<RateLimiterConfig>,
+    /// How often the leases of the jobs in flight are extended (ms; 0: a third of the lease).
+    #[uniffi(default = None)]
+    pub heartbeat_ms: Option<u64>,
+    /// The longest idle wait of the worker loop when no wake hint arrives (ms).
+    #[uniffi(default = None)]
+    pub poll_ms: Option<u64>,
 }
 
 impl From<WorkerConfig> for sync_core::WorkerConfig {
@@ -73,8 +83,8 @@ impl From<WorkerConfig> for sync_core::WorkerConfig {
                 Some(DeadPolicy::KeepFlagged) => sync_core::retry::DeadPolicy::KeepFlagged,
                 Some(DeadPolicy::RevertStatus) => sync_core::retry::DeadPolicy::RevertStatus,
             },
-            heartbeat_ms: d.heartbeat_ms,
-            poll_ms: d.poll_ms,
+            heartbeat_ms: c.heartbeat_ms.unwrap_or(d.heartbeat_ms),
+            poll_ms: c.poll_ms.unwrap_or(d.poll_ms),
         }
     }
 }
@@ -103,7 +113,8 @@ pub struct Worker(sync_core::Worker);
 #[uniffi::export(async_runtime = "tokio")]
 impl Worker {
     /// A worker on a job-keeping store, sending to `providers` (routed by `name()`); `events`
-    /// receives `job_changed` events. A configuration the core refuses is `InvalidInput`.
+    /// receives `job_changed` events. On a built-in store the provider gates are the store's
+    /// (shared). A configuration the core refuses is `InvalidInput`.
     #[uniffi::constructor(default(clock = None, events = None))]
     pub fn new(
         store: Arc<HubStore>,
@@ -119,6 +130,9 @@ impl Worker {
                 core_sink(events),
                 config.into(),
             )?;
+            if let Some(gates) = store.gates.clone() {
+                worker = worker.with_gates(gates);
+            }
             for provider in providers {
                 worker = worker.with_provider(Arc::new(ForeignProvider::new(provider)));
             }
@@ -140,6 +154,12 @@ impl Worker {
             })
         })
         .await
+    }
+
+    /// Extends the leases of the jobs in flight (a host calls it while a long `run_once` is
+    /// out, every `heartbeat_ms`); returns how many.
+    pub async fn heartbeat(&self) -> Result<u64, TasksyncError> {
+        guard_future(async move { Ok(self.0.heartbeat().await? as u64) }).await
     }
 
     /// When the next job is due (ms), `None` when the queue is empty.

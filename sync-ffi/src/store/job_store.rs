@@ -166,6 +166,7 @@ impl HubStore {
         Arc::new(HubStore {
             tasks: queue.clone(),
             queue: Some(queue),
+            gates: None,
         })
     }
 }

@@ -1,14 +1,18 @@
 //! Stores: the [`TaskStore`] foreign trait a host implements (Kotlin, Swift, Python, ...), its
 //! records, and the [`HubStore`] object the engine and the queue work on: the core's memory
-//! store, the SQLite store, a host task store (`HubStore.foreign`), or a host task store with
-//! its host job store (`HubStore.foreignQueue`, see [`job_store`]); the job record is in
-//! [`job`] (mirroring `sync_core::store`'s `job` and `job_store`).
+//! store, the SQLite store, the PostgreSQL store (`HubStore.postgres`, shared by every process
+//! on the database, provider gates included), a host task store (`HubStore.foreign`), or a host
+//! task store with its host job store (`HubStore.foreignQueue`, see [`job_store`]); the job
+//! record is in [`job`] (mirroring `sync_core::store`'s `job` and `job_store`).
 //!
 //! Invariant (the outbox contract): a store that keeps no jobs (`HubStore.foreign`) is the
 //! core's `without_jobs` store: a change set that carries jobs is refused with a clear `Store`
 //! error before the host sees it, never silently dropped; the status service and the worker
-//! therefore need a job-keeping store (memory, SQLite or `foreignQueue`), which writes a
-//! status and its jobs in one transaction.
+//! therefore need a job-keeping store (memory, SQLite, PostgreSQL or `foreignQueue`), which
+//! writes a status and its jobs in one transaction. A worker on a built-in store (memory,
+//! SQLite, PostgreSQL) keeps its breaker and rate-limit state in the store's provider gates,
+//! shared with every worker on that store (on SQLite and PostgreSQL, other processes too); on a
+//! host store each worker keeps its own.
 
 pub(crate) mod job;
 pub(crate) mod job_store;
@@ -261,6 +265,18 @@ fn task_write_out(write: &sync_core::TaskWrite) -> TaskWrite {
     }
 }
 
+/// Connects to the PostgreSQL database at `url` (`pool_size`: null for the store's default).
+pub(crate) async fn connect_postgres(
+    url: &str,
+    pool_size: Option<u32>,
+) -> Result<sync_postgres::PostgresStore, TasksyncError> {
+    let mut options = sync_postgres::PostgresOptions::default();
+    if let Some(size) = pool_size {
+        options.pool_size = size as usize;
+    }
+    Ok(sync_postgres::PostgresStore::connect_with(url, options).await?)
+}
+
 /// The store the engine, the status service and the worker work on.
 #[derive(uniffi::Object)]
 pub struct HubStore {
@@ -268,12 +284,16 @@ pub struct HubStore {
     /// The same store as a queue store (tasks and jobs); `None` for a host task store alone
     /// (it keeps no jobs).
     pub(crate) queue: Option<Arc<dyn sync_core::retry::QueueStore>>,
+    /// The provider gates the store keeps (the built-in stores), which its workers share;
+    /// `None` (host stores): each worker keeps its own.
+    pub(crate) gates: Option<Arc<dyn sync_core::store::GateStore>>,
 }
 
 impl std::fmt::Debug for HubStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HubStore")
             .field("keeps_jobs", &self.queue.is_some())
+            .field("keeps_gates", &self.gates.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -292,8 +312,8 @@ impl HubStore {
         self.queue.clone().ok_or_else(|| {
             TasksyncError::invalid(
                 "this store keeps no jobs (a host TaskStore alone): the outbound queue needs \
-                 a job-keeping store, HubStore.memory(), HubStore.sqlite(path) or \
-                 HubStore.foreignQueue(tasks, jobs)",
+                 a job-keeping store, HubStore.memory(), HubStore.sqlite(path), \
+                 HubStore.postgres(url) or HubStore.foreignQueue(tasks, jobs)",
             )
         })
     }
@@ -307,20 +327,38 @@ impl HubStore {
         let store = Arc::new(sync_core::MemoryStore::new());
         Arc::new(HubStore {
             tasks: store.clone(),
-            queue: Some(store),
+            queue: Some(store.clone()),
+            gates: Some(store),
         })
     }
 
-    /// The SQLite store at `path` (created when missing; tasks and jobs).
+    /// The SQLite store at `path` (created when missing; tasks, jobs and provider gates).
     #[uniffi::constructor]
     pub fn sqlite(path: String) -> Result<Arc<Self>, TasksyncError> {
         guard(|| {
             let store = Arc::new(sync_sqlite::SqliteStore::open(path)?);
             Ok(Arc::new(HubStore {
                 tasks: store.clone(),
-                queue: Some(store),
+                queue: Some(store.clone()),
+                gates: Some(store),
             }))
         })
+    }
+
+    /// The PostgreSQL store at `url` (a `postgres://` URL; the tables are created and migrated):
+    /// tasks, jobs and provider gates, shared by every process connected to the database.
+    /// `pool_size`: the most connections it opens (null: the store's default, 16).
+    #[uniffi::constructor(default(pool_size = None))]
+    pub async fn postgres(url: String, pool_size: Option<u32>) -> Result<Arc<Self>, TasksyncError> {
+        guard_future(async move {
+            let store = Arc::new(connect_postgres(&url, pool_size).await?);
+            Ok(Arc::new(HubStore {
+                tasks: store.clone(),
+                queue: Some(store.clone()),
+                gates: Some(store),
+            }))
+        })
+        .await
     }
 
     /// A host-implemented task store (it keeps no jobs: see the module doc).
@@ -328,7 +366,11 @@ impl HubStore {
     pub fn foreign(store: Arc<dyn TaskStore>) -> Arc<Self> {
         let tasks: Arc<dyn sync_core::TaskStore> =
             sync_core::retry::without_jobs(Arc::new(Foreign { store }));
-        Arc::new(HubStore { tasks, queue: None })
+        Arc::new(HubStore {
+            tasks,
+            queue: None,
+            gates: None,
+        })
     }
 
     /// Whether this store keeps the outbound queue.

@@ -2,7 +2,8 @@
 // task store and a provider implemented in Kotlin (`suspend` foreign traits), then drives the
 // outbound queue (status change -> worker -> Kotlin provider) and checks error mapping, then
 // sessions (Sessions.kt), history (History.kt), dead letters (DeadLetters.kt) and a Kotlin job
-// store under the core's conformance suites (JobStore.kt), then targets and the retry policies
+// store under the core's conformance suites (JobStore.kt), the PostgreSQL store under the same
+// suites and shared by two hub stores (Postgres.kt), then targets and the retry policies
 // (Retry.kt), transitions and clocks, and the core's operation manifest (Manifest.kt).
 package tasksync.test
 
@@ -248,6 +249,8 @@ fun main(args: Array<String>) = runBlocking {
     println("kotlin: dead letters and a host history store passed")
     jobStore()
     println("kotlin: a Kotlin job store passed the task and job conformance suites and ran the queue")
+    postgres()
+    println("kotlin: the PostgreSQL store passed the task, job and session suites and shared its gates")
     targets()
     policies()
     println("kotlin: targets (checked by the core, cross-source), taskFromDesired and the retry policies passed")

@@ -1,7 +1,9 @@
 """The queue's rules through the generated Python bindings: a `WorkerConfig` left empty takes
 the core's defaults (the first call and 5 retries after 1, 2, 4, 8 and 16 s, then dead), a
 worker budget applies when the target sets none, durations of 2^63 ms and more are refused or
-clamped, a discarded job shows as `DISCARDED`, and a change no target receives says why."""
+clamped, a discarded job shows as `DISCARDED`, a change no target receives says why, and the
+provider gates of a built-in store are shared by its workers (a 429 one sees pauses the
+provider for another), while each worker on a host store keeps its own."""
 
 from __future__ import annotations
 
@@ -124,6 +126,54 @@ class Defaults(unittest.TestCase):
         asyncio.run(run())
 
 
+class Recording(ts.Provider):
+    """Delivers and records the ids it was sent."""
+
+    def __init__(self) -> None:
+        self.pushed: list[str] = []
+
+    def name(self) -> str:
+        return "files"
+
+    async def list(self, scope: str) -> ts.Listing:
+        return LISTING
+
+    async def push(self, change: ts.StatusPush) -> ts.PushReceipt:
+        self.pushed.append(change.idempotency_key)
+        return ts.PushReceipt(remote="{}")
+
+    async def refresh_token(self) -> None:
+        return None
+
+
+class SharedGates(unittest.TestCase):
+    def test_a_429_on_one_worker_pauses_the_provider_for_the_others_on_the_store(self) -> None:
+        async def run() -> None:
+            limited = ts.ProviderError.RateLimited(provider="files", retry_after_ms=60_000)
+            for store, shared in zip(await stores(), (True, True, False)):
+                clock = FixedClock(1_000)
+                service = ts.StatusService(store, [NO_BUDGET], clock)
+                for x in ("a", "b"):
+                    await service.change_status(ts.hub_id("files", x), ts.Status.PENDING, None)
+                one = ts.Worker(store, [Failing(clock, limited)], ts.WorkerConfig(batch=1), clock)
+                self.assertEqual((await one.run_once()).retried, 1)
+                recording = Recording()
+                config = ts.WorkerConfig(id="other", batch=1, heartbeat_ms=10, poll_ms=50)
+                other = ts.Worker(store, [recording], config, clock)
+                tick = await other.run_once()
+                if shared:
+                    self.assertEqual((tick.succeeded, tick.deferred), (0, 1))
+                    self.assertEqual(recording.pushed, [])
+                    clock.now += 60_001
+                    self.assertEqual((await other.run_once()).succeeded, 1)
+                else:
+                    self.assertEqual(tick.succeeded, 1)
+                self.assertEqual(len(recording.pushed), 1)
+                self.assertEqual(await other.heartbeat(), 0)  # nothing in flight
+
+        asyncio.run(run())
+
+
 class Durations(unittest.TestCase):
     def test_huge_durations_are_refused_in_the_config(self) -> None:
         store = ts.HubStore.memory()
@@ -134,6 +184,8 @@ class Durations(unittest.TestCase):
                 ("breaker.open_ms", ts.WorkerConfig(breaker=ts.BreakerConfig(open_ms=value))),
                 ("backoff.max_ms", ts.WorkerConfig(backoff=ts.Backoff(max_ms=value))),
                 ("backoff.base_ms", ts.WorkerConfig(backoff=ts.Backoff(base_ms=value))),
+                ("heartbeat_ms", ts.WorkerConfig(heartbeat_ms=value)),
+                ("poll_ms", ts.WorkerConfig(poll_ms=value)),
             ):
                 with self.assertRaises(ts.TasksyncError.InvalidInput) as caught:
                     ts.Worker(store, [], config, None)

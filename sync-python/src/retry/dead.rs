@@ -36,10 +36,10 @@ async fn discard(dead: Arc<DeadLetters>, id: String, who: Option<String>) -> Res
 
 #[pymethods]
 impl PyJobQueue {
-    /// `store`: a `MemoryStore`, a `SqliteStore` or a host queue store; `clock`: `None`
-    /// (system), a `ManualClock` or a host clock (the time a retry is due at); `events`: an
-    /// event sink that gets a `job_changed` event per manual retry or discard; `history`:
-    /// `None` or a `History` that gets an audit entry per manual retry or discard.
+    /// `store`: a `MemoryStore`, a `SqliteStore`, a `PostgresStore` or a host queue store;
+    /// `clock`: `None` (system), a `ManualClock` or a host clock (the time a retry is due at);
+    /// `events`: an event sink that gets a `job_changed` event per manual retry or discard;
+    /// `history`: `None` or a `History` that gets an audit entry per manual retry or discard.
     #[new]
     #[pyo3(signature = (store, clock = None, history = None, events = None))]
     fn new(

@@ -40,9 +40,9 @@ pub(crate) struct PyStatusService {
 
 #[pymethods]
 impl PyStatusService {
-    /// `store`: a store that keeps jobs (`MemoryStore`, `SqliteStore` or a host queue store;
-    /// a host task store without the job methods takes changes that enqueue no job and
-    /// refuses the others, writing nothing); `targets`: a list of
+    /// `store`: a store that keeps jobs (`MemoryStore`, `SqliteStore`, `PostgresStore` or a host
+    /// queue store; a host task store without the job methods takes changes that enqueue no
+    /// job and refuses the others, writing nothing); `targets`: a list of
     /// `{"name", "kind", "max_attempts"?, "sources"?}` dicts (a target receives the tasks of
     /// the source of its own name unless `sources` lists others); `rules`: `None` (default
     /// table) or a `TransitionRules`; `history`: `None` or a `History` that gets an audit

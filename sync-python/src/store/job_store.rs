@@ -22,7 +22,7 @@ use sync_core::retry::{Job, JobQuery, JobStore, QueueStore, without_jobs};
 use sync_core::{Millis, StoreError};
 
 use crate::convert::to_py;
-use crate::store::{HostTaskStore, PyMemoryStore, PySqliteStore, TASK_METHODS};
+use crate::store::{HostTaskStore, PyMemoryStore, PyPostgresStore, PySqliteStore, TASK_METHODS};
 
 /// The methods that make a host task store a job store too.
 pub(crate) const JOB_METHODS: &[&str] = &["claim", "job", "jobs", "next_due"];
@@ -61,6 +61,9 @@ fn builtin(obj: &Bound<'_, PyAny>) -> Option<Arc<dyn QueueStore>> {
         return Some(s.get().inner.clone());
     }
     if let Ok(s) = obj.cast::<PySqliteStore>() {
+        return Some(s.get().inner.clone());
+    }
+    if let Ok(s) = obj.cast::<PyPostgresStore>() {
         return Some(s.get().inner.clone());
     }
     None

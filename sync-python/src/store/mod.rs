@@ -1,5 +1,8 @@
 //! Task stores: the built-in ones, and a Python object as the store (mirrors
-//! `sync_core::store` and `sync_core::memory`, plus `sync_sqlite`).
+//! `sync_core::store` and `sync_core::memory`, plus `sync_sqlite` and `sync_postgres`).
+//!
+//! The built-in stores keep tasks, jobs, sessions (SQLite, PostgreSQL) and the provider gates
+//! every worker on them shares (see [`gate_store`]).
 //!
 //! A host store implements `snapshot(scope)`, `scope_version(scope)`, `get(id)`,
 //! `find_identities(source, external_ids)` and `apply(changes)` (plain or `async def`), taking
@@ -20,9 +23,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
+use sync_core::store::GateStore;
 use sync_core::{
     Applied, ChangeSet, Identity, MemoryStore, ScopeSnapshot, StoreError, Task, TaskStore,
 };
+use sync_postgres::{PostgresOptions, PostgresStore};
 use sync_sqlite::SqliteStore;
 
 use crate::convert::{from_py, to_py};
@@ -105,6 +110,14 @@ pub(crate) struct PySqliteStore {
     pub(crate) inner: Arc<SqliteStore>,
 }
 
+/// The PostgreSQL store (tasks, jobs, sessions and provider gates, shared by every process on
+/// the database); `history()` is its history store on the same connections.
+#[pyclass(name = "PostgresStore", module = "tasksync._native", frozen)]
+#[derive(Debug)]
+pub(crate) struct PyPostgresStore {
+    pub(crate) inner: Arc<PostgresStore>,
+}
+
 /// The `TaskStore` reads every built-in store offers to Python (for inspection and tests).
 macro_rules! store_reads {
     ($t:ty) => {
@@ -139,6 +152,7 @@ macro_rules! store_reads {
 
 store_reads!(PyMemoryStore);
 store_reads!(PySqliteStore);
+store_reads!(PyPostgresStore);
 
 #[pymethods]
 impl PyMemoryStore {
@@ -170,6 +184,40 @@ impl PySqliteStore {
     }
 }
 
+/// Connects to the PostgreSQL database at `url` (creating and migrating the tables), blocking
+/// with the GIL released; `pool_size`: `None` for the store's default.
+pub(crate) fn connect_postgres(
+    py: Python<'_>,
+    url: String,
+    pool_size: Option<usize>,
+) -> PyResult<PostgresStore> {
+    let mut options = PostgresOptions::default();
+    if let Some(size) = pool_size {
+        options.pool_size = size;
+    }
+    run_blocking(py, async move {
+        Ok(PostgresStore::connect_with(&url, options).await?)
+    })
+}
+
+#[pymethods]
+impl PyPostgresStore {
+    /// Connects to the database at `url` (a `postgres://` URL; the tables are created and
+    /// migrated); `pool_size`: the most connections this store opens (`None`: 16).
+    #[new]
+    #[pyo3(signature = (url, *, pool_size = None))]
+    fn new(py: Python<'_>, url: String, pool_size: Option<usize>) -> PyResult<Self> {
+        Ok(PyPostgresStore {
+            inner: Arc::new(connect_postgres(py, url, pool_size)?),
+        })
+    }
+
+    /// The history store on this store's database and connections.
+    fn history(&self) -> crate::history::PyPostgresHistoryStore {
+        crate::history::PyPostgresHistoryStore::of(&self.inner)
+    }
+}
+
 /// The task store an engine argument names: a built-in store, or a host object.
 pub(crate) fn task_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn TaskStore>> {
     if let Ok(s) = obj.cast::<PyMemoryStore>() {
@@ -178,7 +226,26 @@ pub(crate) fn task_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn TaskStore>>
     if let Ok(s) = obj.cast::<PySqliteStore>() {
         return Ok(s.get().inner.clone());
     }
+    if let Ok(s) = obj.cast::<PyPostgresStore>() {
+        return Ok(s.get().inner.clone());
+    }
     Ok(Arc::new(HostTaskStore::new(obj)?))
+}
+
+/// The provider gates a built-in store keeps, which a worker on it shares with every other
+/// worker on the same store; `None` for a host store (the worker then keeps its own, private to
+/// it).
+pub(crate) fn gate_store(obj: &Bound<'_, PyAny>) -> Option<Arc<dyn GateStore>> {
+    if let Ok(s) = obj.cast::<PyMemoryStore>() {
+        return Some(s.get().inner.clone());
+    }
+    if let Ok(s) = obj.cast::<PySqliteStore>() {
+        return Some(s.get().inner.clone());
+    }
+    if let Ok(s) = obj.cast::<PyPostgresStore>() {
+        return Some(s.get().inner.clone());
+    }
+    None
 }
 
 /// The methods a host task store must have.
@@ -193,5 +260,6 @@ pub(crate) const TASK_METHODS: &[&str] = &[
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMemoryStore>()?;
     m.add_class::<PySqliteStore>()?;
+    m.add_class::<PyPostgresStore>()?;
     Ok(())
 }

@@ -1,6 +1,11 @@
 """``manage.py tasksync_worker [--provider NAME=DOTTED.PATH]... [--http NAME=URL]...
-[--journal PATH] [--id ID] [--lease-ms MS] [--until-idle]``: runs the worker over the Django
-queue store.
+[--journal PATH] [--id ID] [--lease-ms MS] [--max-sleep-ms MS] [--until-idle]``: runs the worker
+over the Django queue store.
+
+Without ``--until-idle`` it runs the core's worker loop (``Worker.run``: batches while there is
+work, lease heartbeats while provider calls are out, idle waits of at most ``--max-sleep-ms``)
+until SIGINT or SIGTERM, which let the batch in flight finish; then it prints the totals. With
+``--until-idle`` it stops as soon as nothing is due.
 
 Each target of ``settings.TASKSYNC_TARGETS`` needs a provider, looked up in this order:
 ``--provider NAME=dotted.path`` (or ``settings.TASKSYNC_PROVIDERS = {NAME: "dotted.path"}``),
@@ -17,8 +22,11 @@ with this worker before another may take it over.
 from __future__ import annotations
 
 import os
+import signal
 import socket
-import time
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +36,8 @@ from django.utils.module_loading import import_string
 import tasksync
 from tasksync.contrib.django.providers import HttpProvider, JournalProvider
 from tasksync.contrib.django.store import DjangoQueueStore
+
+TOTALS = ("claimed", "succeeded", "retried", "dead")
 
 
 def default_worker_id() -> str:
@@ -57,6 +67,43 @@ def own_provider(name: str, path: str) -> Any:
     return factory(name)
 
 
+@contextmanager
+def stop_on_signals(stop: tasksync.StopToken) -> Iterator[None]:
+    """SIGINT and SIGTERM stop ``stop`` (on the main thread; elsewhere nothing is installed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = (signal.SIGINT, signal.SIGTERM)
+    before = {s: signal.getsignal(s) for s in wanted}
+    for s in wanted:
+        signal.signal(s, lambda _signum, _frame: stop.stop())
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
+def until_idle(
+    worker: tasksync.Worker, max_sleep_ms: int, stop: tasksync.StopToken
+) -> dict[str, int]:
+    """Batches until nothing is due now (or ``stop`` is stopped); the totals."""
+    totals = dict.fromkeys(TOTALS, 0)
+    clock = tasksync.SystemClock()
+    while not stop.stopped:
+        tick = worker.run_once()
+        for key in totals:
+            totals[key] += int(getattr(tick, key))
+        if tick.claimed:
+            continue
+        wake = worker.next_wake()
+        now = clock.now_ms()
+        if wake is None or wake > now:
+            break
+        stop.wait(min(max(0, wake - now), max_sleep_ms) / 1000)
+    return totals
+
+
 class Command(BaseCommand):
     help = "Push queued status changes to their targets."
 
@@ -82,7 +129,12 @@ class Command(BaseCommand):
             default=None,
             help="how long a claimed job stays with this worker, in ms",
         )
-        parser.add_argument("--max-sleep-ms", type=int, default=1_000)
+        parser.add_argument(
+            "--max-sleep-ms",
+            type=int,
+            default=1_000,
+            help="the longest idle wait before the queue is looked at again, in ms",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         providers = self._providers(options)
@@ -93,24 +145,16 @@ class Command(BaseCommand):
             lease_ms = getattr(settings, "TASKSYNC_WORKER_LEASE_MS", None)
         if lease_ms is not None:
             config["lease_ms"] = lease_ms
-        totals = {"claimed": 0, "succeeded": 0, "retried": 0, "dead": 0}
+        config["poll_ms"] = options["max_sleep_ms"]
         try:
             worker = tasksync.Worker(store, providers=providers, **config)
-            clock = tasksync.SystemClock()
-            while True:
-                tick = worker.run_once()
-                for key in totals:
-                    totals[key] += int(getattr(tick, key))
-                if tick.claimed:
-                    continue
-                wake = worker.next_wake()
-                now = clock.now_ms()
-                if options["until_idle"] and (wake is None or wake > now):
-                    break
-                wait = options["max_sleep_ms"] if wake is None else max(0, wake - now)
-                time.sleep(min(wait, options["max_sleep_ms"]) / 1000)
-        except KeyboardInterrupt:
-            pass
+            stop = tasksync.StopToken()
+            with stop_on_signals(stop):
+                if options["until_idle"]:
+                    totals = until_idle(worker, options["max_sleep_ms"], stop)
+                else:
+                    report = worker.run(stop=stop)
+                    totals = {k: int(getattr(report, k)) for k in TOTALS}
         except tasksync.TasksyncError as e:
             raise CommandError(str(e)) from e
         self.stdout.write(" ".join(f"{k}={v}" for k, v in totals.items()))
