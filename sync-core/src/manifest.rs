@@ -44,6 +44,8 @@ pub const OPERATIONS: &[Operation] = &[
     op("retry", "StatusService.change_status"),
     op("retry", "Target.sources"),
     op("retry", "Worker.run_once"),
+    op("retry", "Worker.run"),
+    op("retry", "Worker.heartbeat"),
     op("retry", "Worker.next_wake"),
     op("retry", "DeadLetters.list"),
     op("retry", "DeadLetters.retry"),

@@ -25,6 +25,8 @@ const SYMBOLS = {
   'retry:StatusService.change_status': 'StatusService.prototype.changeStatus',
   'retry:Target.sources': 'StatusService', // `targets: [{ name, kind, sources }]`
   'retry:Worker.run_once': 'Worker.prototype.runOnce',
+  'retry:Worker.run': 'Worker.prototype.run',
+  'retry:Worker.heartbeat': 'Worker.prototype.heartbeat',
   'retry:Worker.next_wake': 'Worker.prototype.nextWake',
   'retry:DeadLetters.list': 'Jobs.prototype.deadLetters',
   'retry:DeadLetters.retry': 'Jobs.prototype.requeue',

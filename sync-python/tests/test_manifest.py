@@ -24,6 +24,8 @@ PYTHON_NAMES: dict[tuple[str, str], str] = {
     # A target's `sources` is a key of the target dicts `StatusService` takes.
     ("retry", "Target.sources"): "StatusService",
     ("retry", "Worker.run_once"): "Worker.run_once",
+    ("retry", "Worker.run"): "Worker.run",
+    ("retry", "Worker.heartbeat"): "Worker.heartbeat",
     ("retry", "Worker.next_wake"): "Worker.next_wake",
     ("retry", "DeadLetters.list"): "JobQueue.dead_letters",
     ("retry", "DeadLetters.retry"): "JobQueue.requeue",

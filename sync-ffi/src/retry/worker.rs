@@ -106,7 +106,54 @@ pub struct TickReport {
     pub lease_lost: u64,
 }
 
-/// Sends queued status changes to providers; the host calls `run_once` in its loop.
+impl From<sync_core::retry::TickReport> for TickReport {
+    fn from(r: sync_core::retry::TickReport) -> Self {
+        TickReport {
+            claimed: r.claimed as u64,
+            succeeded: r.succeeded as u64,
+            retried: r.retried as u64,
+            deferred: r.deferred as u64,
+            dead: r.dead as u64,
+            lease_lost: r.lease_lost as u64,
+        }
+    }
+}
+
+/// The host's timer for the core: tokio's (uniffi runs async exports on tokio).
+fn tokio_sleep() -> Arc<sync_core::retry::Sleep> {
+    Arc::new(|ms| Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms))))
+}
+
+/// Tells a running [`Worker::run`] to stop after its batch in flight.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct StopSignal {
+    stopped: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+#[uniffi::export]
+impl StopSignal {
+    /// A signal not stopped yet.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(StopSignal::default())
+    }
+
+    /// Stops the loops waiting on this signal (after their batch in flight).
+    pub fn stop(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether `stop` was called.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Sends queued status changes to providers: `run(stop)` is the whole loop, or the host calls
+/// `run_once` in its own.
 #[derive(Debug, uniffi::Object)]
 pub struct Worker(sync_core::Worker);
 
@@ -140,18 +187,28 @@ impl Worker {
         })
     }
 
-    /// Claims due jobs, sends them, records the outcomes.
+    /// Claims due jobs, sends them, records the outcomes (with heartbeats every
+    /// `heartbeat_ms` while the calls are out).
     pub async fn run_once(&self) -> Result<TickReport, TasksyncError> {
+        guard_future(async move { Ok(self.0.run_once_beating(&*tokio_sleep()).await?.into()) })
+            .await
+    }
+
+    /// The core's worker loop until `stop` is stopped: batches while there is work, an idle
+    /// wait that the store's wake hint cuts short (at most `poll_ms`), store failures logged
+    /// and retried; after a stop, the batch in flight is finished. Returns the totals.
+    pub async fn run(&self, stop: Arc<StopSignal>) -> Result<TickReport, TasksyncError> {
         guard_future(async move {
-            let r = self.0.run_once().await?;
-            Ok(TickReport {
-                claimed: r.claimed as u64,
-                succeeded: r.succeeded as u64,
-                retried: r.retried as u64,
-                deferred: r.deferred as u64,
-                dead: r.dead as u64,
-                lease_lost: r.lease_lost as u64,
-            })
+            let stopped = async move {
+                while !stop.is_stopped() {
+                    let notified = stop.notify.notified();
+                    if stop.is_stopped() {
+                        break;
+                    }
+                    notified.await;
+                }
+            };
+            Ok(self.0.run(&*tokio_sleep(), stopped).await.into())
         })
         .await
     }

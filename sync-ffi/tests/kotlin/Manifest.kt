@@ -23,6 +23,8 @@ val KOTLIN_SYMBOLS = mapOf(
     "retry" to "StatusService.change_status" to "StatusService.changeStatus",
     "retry" to "Target.sources" to "Target.sources",
     "retry" to "Worker.run_once" to "Worker.runOnce",
+    "retry" to "Worker.run" to "Worker.run",
+    "retry" to "Worker.heartbeat" to "Worker.heartbeat",
     "retry" to "Worker.next_wake" to "Worker.nextWake",
     "retry" to "DeadLetters.list" to "DeadLetters.list",
     "retry" to "DeadLetters.retry" to "DeadLetters.retry",

@@ -27,6 +27,8 @@ SYMBOLS: dict[tuple[str, str], str] = {
     ("retry", "StatusService.change_status"): "StatusService.change_status",
     ("retry", "Target.sources"): "Target.sources",
     ("retry", "Worker.run_once"): "Worker.run_once",
+    ("retry", "Worker.run"): "Worker.run",
+    ("retry", "Worker.heartbeat"): "Worker.heartbeat",
     ("retry", "Worker.next_wake"): "Worker.next_wake",
     ("retry", "DeadLetters.list"): "DeadLetters.list",
     ("retry", "DeadLetters.retry"): "DeadLetters.retry",
