@@ -12,10 +12,15 @@
 // in the settings turns that off).
 //
 // Retries: graphile-worker's own retry after a throw waits exp(attempts) seconds (2.7 s,
-// 7.4 s, ...; hard-coded in its SQL), which would measure sleeping. The equivalent with an
-// immediate retry is the handler rescheduling itself: on a retryable failure it adds the next
-// attempt as a new job (due at once, the same job key) and returns, so graphile completes
-// (deletes) the failed one. Each retry therefore goes through the database, as tasksync's does.
+// 7.4 s, ...; hard-coded in its SQL), which would measure sleeping. Two ways to retry at once:
+// - "native" (default): the handler throws, so graphile's own failure path runs (the batched
+//   `failJobs` update: attempts, last_error, run_at, unlock), and a trigger on its job table,
+//   created for this mode only, moves the run_at that update computes to now(): the same
+//   statements as graphile's retry, without the wait. The trigger is declared WHEN an unlock
+//   moves run_at later (only that update does), so the fetch's lock updates do not call it.
+// - "reschedule": the handler adds the next attempt as a new job (due at once, same job key)
+//   and returns, so graphile completes (deletes) the failed one: what an application does
+//   without touching graphile's schema; one more transaction per retry.
 import pg from 'pg'
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker'
 import { fails } from '../provider.mjs'
@@ -24,7 +29,10 @@ const IDENTIFIER = 'push_status'
 const BULK = 1_000
 const SCOPE = 100
 // graphile's errors are printed; its info and debug lines are not.
-const quiet = new Logger(() => (level, message) => { if (level === 'error') console.error(`graphile-worker: ${message}`) })
+// The failures the fail-twice mode causes on purpose are not printed either.
+const quiet = new Logger(() => (level, message, meta) => {
+  if (level === 'error' && !meta?.failure) console.error(`graphile-worker: ${message}`)
+})
 
 const taskId = (i) => `todo:t${i}`
 const payloadOf = (i, attempt) => ({
@@ -51,19 +59,30 @@ async function warm(pool, size) {
 export function settingsOf(raw = {}) {
   return {
     concurrency: 16,
-    localQueue: 200,
+    poolSize: 18,
+    localQueue: 500,
     completeJobBatchDelay: 0,
     enqueue: 'bulk',
     enqueueConcurrency: 32,
     jobKey: true,
+    pollInterval: 1000,
+    retry: 'native',
     ...raw,
   }
 }
 
 /** Parent side: migrates, seeds the task table (outbox variant; not timed). */
-export async function setup({ url, n, settings }) {
+export async function setup({ url, n, mode, settings }) {
   await runMigrations({ connectionString: url, logger: quiet })
   const pool = watched(new pg.Pool({ connectionString: url, max: 16 }))
+  if (mode === 'fail2' && settings.retry === 'native') {
+    await pool.query(`CREATE FUNCTION public.bench_retry_now() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN NEW.run_at := now(); RETURN NEW; END $$`)
+    await pool.query(`CREATE TRIGGER bench_retry_now BEFORE UPDATE ON graphile_worker._private_jobs
+      FOR EACH ROW WHEN (NEW.run_at > OLD.run_at AND NEW.locked_by IS NULL) EXECUTE FUNCTION public.bench_retry_now()`)
+  } else if (settings.retry !== 'native' && settings.retry !== 'reschedule') {
+    throw new Error(`graphile retry must be native or reschedule, got ${settings.retry}`)
+  }
   if (settings.enqueue === 'outbox') {
     await pool.query(`CREATE TABLE bench_tasks (id text PRIMARY KEY, scope text NOT NULL,
       status text NOT NULL, version integer NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`)
@@ -143,11 +162,16 @@ export async function close({ utils, pool }) {
 
 /** Worker process: a graphile `run` started on `start()`, stopped on `stop()`. */
 export async function prepareWorker({ url, mode, settings, progress }) {
-  const pool = watched(new pg.Pool({ connectionString: url, max: settings.concurrency + 2 }))
-  await warm(pool, settings.concurrency + 2)
+  const pool = watched(new pg.Pool({ connectionString: url, max: settings.poolSize }))
+  await warm(pool, settings.poolSize)
   const taskList = {
     [IDENTIFIER]: async (payload, helpers) => {
       progress.calls++
+      if (settings.retry === 'native') {
+        if (fails(mode, helpers.job.attempts)) throw Object.assign(new Error('busy'), { status: 503 })
+        progress.done++
+        return
+      }
       if (fails(mode, payload.attempt)) {
         const i = Number(payload.task_id.slice('todo:t'.length))
         await helpers.addJob(IDENTIFIER, { ...payload, attempt: payload.attempt + 1 }, {
@@ -165,7 +189,7 @@ export async function prepareWorker({ url, mode, settings, progress }) {
         pgPool: pool,
         concurrency: settings.concurrency,
         noHandleSignals: true,
-        pollInterval: 1000,
+        pollInterval: settings.pollInterval,
         logger: quiet,
         taskList,
         preset: {
