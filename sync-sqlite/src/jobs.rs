@@ -250,4 +250,8 @@ impl JobStore for SqliteStore {
             .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
             .map_err(to_store_error)
     }
+
+    fn wake_hint(&self) -> Option<std::sync::Arc<sync_core::store::WakeHint>> {
+        Some(self.wake.clone())
+    }
 }

@@ -23,6 +23,7 @@
 
 #![deny(missing_docs)]
 
+mod gates;
 mod history;
 mod jobs;
 mod migrate;
@@ -33,7 +34,7 @@ pub(crate) use migrate::migrate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -54,6 +55,8 @@ const TASK_COLUMNS: &str = "id, source, external_id, scope, kind, title, status,
 /// A [`TaskStore`] backed by one SQLite database (a file, or memory).
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Raised after a change set that writes a pending job commits (this process only).
+    wake: Arc<sync_core::store::WakeHint>,
     /// The file, or `None` for an in-memory database.
     path: Option<PathBuf>,
 }
@@ -94,6 +97,7 @@ impl SqliteStore {
         migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            wake: Arc::default(),
             path,
         })
     }
@@ -528,6 +532,14 @@ impl TaskStore for SqliteStore {
         // On any error `tx` is dropped here, which rolls the whole set back.
         let applied = apply_in(&tx, &changes)?;
         tx.commit().map_err(to_store_error)?;
+        drop(conn);
+        if changes
+            .jobs
+            .iter()
+            .any(|w| w.job().state == sync_core::JobState::Pending)
+        {
+            self.wake.raise();
+        }
         tracing::debug!(
             writes = changes.tasks.len(),
             scopes = ?applied.scope_versions,

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sync_core::Task;
 use sync_core::store::StoreError;
 
-use crate::{history, jobs, to_store_error};
+use crate::{gates, history, jobs, to_store_error};
 
 /// One schema step: SQL, or code for a step SQL cannot express.
 enum Step {
@@ -59,6 +59,7 @@ const STEPS: &[Step] = &[
     Step::Sql("-- tasks.base may hold a marker: '=' or '=s'"),
     Step::Code(rekey_nul_identities),
     Step::Sql(jobs::VERSIONS),
+    Step::Sql(gates::MIGRATION),
 ];
 
 /// Brings the schema up to date, all missing steps in one IMMEDIATE transaction.

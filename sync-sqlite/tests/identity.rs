@@ -157,7 +157,7 @@ fn a_schema_5_file_is_rekeyed_on_open_and_syncs_both_formerly_shared_identities(
         .unwrap()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 7, "every step up to the versioned jobs ran");
+    assert_eq!(version, 8, "every step up to the provider gates ran");
 
     // The NUL identity moved to its NUL-safe id, with everything naming it.
     assert!(block_on(store.get(old.clone())).unwrap().is_none());

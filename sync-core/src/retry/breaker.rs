@@ -131,6 +131,15 @@ impl Breaker {
         }
     }
 
+    /// When a call must wait, without changing anything: `Some(until)` while open, `None`
+    /// when closed, half-open or past its open time (only [`Breaker::try_acquire`] admits).
+    pub fn blocked(&self, now: Millis) -> Option<Millis> {
+        match self.state {
+            BreakerState::Open { until } if now < until => Some(until),
+            _ => None,
+        }
+    }
+
     fn open(&mut self, now: Millis) {
         self.state = BreakerState::Open {
             until: later(now, self.config.open_ms),

@@ -76,6 +76,11 @@ impl RateLimiter {
         }
     }
 
+    /// When calls may go again after a 429's pause (`None`: not paused at `now`).
+    pub fn paused(&self, now: Millis) -> Option<Millis> {
+        (now < self.paused_until).then_some(self.paused_until)
+    }
+
     /// Takes a token at `now`, or says when one will be there (`Err(at)`).
     pub fn try_acquire(&mut self, now: Millis) -> Result<(), Millis> {
         if now < self.paused_until {

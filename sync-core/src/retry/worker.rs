@@ -11,7 +11,11 @@
 //! - A 429 pauses the whole provider for its `Retry-After` (at most a day); other retryable
 //!   failures feed the provider's breaker, which counts each job once, so a single job's
 //!   retries never open it; refusals (4xx) do not count (the provider is healthy, the request
-//!   is not).
+//!   is not). Breakers and limiters live in a [`GateStore`] ([`Worker::with_gates`]): every
+//!   worker on one store shares them (the rules are in `gate.rs`).
+//! - While provider calls are out, [`Worker::run_once_beating`] extends the batch's leases
+//!   every `heartbeat_ms`, so a long call keeps its job and a dead worker's jobs return after
+//!   one lease.
 //! - A token expiry calls the provider's `refresh_token` (the host callback) and retries at
 //!   once; a failing refresh sends the job to the dead letters.
 //! - Results are applied only while the worker still holds the lease; a lost lease (another
@@ -24,16 +28,17 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::backoff::{Backoff, Outcome, classify};
-use super::breaker::{Breaker, BreakerConfig};
-use super::limiter::{RateLimiter, RateLimiterConfig};
+use super::breaker::BreakerConfig;
+use super::gate::{Effect, Gates};
+use super::limiter::RateLimiterConfig;
 use super::metrics::{Metrics, outcome};
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::event::{Event, EventSink};
 use crate::model::Millis;
-use crate::provider::{ProviderClient, ProviderError, PushReceipt, StatusPush};
-use crate::store::QueueStore;
+use crate::provider::{ProviderClient, PushReceipt, StatusPush};
 use crate::store::{Finish, Job};
+use crate::store::{GateStore, LocalGates, QueueStore};
 
 /// What happens to the hub status of a task whose job died.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +73,12 @@ pub struct WorkerConfig {
     pub limiter: Option<RateLimiterConfig>,
     /// What a dead job does to its task's status.
     pub dead_policy: DeadPolicy,
+    /// How often the leases of a batch are extended while its provider calls are out (0:
+    /// a third of `lease_ms`).
+    pub heartbeat_ms: u64,
+    /// The longest idle wait of [`Worker::run`] when no wake hint arrives: how late a job
+    /// enqueued by another instance without a hint is picked up at worst.
+    pub poll_ms: u64,
 }
 
 impl Default for WorkerConfig {
@@ -81,6 +92,8 @@ impl Default for WorkerConfig {
             breaker: BreakerConfig::default(),
             limiter: None,
             dead_policy: DeadPolicy::default(),
+            heartbeat_ms: 0,
+            poll_ms: 1_000,
         }
     }
 }
@@ -95,12 +108,32 @@ impl WorkerConfig {
             limiter.validate()?;
         }
         super::backoff::check_delay("lease_ms", self.lease_ms)?;
+        super::backoff::check_delay("heartbeat_ms", self.heartbeat_ms)?;
+        super::backoff::check_delay("poll_ms", self.poll_ms)?;
         if self.id.is_empty() || self.lease_ms == 0 || self.batch == 0 || self.concurrency == 0 {
             return Err(crate::Error::invalid_input(
                 "worker id must be non-empty and lease_ms, batch and concurrency positive",
             ));
         }
+        if self.poll_ms == 0 {
+            return Err(crate::Error::invalid_input("`poll_ms` must be at least 1"));
+        }
+        if self.heartbeat_ms >= self.lease_ms {
+            return Err(crate::Error::invalid_input(format!(
+                "`heartbeat_ms` ({}) must be shorter than `lease_ms` ({}), or 0 for a third of it",
+                self.heartbeat_ms, self.lease_ms
+            )));
+        }
         Ok(())
+    }
+
+    /// The heartbeat interval in effect.
+    pub fn heartbeat_interval(&self) -> u64 {
+        if self.heartbeat_ms == 0 {
+            (self.lease_ms / 3).max(1)
+        } else {
+            self.heartbeat_ms
+        }
     }
 }
 
@@ -131,21 +164,19 @@ fn tally(finish: &Finish) -> &'static str {
     }
 }
 
-/// The breaker and limiter of one provider.
-struct Gate {
-    breaker: Breaker,
-    limiter: RateLimiter,
-}
-
 /// A queue worker (see the module doc).
 pub struct Worker {
-    jobs: Arc<dyn QueueStore>,
+    pub(super) jobs: Arc<dyn QueueStore>,
     providers: HashMap<String, Arc<dyn ProviderClient>>,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
     metrics: Arc<Metrics>,
-    config: WorkerConfig,
-    gates: Mutex<HashMap<String, Gate>>,
+    pub(super) config: WorkerConfig,
+    gates: Gates,
+    /// The call results of the batch in flight, for the gates: (target, effect, when).
+    effects: Mutex<Vec<(String, Effect, Millis)>>,
+    /// The jobs of the batch in flight, as last written (claim or heartbeat).
+    pub(super) in_flight: Mutex<HashMap<String, Job>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -168,6 +199,11 @@ impl Worker {
         config: WorkerConfig,
     ) -> Result<Self> {
         config.validate()?;
+        let gates = Gates::new(
+            Arc::new(LocalGates::new()),
+            config.breaker.clone(),
+            config.limiter.clone(),
+        );
         Ok(Worker {
             jobs,
             providers: HashMap::new(),
@@ -175,8 +211,21 @@ impl Worker {
             events,
             metrics: Arc::new(Metrics::new()),
             config,
-            gates: Mutex::new(HashMap::new()),
+            gates,
+            effects: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Keeps the providers' breakers and rate limiters in `gates` (usually the queue's own
+    /// store), shared with every worker on it; by default they are this worker's alone.
+    pub fn with_gates(mut self, gates: Arc<dyn GateStore>) -> Self {
+        self.gates = Gates::new(
+            gates,
+            self.config.breaker.clone(),
+            self.config.limiter.clone(),
+        );
+        self
     }
 
     /// Registers the provider for the target of its `name()`.
@@ -202,8 +251,14 @@ impl Worker {
     }
 
     /// Claims one batch, runs it and reports the results. A store failure fails the tick
-    /// (jobs already claimed return when their lease expires).
+    /// (jobs already claimed return when their lease expires). No heartbeats: a provider call
+    /// longer than the lease may lose its job (see [`Worker::run_once_beating`]).
     pub async fn run_once(&self) -> Result<TickReport> {
+        self.run_batch(None).await
+    }
+
+    /// One batch; with `sleep`, the batch's leases are extended while its calls are out.
+    pub(super) async fn run_batch(&self, sleep: Option<&super::run::Sleep>) -> Result<TickReport> {
         let now = self.clock.try_now_ms()?;
         let claimed = self
             .jobs
@@ -224,15 +279,28 @@ impl Worker {
         let span =
             tracing::debug_span!("worker_tick", worker = %self.config.id, claimed = claimed.len());
         let _guard = span.enter();
-        let finished: Vec<(Job, Finish)> = futures::stream::iter(claimed)
-            .map(|job| async move {
-                let finish = self.attempt(&job).await;
+        let admitted = self.admit(&claimed, now).await?;
+        self.track(&claimed);
+        let calls = futures::stream::iter(claimed.into_iter().zip(admitted))
+            .map(|(job, admitted)| async move {
+                let finish = match admitted {
+                    Ok(()) => self.attempt(&job).await,
+                    Err(until) => Finish::Defer {
+                        id: job.id.clone(),
+                        run_at: until,
+                    },
+                };
                 (job, finish)
             })
             .buffer_unordered(self.config.concurrency)
-            .collect()
-            .await;
+            .collect::<Vec<(Job, Finish)>>();
+        let finished = match sleep {
+            None => calls.await,
+            Some(sleep) => self.beating(calls, sleep).await,
+        };
+        let finished = self.untrack(finished);
         let now = self.clock.now_ms();
+        self.settle_gates().await;
         let outcomes: Vec<(&'static str, String, String)> = finished
             .iter()
             .map(|(j, f)| (tally(f), j.id.clone(), j.target.clone()))
@@ -283,7 +351,7 @@ impl Worker {
             };
         };
         let started = self.clock.now_ms();
-        if let Err(until) = self.acquire(&job.target, started) {
+        if let Some(until) = self.gates.blocked(&job.target, started) {
             return Finish::Defer {
                 id: job.id.clone(),
                 run_at: until,
@@ -306,7 +374,15 @@ impl Worker {
             (ended - started).max(0) as u64,
             (started - job.created_at).max(0) as u64,
         );
-        self.settle(job, &result, ended);
+        let effect = Effect::of(&result, &job.id);
+        if let Effect::RateLimited { retry_after_ms } = effect {
+            tracing::warn!(target = %job.target, retry_after_ms, "provider rate limited: pausing it");
+        }
+        self.gates.note(&job.target, &effect, ended);
+        self.effects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((job.target.clone(), effect, ended));
         let mut backoff = self.config.backoff.clone();
         backoff.max_attempts = job.budget(self.config.backoff.max_attempts);
         let seed = xxhash_rust::xxh3::xxh3_64(job.id.as_bytes()) ^ u64::from(job.attempts);
@@ -358,54 +434,54 @@ impl Worker {
         }
     }
 
-    /// Asks the provider's limiter, then its breaker; `Err(until)` defers the job.
-    fn acquire(&self, target: &str, now: Millis) -> std::result::Result<(), Millis> {
-        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
-        let gate = self.gate(&mut gates, target, now);
-        gate.limiter.try_acquire(now)?;
-        gate.breaker.try_acquire(now)
-    }
-
-    /// Feeds a call's result for `job` to its provider's breaker and limiter.
-    fn settle(
+    /// Admits the batch's jobs, one gate round per provider, in claim order.
+    async fn admit(
         &self,
-        job: &Job,
-        result: &std::result::Result<PushReceipt, ProviderError>,
+        claimed: &[Job],
         now: Millis,
-    ) {
-        let target = job.target.as_str();
-        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
-        let gate = self.gate(&mut gates, target, now);
-        match result {
-            Ok(_) => gate.breaker.on_success(),
-            Err(ProviderError::RateLimited { retry_after_ms, .. }) => {
-                tracing::warn!(target = %target, retry_after_ms, "provider rate limited: pausing it");
-                gate.limiter.pause(now, *retry_after_ms);
-                // The provider answered: it is up, only busy.
-                gate.breaker.on_success();
+    ) -> Result<Vec<std::result::Result<(), Millis>>> {
+        let mut per_target: Vec<(&str, usize)> = Vec::new();
+        for job in claimed {
+            match per_target.iter_mut().find(|(t, _)| *t == job.target) {
+                Some((_, n)) => *n += 1,
+                None => per_target.push((&job.target, 1)),
             }
-            Err(ProviderError::Rejected { .. } | ProviderError::TokenExpired { .. }) => {
-                gate.breaker.on_success()
-            }
-            Err(_) => gate.breaker.on_failure(now, Some(&job.id)),
         }
+        let mut answers: HashMap<&str, std::vec::IntoIter<std::result::Result<(), Millis>>> =
+            HashMap::new();
+        for (target, n) in per_target {
+            if !self.providers.contains_key(target) {
+                continue;
+            }
+            let admitted = self.gates.admit(target, n, now).await?;
+            answers.insert(target, admitted.into_iter());
+        }
+        Ok(claimed
+            .iter()
+            .map(|job| {
+                answers
+                    .get_mut(job.target.as_str())
+                    .and_then(Iterator::next)
+                    .unwrap_or(Ok(()))
+            })
+            .collect())
     }
 
-    fn gate<'a>(
-        &self,
-        gates: &'a mut HashMap<String, Gate>,
-        target: &str,
-        now: Millis,
-    ) -> &'a mut Gate {
-        gates.entry(target.to_owned()).or_insert_with(|| Gate {
-            breaker: Breaker::new(self.config.breaker.clone()),
-            limiter: RateLimiter::new(
-                self.config
-                    .limiter
-                    .clone()
-                    .unwrap_or_else(RateLimiterConfig::unlimited),
-                now,
-            ),
-        })
+    /// Writes the batch's call results into the shared gates (a failure to write them is
+    /// logged: the breaker forgets, the results still count).
+    async fn settle_gates(&self) {
+        let effects = std::mem::take(&mut *self.effects.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut per_target: Vec<(String, Vec<(Effect, Millis)>)> = Vec::new();
+        for (target, effect, at) in effects {
+            match per_target.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, list)) => list.push((effect, at)),
+                None => per_target.push((target, vec![(effect, at)])),
+            }
+        }
+        for (target, effects) in per_target {
+            if let Err(err) = self.gates.settle(&target, &effects).await {
+                tracing::warn!(target = %target, error = %err, "provider gate not saved");
+            }
+        }
     }
 }

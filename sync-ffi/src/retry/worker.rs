@@ -73,6 +73,8 @@ impl From<WorkerConfig> for sync_core::WorkerConfig {
                 Some(DeadPolicy::KeepFlagged) => sync_core::retry::DeadPolicy::KeepFlagged,
                 Some(DeadPolicy::RevertStatus) => sync_core::retry::DeadPolicy::RevertStatus,
             },
+            heartbeat_ms: d.heartbeat_ms,
+            poll_ms: d.poll_ms,
         }
     }
 }
