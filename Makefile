@@ -38,7 +38,8 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 # sync-providers runs in test-providers (it needs the Radicale virtualenv set up first).
-unit:
+# PostgreSQL and Redis come up first: the PostgreSQL store's tests make databases there.
+unit: services
 	$(CARGO) test --workspace --all-features --exclude sync-providers
 
 lint: check-fmt clippy

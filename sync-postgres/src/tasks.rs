@@ -1,0 +1,368 @@
+//! [`TaskStore`] for [`PostgresStore`]: the `tasks` and `scopes` tables, and the one
+//! transaction a change set is applied in.
+//!
+//! A task row is its key columns (`id`, `source`, `external_id`, `scope`, `version`) plus the
+//! task as JSON without its base (`body`) and the base (`base`): NULL for none, a marker when
+//! the base mirrors the task's own content (nearly every row: `=` without a status, `=s` with
+//! the task's status), else the base's JSON. The marker saves encoding, storing and decoding
+//! the fields twice.
+//!
+//! Invariants of [`TaskStore::apply`] (one READ COMMITTED transaction):
+//! - The touched scopes are bumped first, in sorted order, with one upsert that locks their
+//!   rows: concurrent sets on a scope serialise there (and cannot deadlock on each other), and
+//!   each guard is checked against the version the bump replaced, so of two sets expecting one
+//!   version exactly one commits.
+//! - Task writes run in order, batched, each checked (`task_writes.rs`).
+//! - Job writes follow (`jobs.rs`); when one leaves a job pending, `pg_notify` is sent in the
+//!   transaction (delivered only on commit) and the local hint is raised after the commit.
+//! - Any failure returns before the commit: the transaction is dropped and rolled back. A set
+//!   that lost a deadlock (two sets locking shared job rows in opposite orders) is tried again,
+//!   up to [`ATTEMPTS`] times in all: nothing of it was written, so it is the same set.
+//! - [`TaskStore::snapshot`] reads the version and the tasks in one REPEATABLE READ, read-only
+//!   transaction.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+use sync_core::store::{
+    Applied, ChangeSet, Identity, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
+};
+use sync_core::{Task, TaskContent};
+use tokio_postgres::IsolationLevel;
+use tokio_postgres::error::SqlState;
+
+use crate::pool::{ATTEMPTS, Shared, is_transient, json, parse, text, to_u64};
+use crate::{PostgresStore, jobs, listen, task_writes};
+
+/// The most rows one batched statement carries.
+pub(crate) const BATCH: usize = 5_000;
+
+/// The base column of a base that mirrors the task's content, with no status.
+const BASE_SAME: &str = "=";
+/// The base column of a base that mirrors the task's content, status included.
+const BASE_SAME_STATUS: &str = "=s";
+
+/// The marker for `base` when it mirrors `task`'s content.
+fn base_marker(task: &Task, base: &TaskContent) -> Option<&'static str> {
+    let mirrors = base.kind == task.kind
+        && base.title == task.title
+        && base.parent == task.parent
+        && base.fields == task.fields;
+    match base.status {
+        _ if !mirrors => None,
+        None => Some(BASE_SAME),
+        Some(status) if status == task.status => Some(BASE_SAME_STATUS),
+        Some(_) => None,
+    }
+}
+
+/// A task's `body` and `base` columns. The base is taken out for the encoding and put back.
+fn encode(task: &mut Task) -> Result<(String, Option<String>), StoreError> {
+    let base = task.base.take();
+    let body = json(&*task, "task");
+    let column = match &base {
+        None => Ok(None),
+        Some(b) => match base_marker(task, b) {
+            Some(marker) => Ok(Some(marker.to_owned())),
+            None => json(b, "task base").map(Some),
+        },
+    };
+    task.base = base;
+    Ok((body?, column?))
+}
+
+/// The task a `body` and `base` column hold.
+fn decode(body: &str, base: Option<&str>) -> Result<Task, StoreError> {
+    let mut task: Task = parse(body, "task")?;
+    let mirrored = |task: &Task, status| TaskContent {
+        kind: task.kind.clone(),
+        title: task.title.clone(),
+        status,
+        parent: task.parent.clone(),
+        fields: task.fields.clone(),
+    };
+    task.base = match base {
+        None => None,
+        Some(BASE_SAME) => Some(mirrored(&task, None)),
+        Some(BASE_SAME_STATUS) => Some(mirrored(&task, Some(task.status))),
+        Some(other) => Some(parse(other, "task base")?),
+    };
+    Ok(task)
+}
+
+fn task_of(row: &tokio_postgres::Row) -> Result<Task, StoreError> {
+    decode(row.get(0), row.get(1))
+}
+
+const BUMP_SQL: &str = "INSERT INTO scopes (scope, version) SELECT s, 1 FROM unnest($1::bytea[]) AS s \
+     ON CONFLICT (scope) DO UPDATE SET version = scopes.version + 1 RETURNING scope, version";
+
+/// Bumps every touched scope (locking them) and checks the guards against the versions the
+/// bumps replaced.
+async fn bump_scopes(
+    tx: &Transaction<'_>,
+    shared: &Shared,
+    changes: &ChangeSet,
+) -> Result<Applied, StoreError> {
+    let touched = changes.touched_scopes();
+    if touched.is_empty() {
+        return Ok(Applied::default());
+    }
+    let mut sorted: Vec<&[u8]> = touched.iter().map(|s| s.as_bytes()).collect();
+    sorted.sort_unstable();
+    let stmt = tx
+        .prepare_cached(BUMP_SQL)
+        .await
+        .map_err(|e| shared.error(e))?;
+    let rows = tx
+        .query(&stmt, &[&sorted])
+        .await
+        .map_err(|e| shared.error(e))?;
+    let mut versions: HashMap<Vec<u8>, u64> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        versions.insert(row.get(0), to_u64(row.get(1)));
+    }
+    for guard in &changes.guards {
+        let now = versions.get(guard.scope.as_bytes()).copied().unwrap_or(1);
+        let before = now - 1;
+        if before != guard.expected_version {
+            return Err(StoreError::Conflict(format!(
+                "scope `{}` is at version {before}, expected {}",
+                guard.scope, guard.expected_version
+            )));
+        }
+    }
+    let scope_versions = touched
+        .into_iter()
+        .map(|scope| {
+            let version = versions.get(scope.as_bytes()).copied().unwrap_or(1);
+            (scope, version)
+        })
+        .collect();
+    Ok(Applied { scope_versions })
+}
+
+/// Checks and writes a whole set inside `tx`; says whether a job was left pending. The
+/// caller commits.
+async fn apply_in(
+    tx: &Transaction<'_>,
+    shared: &Shared,
+    changes: &ChangeSet,
+    encoded: &[(String, Option<String>)],
+) -> Result<(Applied, bool), StoreError> {
+    let applied = bump_scopes(tx, shared, changes).await?;
+    task_writes::write_all(tx, shared, &changes.tasks, encoded).await?;
+    let pending = jobs::write_all(tx, shared, &changes.jobs).await?;
+    if pending {
+        tx.execute("SELECT pg_notify($1, '')", &[&listen::CHANNEL])
+            .await
+            .map_err(|e| shared.error(e))?;
+    }
+    Ok((applied, pending))
+}
+
+/// Applies the set in one transaction, committed; says whether a job was left pending.
+async fn apply_once(
+    shared: &Shared,
+    changes: &ChangeSet,
+    encoded: &[(String, Option<String>)],
+) -> Result<(Applied, bool), StoreError> {
+    let mut conn = shared.conn().await?;
+    let tx = conn.transaction().await.map_err(|e| shared.error(e))?;
+    // On any error `tx` is dropped here, which rolls the whole set back.
+    let done = apply_in(&tx, shared, changes, encoded).await?;
+    tx.commit().await.map_err(|e| commit_error(shared, e))?;
+    Ok(done)
+}
+
+/// A failed commit: a deferred one-pending-job check is a conflict.
+fn commit_error(shared: &Shared, err: tokio_postgres::Error) -> StoreError {
+    if err.code() == Some(&SqlState::EXCLUSION_VIOLATION) {
+        return StoreError::Conflict(format!(
+            "the set would leave a (task, target) with two pending jobs; nothing was written \
+             ({})",
+            err.as_db_error().and_then(|d| d.detail()).unwrap_or("")
+        ));
+    }
+    shared.error(err)
+}
+
+#[async_trait]
+impl TaskStore for PostgresStore {
+    async fn snapshot(&self, scope: String) -> Result<ScopeSnapshot, StoreError> {
+        self.run(|shared| async move {
+            let mut conn = shared.conn().await?;
+            let tx = conn
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(|e| shared.error(e))?;
+            let key = scope.as_bytes();
+            let version = tx
+                .query_opt("SELECT version FROM scopes WHERE scope = $1", &[&key])
+                .await
+                .map_err(|e| shared.error(e))?
+                .map_or(0, |row| to_u64(row.get(0)));
+            let rows = tx
+                .query("SELECT body, base FROM tasks WHERE scope = $1", &[&key])
+                .await
+                .map_err(|e| shared.error(e))?;
+            tx.commit().await.map_err(|e| shared.error(e))?;
+            let tasks = rows.iter().map(task_of).collect::<Result<Vec<_>, _>>()?;
+            Ok(ScopeSnapshot { version, tasks })
+        })
+        .await
+    }
+
+    async fn scope_version(&self, scope: String) -> Result<u64, StoreError> {
+        self.run(|shared| async move {
+            let conn = shared.conn().await?;
+            let stmt = conn
+                .prepare_cached("SELECT version FROM scopes WHERE scope = $1")
+                .await
+                .map_err(|e| shared.error(e))?;
+            let row = conn
+                .query_opt(&stmt, &[&scope.as_bytes()])
+                .await
+                .map_err(|e| shared.error(e))?;
+            Ok(row.map_or(0, |row| to_u64(row.get(0))))
+        })
+        .await
+    }
+
+    async fn get(&self, id: String) -> Result<Option<Task>, StoreError> {
+        self.run(|shared| async move {
+            let conn = shared.conn().await?;
+            let stmt = conn
+                .prepare_cached("SELECT body, base FROM tasks WHERE id = $1")
+                .await
+                .map_err(|e| shared.error(e))?;
+            let row = conn
+                .query_opt(&stmt, &[&id.as_bytes()])
+                .await
+                .map_err(|e| shared.error(e))?;
+            row.as_ref().map(task_of).transpose()
+        })
+        .await
+    }
+
+    async fn find_identities(
+        &self,
+        source: String,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<Identity>, StoreError> {
+        self.run(|shared| async move {
+            let conn = shared.conn().await?;
+            let stmt = conn
+                .prepare_cached(
+                    "SELECT external_id, id, scope FROM tasks \
+                     WHERE source = $1 AND external_id = ANY($2::bytea[])",
+                )
+                .await
+                .map_err(|e| shared.error(e))?;
+            let mut found = Vec::new();
+            for chunk in external_ids.chunks(BATCH) {
+                let keys: Vec<&[u8]> = chunk.iter().map(|s| s.as_bytes()).collect();
+                let rows = conn
+                    .query(&stmt, &[&source.as_bytes(), &keys])
+                    .await
+                    .map_err(|e| shared.error(e))?;
+                for row in rows {
+                    found.push(Identity {
+                        external_id: text(row.get(0), "external id")?,
+                        id: text(row.get(1), "task id")?,
+                        scope: text(row.get(2), "scope")?,
+                    });
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn apply(&self, mut changes: ChangeSet) -> Result<Applied, StoreError> {
+        if changes.guards.is_empty() && changes.tasks.is_empty() && changes.jobs.is_empty() {
+            return Ok(Applied::default());
+        }
+        let wake = self.wake();
+        self.run(|shared| async move {
+            let encoded = changes
+                .tasks
+                .iter_mut()
+                .map(|write| match write {
+                    TaskWrite::Insert { task } | TaskWrite::Update { task, .. } => encode(task),
+                    TaskWrite::Delete { .. } => Ok((String::new(), None)),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut attempt = 1;
+            let (applied, pending) = loop {
+                match apply_once(&shared, &changes, &encoded).await {
+                    Err(e) if attempt < ATTEMPTS && is_transient(&e) => attempt += 1,
+                    other => break other?,
+                }
+            };
+            tracing::debug!(
+                writes = changes.tasks.len(),
+                jobs = changes.jobs.len(),
+                scopes = ?applied.scope_versions,
+                "postgres change set applied"
+            );
+            if pending {
+                wake.raise();
+            }
+            Ok(applied)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use sync_core::{DesiredTask, Status};
+
+    use super::*;
+
+    /// Every kind of base survives the columns: none, mirrored with and without status, and
+    /// bases that differ from the task in each part.
+    #[test]
+    fn base_column_round_trips() {
+        let mut desired = DesiredTask::new("e\u{0}1", "Tïtle \"quoted\" ✓");
+        desired.content.fields.insert("priority".into(), json!(3));
+        desired
+            .content
+            .fields
+            .insert("nested".into(), json!({"a": [1, "ü\0", null], "b\n": true}));
+        let plain = Task::from_desired("s", "src", &desired, 1);
+        let with_status =
+            Task::from_desired("s", "src", &desired.clone().status(Status::Pending), 1);
+        let mut other_status = with_status.clone();
+        other_status.status = Status::Completed;
+        let mut other_fields = plain.clone();
+        other_fields.fields.insert("extra".into(), json!(1));
+        let mut other_title = plain.clone();
+        other_title.title = "edited in the hub".into();
+        let mut no_base = plain.clone();
+        no_base.base = None;
+        let cases = [
+            (plain, Some(BASE_SAME)),
+            (with_status, Some(BASE_SAME_STATUS)),
+            (other_status, None),
+            (other_fields, None),
+            (other_title, None),
+            (no_base, None),
+        ];
+        for (mut task, marker) in cases {
+            let before = task.clone();
+            let (body, base) = encode(&mut task).expect("encodes");
+            assert_eq!(task, before, "encoding gives the base back");
+            if let (Some(_), Some(marker)) = (&task.base, marker) {
+                assert_eq!(base.as_deref(), Some(marker));
+            }
+            assert_eq!(decode(&body, base.as_deref()).expect("decodes"), task);
+        }
+    }
+}
