@@ -7,7 +7,8 @@
 //! database (dropped at the end).
 //!
 //! `cargo bench -p sync-postgres --features testing --bench queue` (QUEUE_JOBS: N, default
-//! 20,000; QUEUE_RUNS: runs, default 1). Prints one line per run and mode; no assertions on
+//! 20,000; QUEUE_RUNS: runs, default 1; QUEUE_SCOPE: tasks per scope, default 100;
+//! QUEUE_ORDER=spread: see [`order`]; QUEUE_PROFILE=1: see [`profile`]). Prints one line per run and mode; no assertions on
 //! time, but the counts are checked.
 
 use std::sync::Arc;
@@ -30,7 +31,10 @@ use sync_core::{
 use sync_postgres::PostgresStore;
 use sync_postgres::testing::TestDatabase;
 
-const SCOPE: usize = 100;
+/// Tasks per scope (QUEUE_SCOPE, default 100).
+fn scope_size() -> usize {
+    env("QUEUE_SCOPE", 100).max(1)
+}
 const ENQUEUE_IN_FLIGHT: usize = 32;
 const WORKERS: usize = 2;
 
@@ -82,7 +86,8 @@ fn seed(store: &PostgresStore, n: usize) -> Vec<String> {
             .map(|&i| {
                 let desired =
                     DesiredTask::new(format!("t{i}"), format!("Task {i}")).status(Status::Pending);
-                let task = Task::from_desired(&format!("s{}", i / SCOPE), "todo", &desired, 0);
+                let task =
+                    Task::from_desired(&format!("s{}", i / scope_size()), "todo", &desired, 0);
                 ids.push(task.id.clone());
                 TaskWrite::Insert { task }
             })
@@ -103,11 +108,12 @@ fn order(ids: Vec<String>) -> Vec<String> {
     if std::env::var("QUEUE_ORDER").as_deref() != Ok("spread") {
         return ids;
     }
-    let scopes = ids.len().div_ceil(SCOPE);
+    let size = scope_size();
+    let scopes = ids.len().div_ceil(size);
     let mut spread = Vec::with_capacity(ids.len());
-    for position in 0..SCOPE {
+    for position in 0..size {
         for scope in 0..scopes {
-            if let Some(id) = ids.get(scope * SCOPE + position) {
+            if let Some(id) = ids.get(scope * size + position) {
                 spread.push(id.clone());
             }
         }
@@ -141,7 +147,7 @@ fn profile(store: &PostgresStore, service: &StatusService, ids: &[String]) {
     };
     let scopes: Vec<String> = ids.iter().map(scope_of).collect();
     let next = std::cell::Cell::new(0);
-    time("snapshot(scope) of 100 tasks", &|_| {
+    time("snapshot(scope)", &|_| {
         let scope = scopes[next.get()].clone();
         next.set(next.get() + 1);
         block_on(store.snapshot(scope)).expect("snapshot");
