@@ -15,7 +15,7 @@ import { fork } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { createDatabase } from './db.mjs'
-import { callsPerJob, MODES } from './provider.mjs'
+import { callsPerJob, MODES } from './work.mjs'
 import { sides } from './sides/index.mjs'
 
 function parseArgs(argv) {

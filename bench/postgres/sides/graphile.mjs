@@ -6,7 +6,8 @@
 //   a developer who only needs a job queue writes;
 // - "outbox": what a status change with an atomic outbox is in plain SQL: per task, one
 //   transaction that locks the task row, updates its status and calls
-//   `graphile_worker.add_job`, run with the same concurrency as tasksync's status changes.
+//   `graphile_worker.add_job`, with the same concurrency and order as tasksync's status
+//   changes.
 // Either way each job carries `jobKey` = task + target, so a newer status change replaces a
 // pending push as tasksync's one-pending-job-per-task-and-target rule does (`jobKey: false`
 // in the settings turns that off).
@@ -23,11 +24,10 @@
 //   without touching graphile's schema; one more transaction per retry.
 import pg from 'pg'
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker'
-import { fails } from '../provider.mjs'
+import { enqueueOrder, fails, SCOPE } from '../work.mjs'
 
 const IDENTIFIER = 'push_status'
 const BULK = 1_000
-const SCOPE = 100
 // graphile's errors are printed; its info and debug lines are not.
 // The failures the fail-twice mode causes on purpose are not printed either.
 const quiet = new Logger(() => (level, message, meta) => {
@@ -64,6 +64,7 @@ export function settingsOf(raw = {}) {
     completeJobBatchDelay: 0,
     enqueue: 'bulk',
     enqueueConcurrency: 32,
+    order: 'spread',
     jobKey: true,
     pollInterval: 1000,
     retry: 'native',
@@ -127,9 +128,10 @@ async function changeStatus(pool, settings, i) {
 /** The timed enqueue. */
 export async function enqueue({ n, settings, pool, utils }) {
   if (settings.enqueue === 'outbox') {
+    const order = enqueueOrder(n, settings.order)
     let next = 0
     const lane = async () => {
-      while (next < n) await changeStatus(pool, settings, next++)
+      while (next < n) await changeStatus(pool, settings, order[next++])
     }
     await Promise.all(Array.from({ length: settings.enqueueConcurrency }, lane))
     return

@@ -2,15 +2,14 @@
 // The parent seeds the tasks (scopes of 100, status pending; not timed), then times the
 // enqueue: one `StatusService.changeStatus(task, 'completed')` per task (transition check,
 // the task's pending jobs read, status and job in one change set), `enqueueConcurrency` of them
-// in flight, as concurrent requests would be. Each worker process runs a `Worker` with a JS
+// in flight, as concurrent requests would be, in the order `order` (see work.mjs). Each worker process runs a `Worker` with a JS
 // provider (`Worker.run`, stopped by an AbortSignal); retries use a 1 ms backoff.
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Jobs, model, Provider, StatusService, Store, Worker } from 'tasksync'
-import { fails } from '../provider.mjs'
+import { enqueueOrder, fails, SCOPE } from '../work.mjs'
 
-const SCOPE = 100
 const CHUNK = 1_000
 const taskIdOf = (i) => model.hubId('todo', `t${i}`)
 
@@ -22,6 +21,7 @@ export function settingsOf(raw = {}) {
     concurrency: 64,
     idleMs: 1000,
     enqueueConcurrency: 32,
+    order: 'spread',
     ...raw,
   }
 }
@@ -54,10 +54,11 @@ export async function setup({ url, n, settings }) {
 
 /** The timed enqueue: one status change per task. */
 export async function enqueue({ n, settings, ids, service }) {
+  const order = enqueueOrder(n, settings.order)
   let next = 0
   const lane = async () => {
     while (next < n) {
-      const report = await service.changeStatus(ids[next++], 'completed')
+      const report = await service.changeStatus(ids[order[next++]], 'completed')
       if (report.jobs.length !== 1) throw new Error(`a status change enqueued ${report.jobs.length} jobs`)
     }
   }
