@@ -8,7 +8,7 @@
 //!
 //! `cargo bench -p sync-postgres --features testing --bench queue` (QUEUE_JOBS: N, default
 //! 20,000; QUEUE_RUNS: runs, default 1; QUEUE_SCOPE: tasks per scope, default 100;
-//! QUEUE_ORDER=spread: see [`order`]; QUEUE_PROFILE=1: see [`profile`]). Prints one line per run and mode; no assertions on
+//! QUEUE_ORDER=scoped: see [`order`]; QUEUE_PROFILE=1: see [`profile`]). Prints one line per run and mode; no assertions on
 //! time, but the counts are checked.
 
 use std::sync::Arc;
@@ -101,11 +101,11 @@ fn seed(store: &PostgresStore, n: usize) -> Vec<String> {
     ids
 }
 
-/// The order of the status changes: `QUEUE_ORDER=spread` takes one task of each scope in
-/// turn, so the changes in flight are in different scopes; the default (`scoped`) goes
-/// through the tasks scope by scope, so they contend for their scope's row.
+/// The order of the status changes, as in the Node bench: by default (`spread`) one task of
+/// each scope in turn, so the changes in flight are in different scopes; `QUEUE_ORDER=scoped`
+/// goes through the tasks scope by scope, so the changes in flight contend for their scope.
 fn order(ids: Vec<String>) -> Vec<String> {
-    if std::env::var("QUEUE_ORDER").as_deref() != Ok("spread") {
+    if std::env::var("QUEUE_ORDER").as_deref() == Ok("scoped") {
         return ids;
     }
     let size = scope_size();
@@ -163,6 +163,70 @@ fn profile(store: &PostgresStore, service: &StatusService, ids: &[String]) {
     time("change_status (all of it, then the commit)", &|id| {
         block_on(service.change_status(id, Status::Completed, None)).expect("change");
     });
+}
+
+/// `QUEUE_PROFILE=1`, in a database of its own: what a status change of 1,000 tasks in one
+/// change set would cost (each task's status update and its job insert, written as
+/// `change_status` writes them, one set): the floor of a bulk status change, which the core
+/// does not offer.
+fn profile_bulk() {
+    const TASKS: usize = 1_000;
+    const SETS: usize = 5;
+    let db = TestDatabase::create();
+    let store = connect(&db.url);
+    seed(&store, TASKS * SETS);
+    let mut total = Duration::ZERO;
+    for set in 0..SETS {
+        let mut changes = ChangeSet::default();
+        for scope in set * TASKS / scope_size()..(set + 1) * TASKS / scope_size() {
+            let snapshot = block_on(store.snapshot(format!("s{scope}"))).expect("snapshot");
+            for task in snapshot.tasks {
+                let mut next = task.clone();
+                next.status = Status::Completed;
+                next.version += 1;
+                let job = sync_core::Job {
+                    id: sync_core::Job::key(&next.id, "todo", next.version),
+                    task_id: next.id.clone(),
+                    target: "todo".into(),
+                    external_id: next.external_id.clone(),
+                    kind: next.kind.clone(),
+                    from: Status::Pending,
+                    to: Status::Completed,
+                    payload: serde_json::json!({"status": "completed"}),
+                    undo: serde_json::json!({"status": "notStarted"}),
+                    state: JobState::Pending,
+                    attempts: 0,
+                    max_attempts: Some(5),
+                    version: 1,
+                    lease: 0,
+                    task_version: next.version,
+                    run_at: 0,
+                    lease_owner: None,
+                    lease_until: None,
+                    last_error: None,
+                    result: None,
+                    actor: None,
+                    created_at: 0,
+                    updated_at: 0,
+                };
+                changes.tasks.push(TaskWrite::Update {
+                    expected_version: task.version,
+                    task: next,
+                });
+                changes
+                    .jobs
+                    .push(sync_core::retry::JobWrite::Insert { job });
+            }
+        }
+        let t = Instant::now();
+        block_on(store.apply(changes)).expect("bulk set");
+        total += t.elapsed();
+    }
+    println!(
+        "  profile: one set of {TASKS} status updates + {TASKS} job inserts: {:.0} ms each ({:.0} status changes/s)",
+        total.as_secs_f64() * 1e3 / SETS as f64,
+        (TASKS * SETS) as f64 / total.as_secs_f64()
+    );
 }
 
 fn unfinished(store: &PostgresStore) -> usize {
@@ -252,6 +316,7 @@ fn measure(n: usize, fail_first: bool) -> (Duration, Duration) {
 
     let profiled = if std::env::var("QUEUE_PROFILE").as_deref() == Ok("1") {
         profile(&store, &service, &ids);
+        profile_bulk();
         PROFILE_CALLS.min(n)
     } else {
         0
@@ -296,7 +361,9 @@ fn main() {
     let n = env("QUEUE_JOBS", 20_000);
     let runs = env("QUEUE_RUNS", 1);
     println!(
-        "queue on PostgreSQL, core only: N={n}, {WORKERS} workers (own stores), batch 512, 64 calls in flight, enqueue {ENQUEUE_IN_FLIGHT} in flight"
+        "queue on PostgreSQL, core only: N={n}, scopes of {}, order {}, {WORKERS} workers (own stores), batch 512, 64 calls in flight, enqueue {ENQUEUE_IN_FLIGHT} in flight",
+        scope_size(),
+        std::env::var("QUEUE_ORDER").unwrap_or_else(|_| "spread".into()),
     );
     for run in 1..=runs {
         for (mode, fail_first) in [("noop", false), ("fail2", true)] {
