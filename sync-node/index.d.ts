@@ -70,6 +70,13 @@ export declare class History {
    * `Store.sqlite` is fine: it has its own connection and tables).
    */
   static sqlite(path: string): History
+  /**
+   * The PostgreSQL history at `url` (the same database as a `Store.postgres` is fine: it
+   * has its own pool and tables): connects and migrates, then resolves the history.
+   * `poolSize` and `connectTimeoutMs` as for `Store.postgres`. A failure to connect is a
+   * `store` error whose message carries no password.
+   */
+  static postgres(url: string, poolSize?: number | undefined | null, connectTimeoutMs?: number | undefined | null): Promise<History>
   /** A history store implemented by a JS object, reached through `dispatch`. */
   static host(dispatch: (method: string, argsJson: string) => Promise<string>): History
   /**
@@ -222,14 +229,22 @@ export declare class StatusService {
 }
 
 /**
- * Where the hub keeps tasks and sessions (and, for SQLite, memory and job-keeping JS stores,
- * the outbound queue's jobs).
+ * Where the hub keeps tasks and sessions (and, for SQLite, PostgreSQL, memory and
+ * job-keeping JS stores, the outbound queue's jobs).
  */
 export declare class Store {
   /** An in-memory store (tasks and sessions), for tests and examples. */
   static memory(): Store
   /** The SQLite store at `path` (created if missing; `:memory:` for a private in-memory one). */
   static sqlite(path: string): Store
+  /**
+   * The PostgreSQL store at `url` (tasks, sessions, the job queue and the provider gates,
+   * shared by every instance on the database): connects and migrates, then resolves the
+   * store. `poolSize` (default 16) and `connectTimeoutMs` (default 5000) tune the pool;
+   * `listen` (default true) hears other instances' job hints (LISTEN/NOTIFY). A failure to
+   * connect is a `store` error whose message carries no password.
+   */
+  static postgres(url: string, poolSize?: number | undefined | null, connectTimeoutMs?: number | undefined | null, listen?: boolean | undefined | null): Promise<Store>
   /**
    * A store implemented by a JS object, reached through `dispatch` (built by the wrapper);
    * with `keepsJobs` it also implements the job store methods.
@@ -269,16 +284,42 @@ export declare class SyncEngine {
 /** A queue worker: claims due jobs, calls their providers, records the outcomes. */
 export declare class Worker {
   /**
+   * Runs the core's worker loop until `stop` is given; resolves the totals (`TickReport`
+   * JSON) once the batch in flight is finished. Store failures do not end it: the core logs
+   * them and tries again after a pause.
+   */
+  run(stop: WorkerStop): Promise<string>
+  /** Extends the leases of the jobs in flight; resolves how many this worker still holds. */
+  heartbeat(): Promise<number>
+  /**
+   * Waits until there may be work (the next due job or lease expiry, the store's wake hint)
+   * or `maxMs` passed, whichever is first.
+   */
+  waitForWork(maxMs: number): Promise<undefined>
+  /**
    * A worker on `store`'s jobs calling `providers` (by name), configured by JSON
-   * `WorkerConfig` (defaults for what is omitted).
+   * `WorkerConfig` (defaults for what is omitted), sharing the store's provider gates.
    */
   constructor(store: Store, providers: Array<Provider>, config?: string | undefined | null, clock?: Clock | undefined | null, onEvent?: ((arg: string) => void) | undefined | null)
-  /** Claims one batch, runs it and resolves the `TickReport` JSON. */
+  /**
+   * Claims one batch, runs it (extending its leases every `heartbeat_ms` while provider
+   * calls are out) and resolves the `TickReport` JSON.
+   */
   runOnce(): Promise<string>
   /** When there may be work next (ms since the epoch), or `null` when the queue is idle. */
   nextWake(): Promise<number | undefined | null>
   /** The worker's metrics in the Prometheus text format. */
   metricsText(): string
+}
+
+/** Stops a `Worker.run` loop (the JS wrapper stops it when its `AbortSignal` aborts). */
+export declare class WorkerStop {
+  /** A stop not given yet. */
+  constructor()
+  /** Stops every loop holding this stop, after the batch each has in flight. */
+  stop(): void
+  /** Whether `stop` was called. */
+  get stopped(): boolean
 }
 
 /** Test-only: panics inside the binding, so tests can prove a panic surfaces as an error. */
@@ -314,6 +355,9 @@ export declare function claimedJob(job: string, owner: string, now: number, leas
  */
 export declare function classify(error: string | undefined | null, attempt: number, now: number, backoffJson?: string | undefined | null, seed?: number | undefined | null): string
 
+/** The names of the gate store (shared provider gates) conformance cases. */
+export declare function gateStoreConformanceCases(): Array<string>
+
 /** The names of the history store conformance cases. */
 export declare function historyStoreConformanceCases(): Array<string>
 
@@ -346,6 +390,12 @@ export declare function maxDelayMs(): number
  * (JSON `Task[]`), as JSON `StatusChange[]`; refused changes fail with `invalid_transition`.
  */
 export declare function planTransition(task: string, to: string, related: string, rulesJson?: string | undefined | null): string
+
+/**
+ * Runs one gate store case on `store` (fresh, keeping gates); resolves null on success, else
+ * the failure.
+ */
+export declare function runGateStoreConformance(name: string, store: Store): Promise<string | undefined | null>
 
 /**
  * Runs one history store case on `history`'s store (fresh); resolves null on success, else

@@ -1,6 +1,14 @@
-// The example app: tasksync's Express router, plus a WebSocket server (`ws`) that pushes every
-// core event to connected clients, across instances through Redis pub/sub, with heartbeats and
-// graceful shutdown.
+// The example app: tasksync's Express router (sync, sessions, task status changes, jobs,
+// history), an in-process queue worker delivering status changes to a webhook, plus a
+// WebSocket server (`ws`) that pushes every core event to connected clients, across instances
+// through Redis pub/sub, with heartbeats and graceful shutdown.
+//
+// Storage: PostgreSQL when `databaseUrl` (DATABASE_URL) is set, so any number of instances on
+// any number of machines share tasks, sessions, jobs, provider gates and history; otherwise one
+// SQLite file (`dbPath`) shared by the instances of one machine. The worker is event-driven: a
+// status change made through any instance wakes the workers at once (in process, and through
+// PostgreSQL LISTEN/NOTIFY from other instances), and a 429 seen by one instance pauses the
+// provider for all of them.
 //
 // Fan-out: an instance sends its own events to its own clients at once, and publishes them on
 // `<prefix>:events` tagged with its instance id; every instance relays what others published.
@@ -11,27 +19,47 @@ import { randomUUID } from 'node:crypto'
 import express from 'express'
 import { WebSocketServer } from 'ws'
 import { createClient } from 'redis'
-import { SyncEngine, SessionEngine, Store, EventStream } from 'tasksync'
+import {
+  SyncEngine, SessionEngine, Store, History, EventStream, StatusService, Jobs, Worker,
+} from 'tasksync'
 import { createRouter } from 'tasksync/express'
+import { webhookProvider } from './webhook.mjs'
 
 /**
- * Starts one instance. Options: port (0 = any), dbPath (SQLite file shared by the instances),
- * redisUrl, prefix (Redis key/channel prefix), heartbeatMs, rateLimit.
+ * Starts one instance. Options: port (0 = any), databaseUrl (PostgreSQL; default
+ * DATABASE_URL), poolSize, dbPath (the SQLite file shared by the instances when there is no
+ * databaseUrl), redisUrl, prefix (Redis key/channel prefix), heartbeatMs, rateLimit,
+ * webhook ({url, sources}: deliver status changes of tasks from `sources` to `url`), worker
+ * (run the queue worker in this instance, default true), workerConfig (the core's WorkerConfig).
  */
 export async function startApp({
   port = 0,
+  databaseUrl = process.env.DATABASE_URL || undefined,
+  poolSize,
   dbPath = 'tasksync.db',
   redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   prefix = 'tasksync-example',
   heartbeatMs = 30_000,
   rateLimit = { windowMs: 60_000, max: 1_000 },
   instanceId = randomUUID(),
+  webhook = process.env.WEBHOOK_URL ? { url: process.env.WEBHOOK_URL, sources: (process.env.WEBHOOK_SOURCES ?? 'files').split(',') } : undefined,
+  worker: runWorker = true,
+  workerConfig = {},
 } = {}) {
-  const store = Store.sqlite(dbPath)
+  const pg = poolSize === undefined ? {} : { poolSize }
+  const store = databaseUrl ? await Store.postgres(databaseUrl, pg) : Store.sqlite(dbPath)
+  const history = databaseUrl ? await History.postgres(databaseUrl, pg) : History.sqlite(dbPath)
   const events = new EventStream()
-  const engine = new SyncEngine(store, { events })
+  const engine = new SyncEngine(store, { events, history })
   const sessions = new SessionEngine(store, { events })
-  const router = createRouter({ engine, sessions, events, rateLimit })
+  const targets = webhook ? [{ name: 'webhook', kind: 'ms_todo', sources: webhook.sources ?? ['files'] }] : []
+  const statusService = new StatusService(store, { targets, events, history })
+  const jobs = new Jobs(store, { events, history })
+  const providers = webhook ? [webhookProvider('webhook', { url: webhook.url, instanceId })] : []
+  const worker = runWorker && providers.length
+    ? new Worker(store, { providers, events, config: { id: `worker-${instanceId}`, ...workerConfig } })
+    : undefined
+  const router = createRouter({ engine, sessions, statusService, jobs, history, worker, events, rateLimit })
 
   const app = express()
   app.get('/healthz', (req, res) => res.json({ ok: true, instance: instanceId }))
@@ -78,15 +106,25 @@ export async function startApp({
   }, heartbeatMs)
   heartbeat.unref()
 
+  // The queue worker: batches while there is work, otherwise waits for a status change (this
+  // instance's or, on PostgreSQL, any instance's) or the next due retry.
+  const stopWorker = new AbortController()
+  // A store failure does not end it: the core logs it and tries again after a pause.
+  const working = worker?.run({ signal: stopWorker.signal }).catch((err) => console.error(`worker: ${err.message}`))
+
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))
   const address = server.address()
   const url = `http://127.0.0.1:${address.port}`
 
   let closing
-  /** Graceful shutdown: stop accepting, say goodbye to WebSocket and SSE clients, drain, disconnect. */
+  /**
+   * Graceful shutdown: stop accepting, say goodbye to WebSocket and SSE clients, let the worker
+   * finish the batch in flight, write the history queued, drain, disconnect.
+   */
   function close() {
     closing ??= (async () => {
       clearInterval(heartbeat)
+      stopWorker.abort()
       for (const ws of wss.clients) ws.close(1001, 'server shutting down')
       router.closeEventStreams?.()
       await new Promise((resolve) => wss.close(() => resolve()))
@@ -94,11 +132,16 @@ export async function startApp({
         server.close(() => resolve())
         server.closeIdleConnections?.()
       })
+      await working
+      await history.close()
       await subscriber.unsubscribe(channel).catch(() => {})
       await Promise.allSettled([subscriber.quit(), publisher.quit()])
     })()
     return closing
   }
 
-  return { app, server, url, wsUrl: url.replace('http', 'ws') + '/ws', instanceId, close, sessions, engine }
+  return {
+    app, server, url, wsUrl: url.replace('http', 'ws') + '/ws', instanceId, close,
+    store, history, sessions, engine, statusService, jobs, worker,
+  }
 }

@@ -14,9 +14,10 @@ export async function queueExample(taskId: string): Promise<void> {
   })
   const worker = new Worker(store, { providers: [provider], config: { batch: 32, dead_policy: 'revert_status' } })
   const controller = new AbortController()
-  const loop = worker.run({ signal: controller.signal, onTick: (r: TickReport) => console.log(r.succeeded) })
+  const loop = worker.run({ signal: controller.signal })
   controller.abort()
-  await loop
+  const totals: TickReport = await loop
+  console.log(totals.succeeded)
   const queue = new Jobs(store, { history })
   const dead: Job[] = await queue.deadLetters({ limit: 10 })
   for (const job of dead) await queue.requeue(job.id, { actor: { user: 'ops' } })

@@ -1,5 +1,5 @@
 'use strict'
-// History: runs, items and the audit log (memory, SQLite or a JS history store), and the link
+// History: runs, items and the audit log (memory, SQLite, PostgreSQL or a JS history store), and the link
 // from an AbortSignal to the addon's CancelToken. Cursors travel as opaque strings (the core
 // prints and parses them) so an HTTP client can page with a query parameter; a query without a
 // limit gets the core's page size.
@@ -10,6 +10,13 @@ const { dispatcher } = require('./host.cjs')
 const { options, renamed } = require('./input.cjs')
 
 const { call, InvalidInputError } = errors
+
+/** An optional number option (undefined stays undefined; the addon checks the range). */
+function number(what, value) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number') throw new InvalidInputError(`invalid input: ${what} must be a number, got ${typeof value}`)
+  return value
+}
 
 /** A cursor token as the core takes it (undefined for the first page); the core parses it. */
 function cursor(value) {
@@ -27,6 +34,18 @@ class History {
   static sqlite(path) {
     if (typeof path !== 'string') throw new InvalidInputError('invalid input: path must be a string')
     try { return new History(native.History.sqlite(path)) } catch (e) { throw errors.fromNative(e) }
+  }
+  /**
+   * The PostgreSQL history at `url` (the database of a `Store.postgres` is fine: own pool and
+   * tables). Resolves once connected and migrated (StoreError when it cannot connect; the
+   * password never appears in the error). Options: `poolSize`, `connectTimeoutMs`.
+   */
+  static postgres(url, opts) {
+    return call(async () => {
+      const { poolSize, connectTimeoutMs } = options('postgres options', opts, ['poolSize', 'connectTimeoutMs'])
+      if (typeof url !== 'string') throw new InvalidInputError('invalid input: url must be a string')
+      return new History(await native.History.postgres(url, number('poolSize', poolSize), number('connectTimeoutMs', connectTimeoutMs)))
+    })
   }
   /** A history store implemented by a JS object: write(batch), run(id), runs(q), items(q), audit(q). */
   static fromObject(object) {
@@ -113,4 +132,4 @@ function context(value) {
   return JSON.stringify(ctx)
 }
 
-module.exports = { History, tokenFor, context }
+module.exports = { History, tokenFor, context, number }

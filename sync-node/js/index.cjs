@@ -7,7 +7,7 @@ const native = require('../index.js')
 const errors = require('./error.cjs')
 const { dispatcher } = require('./host.cjs')
 const { EventStream } = require('./event.cjs')
-const { History, tokenFor, context: runContext } = require('./history.cjs')
+const { History, tokenFor, context: runContext, number } = require('./history.cjs')
 const { options } = require('./input.cjs')
 
 const { call, InvalidInputError } = errors
@@ -63,7 +63,7 @@ class Clock {
   set(atMs) { try { this._native.set(atMs) } catch (e) { throw errors.fromNative(e) } }
 }
 
-/** Where tasks and sessions live: SQLite, memory, or your own object. */
+/** Where tasks and sessions live: SQLite, PostgreSQL, memory, or your own object. */
 class Store {
   constructor(nativeStore) {
     this._native = nativeStore
@@ -71,6 +71,21 @@ class Store {
   /** The SQLite store at `path` (`:memory:` for a private in-memory database). */
   static sqlite(path) {
     try { return new Store(native.Store.sqlite(str('path', path))) } catch (e) { throw errors.fromNative(e) }
+  }
+  /**
+   * The PostgreSQL store at `url` (`postgres://user:password@host:port/db`): tasks, sessions,
+   * the job queue and the provider gates, shared by every instance on the database. Connecting
+   * is asynchronous: resolves the store once connected and migrated (StoreError when it cannot
+   * connect; the password never appears in the error). Options: `poolSize` (default 16),
+   * `connectTimeoutMs` (default 5000), `listen` (default true: workers hear other instances'
+   * status changes through LISTEN/NOTIFY).
+   */
+  static postgres(url, opts) {
+    return call(async () => {
+      const { poolSize, connectTimeoutMs, listen } = options('postgres options', opts, ['poolSize', 'connectTimeoutMs', 'listen'])
+      if (listen !== undefined && typeof listen !== 'boolean') throw new InvalidInputError('invalid input: listen must be a boolean')
+      return new Store(await native.Store.postgres(str('url', url), number('poolSize', poolSize), number('connectTimeoutMs', connectTimeoutMs), listen))
+    })
   }
   /** An in-memory store. */
   static memory() { return new Store(native.Store.memory()) }
@@ -240,6 +255,8 @@ const model = {
 const { StatusService, Worker, Jobs, Breaker, RateLimiter, retry } = require('./retry.cjs')({ json, optionalJson, str, nativeClock, sink, EventStream, Store, Provider, History })
 
 const conformance = {
+  gateStoreCases: () => native.gateStoreConformanceCases(),
+  runGateStoreCase: (name, store) => call(() => native.runGateStoreConformance(name, store._native)),
   historyStoreCases: () => native.historyStoreConformanceCases(),
   runHistoryStoreCase: (name, history) => call(() => native.runHistoryStoreConformance(name, history._native)),
   jobStoreCases: () => native.jobStoreConformanceCases(),

@@ -348,8 +348,23 @@ export interface HostHistoryStore {
   audit(query: Record<string, unknown>): Promise<{ items: AuditEntry[]; next: { at: Millis; id: string } | null }>
 }
 
+/** Connection options of `Store.postgres` and `History.postgres` (unknown keys are refused). */
+export interface PostgresOptions {
+  /** Connections in the pool (1 to 1024, default 16). */
+  poolSize?: number
+  /** How long connecting may take, in ms (default 5000). */
+  connectTimeoutMs?: number
+}
+
 export declare class Store {
   static sqlite(path: string): Store
+  /**
+   * The PostgreSQL store at `url`: tasks, sessions, the job queue and the provider gates,
+   * shared by every instance on the database. Resolves once connected and migrated (StoreError
+   * when it cannot connect; the password never appears in the error). `listen` (default true):
+   * workers on this store hear other instances' status changes (LISTEN/NOTIFY).
+   */
+  static postgres(url: string, options?: PostgresOptions & { listen?: boolean }): Promise<Store>
   static memory(): Store
   static fromObject(object: HostStore): Store
   static fromObject(object: HostQueueStore, options: { keepsJobs: true }): Store
@@ -393,6 +408,8 @@ export interface Limits {
 export declare class History {
   static memory(): History
   static sqlite(path: string): History
+  /** The PostgreSQL history at `url` (own pool and tables); resolves once connected and migrated. */
+  static postgres(url: string, options?: PostgresOptions): Promise<History>
   static fromObject(object: HostHistoryStore): History
   runs(query?: { status?: RunStatus; kind?: RunKind; scope?: string; since?: Millis; until?: Millis; cursor?: string | null; limit?: number }): Promise<Page<Run, string>>
   run(id: string): Promise<Run | null>
@@ -484,6 +501,10 @@ export interface WorkerConfig {
   breaker?: BreakerConfig
   limiter?: RateLimiterConfig | null
   dead_policy?: 'keep_flagged' | 'revert_status'
+  /** How often a batch's leases are extended while provider calls are out (0, the default: a third of `lease_ms`). */
+  heartbeat_ms?: number
+  /** The longest idle wait of `run` when no wake hint arrives (default 1000 ms). */
+  poll_ms?: number
 }
 
 export declare class Worker {
@@ -492,7 +513,16 @@ export declare class Worker {
   runOnce(): Promise<TickReport>
   nextWake(): Promise<Millis | null>
   metricsText(): string
-  run(options?: { signal?: AbortSignal; idleMs?: number; onTick?: (report: TickReport) => void; onError?: (err: unknown) => void }): Promise<void>
+  /**
+   * The core's loop until `signal` aborts (batches while there is work, else waits for the
+   * next due job, the store's wake hint or `poll_ms`); on abort the batch in flight finishes,
+   * then it resolves the totals.
+   */
+  run(options?: { signal?: AbortSignal }): Promise<TickReport>
+  /** Extends the leases of the jobs in flight; resolves how many this worker still holds. */
+  heartbeat(): Promise<number>
+  /** Waits until there may be work (next due job, wake hint) or `maxMs` passed. */
+  waitForWork(maxMs: number): Promise<void>
 }
 
 export declare class Jobs {
@@ -569,6 +599,8 @@ export declare const model: {
 }
 
 export declare const conformance: {
+  gateStoreCases(): string[]
+  runGateStoreCase(name: string, store: Store): Promise<string | null>
   historyStoreCases(): string[]
   runHistoryStoreCase(name: string, history: History): Promise<string | null>
   jobStoreCases(): string[]

@@ -1,6 +1,6 @@
 'use strict'
 // The outbound queue (the core's `retry`): StatusService (status change + jobs in one change
-// set), Worker with a timer-driven loop (`run`) stopped by an AbortSignal, Jobs (list, show,
+// set), Worker with the core's loop (`run`, woken by the store's hints) stopped by an AbortSignal, Jobs (list, show,
 // dead letters, requeue, discard, sync status), and the pure policies: Breaker, RateLimiter,
 // `retry.classify` and `retry.backoffDelayMs`. Conversion only; the queue's logic is the core's.
 
@@ -64,37 +64,35 @@ module.exports = function retryModule({ json, optionalJson, str, nativeClock, si
     /** The queue metrics in the Prometheus text format. */
     metricsText() { return this._native.metricsText() }
     /**
-     * Runs the worker until `signal` aborts: a batch, then another at once while batches come
-     * back full, else sleeps until `nextWake()` (at most `idleMs`; a new job does not wake the
-     * loop early). `onTick(report)` sees each non-empty batch; `onError(err)` each failed one
-     * (the loop goes on after `idleMs`). Resolves when stopped.
+     * Runs the core's worker loop until `signal` aborts: batches while there is work (leases
+     * extended every `heartbeat_ms` while provider calls are out); when idle, waits for the
+     * next due job, the store's wake hint (a status change in this process or, on PostgreSQL,
+     * in any instance) or `poll_ms`. A store failure does not end it (the core retries after a
+     * pause). On abort the batch in flight finishes, then it resolves the totals
+     * `{claimed, succeeded, retried, deferred, dead, lease_lost}`.
      */
     async run(opts) {
-      const { signal, idleMs = 1000, onTick, onError } = checked('worker run options', opts, ['signal', 'idleMs', 'onTick', 'onError'])
-      const stopped = () => signal !== undefined && signal !== null && signal.aborted
-      const sleep = (ms) => new Promise((resolve) => {
-        if (stopped()) return resolve()
-        const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve() }
-        const timer = setTimeout(done, Math.max(0, ms))
-        signal?.addEventListener('abort', done, { once: true })
-      })
-      while (!stopped()) {
-        let wait = idleMs
-        try {
-          const report = await this.runOnce()
-          if (report.claimed > 0) {
-            onTick?.(report)
-            continue
-          }
-          const wake = await this.nextWake()
-          if (wake !== null) wait = Math.min(idleMs, Math.max(0, wake - Date.now()))
-        } catch (err) {
-          if (onError) onError(err)
-          else throw err
-        }
-        await sleep(wait)
+      const { signal } = checked('worker run options', opts, ['signal'])
+      if (signal !== undefined && signal !== null && (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+        throw new InvalidInputError('invalid input: signal must be an AbortSignal')
+      }
+      const stop = new native.WorkerStop()
+      const onAbort = () => stop.stop()
+      if (signal?.aborted) stop.stop()
+      else signal?.addEventListener('abort', onAbort, { once: true })
+      try {
+        return await call(async () => JSON.parse(await this._native.run(stop)))
+      } finally {
+        signal?.removeEventListener('abort', onAbort)
       }
     }
+    /** Extends the leases of the jobs in flight; resolves how many this worker still holds. */
+    heartbeat() { return call(() => this._native.heartbeat()) }
+    /**
+     * For a host running its own loop around `runOnce`: waits until there may be work (the
+     * next due job or lease expiry, the store's wake hint) or `maxMs` passed.
+     */
+    waitForWork(maxMs) { return call(() => this._native.waitForWork(maxMs)) }
   }
 
   /** The jobs of a store: list, show, dead letters, requeue, discard, sync status. */

@@ -89,3 +89,23 @@ pub fn run_history_store_conformance<'env>(
     let store = history.store.clone();
     env.spawn_future(guard(async move { Ok(case(store).await.err()) }))
 }
+
+/// The names of the gate store (shared provider gates) conformance cases.
+#[napi]
+pub fn gate_store_conformance_cases() -> Vec<String> {
+    case_names(sync_core::retry::conformance::gates::GATE_CASES)
+}
+
+/// Runs one gate store case on `store` (fresh, keeping gates); resolves null on success, else
+/// the failure.
+#[napi]
+pub fn run_gate_store_conformance<'env>(
+    env: &'env Env,
+    name: String,
+    store: &Store,
+) -> napi::Result<PromiseRaw<'env, Option<String>>> {
+    let case = find_case(sync_core::retry::conformance::gates::GATE_CASES, &name)
+        .ok_or_else(|| invalid(format!("no gate store case `{name}`")))?;
+    let gates = store.gates()?;
+    env.spawn_future(guard(async move { Ok(case(gates).await.err()) }))
+}

@@ -1,4 +1,4 @@
-//! History and audit: a `History` (memory, SQLite or a JS history store) whose recorder the
+//! History and audit: a `History` (memory, SQLite, PostgreSQL or a JS history store) whose recorder the
 //! engines, the status service and the dead letters write into, its pump running on the napi
 //! tokio runtime, its queries (cursor pagination), and `CancelToken` (the JS wrapper ties it to
 //! an `AbortSignal`).
@@ -130,6 +130,27 @@ impl History {
             .map_err(failure)?;
             Ok(History::start(Arc::new(store)))
         })
+    }
+
+    /// The PostgreSQL history at `url` (the same database as a `Store.postgres` is fine: it
+    /// has its own pool and tables): connects and migrates, then resolves the history.
+    /// `poolSize` and `connectTimeoutMs` as for `Store.postgres`. A failure to connect is a
+    /// `store` error whose message carries no password.
+    #[napi(ts_return_type = "Promise<History>")]
+    pub fn postgres<'env>(
+        env: &'env Env,
+        url: String,
+        pool_size: Option<f64>,
+        connect_timeout_ms: Option<f64>,
+    ) -> napi::Result<PromiseRaw<'env, History>> {
+        // A history hears no job hints: no LISTEN connection.
+        let options = crate::store::postgres_options(pool_size, connect_timeout_ms, false)?;
+        env.spawn_future(guard(async move {
+            let store = sync_postgres::PostgresStore::connect_with(&url, options)
+                .await
+                .map_err(failure)?;
+            Ok(History::start(Arc::new(store.history())))
+        }))
     }
 
     /// A history store implemented by a JS object, reached through `dispatch`.

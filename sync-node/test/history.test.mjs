@@ -1,6 +1,6 @@
 // History through the binding: runs recorded by the engine (the pump runs on the addon's tokio
 // runtime), paginated queries with filters, run context, cancellation by AbortSignal, progress
-// events, on the memory, SQLite and a pure-JS history store.
+// events, on the memory, SQLite, PostgreSQL and a pure-JS history store.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { SyncEngine, Store, History, EventStream, CancelledError, InvalidInputError, conformance } from '../js/index.mjs'
 import { JsStore } from './support/js-store.mjs'
 import { JsHistoryStore } from './support/js-history-store.mjs'
+import { pgHistory, dropDatabases } from './support/pg.mjs'
 
 const listing = (n, prefix = 'e') => ({
   source: 'todo', complete: true,
@@ -17,16 +18,18 @@ const listing = (n, prefix = 'e') => ({
 
 const dir = mkdtempSync(join(tmpdir(), 'tasksync-node-history-'))
 test.after(() => rmSync(dir, { recursive: true, force: true }))
+test.after(dropDatabases)
 
 const histories = {
   memory: () => History.memory(),
   sqlite: () => History.sqlite(join(dir, `h-${Math.random().toString(36).slice(2)}.db`)),
   js: () => History.fromObject(new JsHistoryStore()),
+  postgres: () => pgHistory('history'),
 }
 
 for (const [kind, make] of Object.entries(histories)) {
   test(`runs, items and audit are recorded and paged on the ${kind} history`, async () => {
-    const history = make()
+    const history = await make()
     const engine = new SyncEngine(Store.memory(), { history })
     const context = { actor: { user: 'ana', ip: '10.0.0.1' }, sourceId: 'conn-1' }
     for (const scope of ['a', 'b', 'c']) {

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict'
 import {
   SyncEngine, Store, model, IdentityConflictError, StalePlanError, TasksyncError, errorClassFor,
 } from '../js/index.mjs'
+import { pgStore, dropDatabases } from './support/pg.mjs'
+
+test.after(dropDatabases)
 
 const listing = { source: 'files', complete: true, items: [{ external_id: 'a', kind: 'task', title: 'A' }] }
 
@@ -12,9 +15,9 @@ test('identities joining to the same bytes get different hub ids', () => {
   assert.notEqual(model.hubId('a', 'b\0c'), model.hubId('a\0b', 'c'))
 })
 
-for (const [kind, make] of Object.entries({ memory: () => Store.memory(), sqlite: () => Store.sqlite(':memory:') })) {
+for (const [kind, make] of Object.entries({ memory: () => Store.memory(), sqlite: () => Store.sqlite(':memory:'), postgres: () => pgStore('identity') })) {
   test(`a create whose hub id another record holds is an identity conflict (${kind})`, async () => {
-    const store = make()
+    const store = await make()
     // A record of another identity, written by another tool, under the id `files`/`a` derives to.
     const holder = model.taskFromDesired('imported', 'legacy', { external_id: 'x', kind: 'task', title: 'Old' }, 1)
     holder.id = model.hubId('files', 'a')

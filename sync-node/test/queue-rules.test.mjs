@@ -6,6 +6,9 @@ import {
   Store, SyncEngine, StatusService, Worker, Jobs, Provider, Clock, model, retry, InvalidInputError,
 } from '../js/index.mjs'
 import { JsQueueStore } from './support/js-queue-store.mjs'
+import { pgStore, dropDatabases } from './support/pg.mjs'
+
+test.after(dropDatabases)
 
 const DAY = 86_400_000
 const HUGE = [2 ** 63, 2 ** 64 - 1]
@@ -13,6 +16,7 @@ const stores = {
   sqlite: () => Store.sqlite(':memory:'),
   memory: () => Store.memory(),
   js: () => Store.fromObject(new JsQueueStore(), { keepsJobs: true }),
+  postgres: () => pgStore('queue_rules'),
 }
 
 async function seeded(store, source = 'todo', ids = ['a']) {
@@ -49,7 +53,7 @@ async function drain(worker, clock) {
 
 for (const [kind, make] of Object.entries(stores)) {
   test(`one always-failing job retries after 1, 2, 4, 8, 16 s, then dies (${kind} store)`, async () => {
-    const store = make()
+    const store = await make()
     const clock = Clock.manual(1_000_000)
     const [task] = await seeded(store)
     const service = new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }], clock })
@@ -64,7 +68,7 @@ for (const [kind, make] of Object.entries(stores)) {
   })
 
   test(`a mirror target receives another source's status change (${kind} store)`, async () => {
-    const store = make()
+    const store = await make()
     const [task] = await seeded(store, 'files', ['spec'])
     const targets = [{ name: 'files', kind: 'ms_todo' }, { name: 'todo', kind: 'ms_todo', sources: ['files'] }]
     const report = await new StatusService(store, { targets }).changeStatus(task.id, 'completed')
@@ -87,7 +91,7 @@ for (const [kind, make] of Object.entries(stores)) {
   })
 
   test(`a discarded job shows as discarded (${kind} store)`, async () => {
-    const store = make()
+    const store = await make()
     const [task] = await seeded(store)
     const service = new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }] })
     const [job] = (await service.changeStatus(task.id, 'completed')).jobs

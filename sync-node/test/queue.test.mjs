@@ -2,6 +2,9 @@
 // a worker pushes them to JS providers, dead letters can be listed, requeued and discarded,
 // and the core's job store conformance suite passes on a pure-JS queue store.
 import { test } from 'node:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import assert from 'node:assert/strict'
 import {
   Store, StatusService, Worker, Jobs, Provider, History, EventStream, Clock, conformance, model,
@@ -9,6 +12,9 @@ import {
 } from '../js/index.mjs'
 import { JsStore } from './support/js-store.mjs'
 import { JsQueueStore } from './support/js-queue-store.mjs'
+import { pgStore, dropDatabases } from './support/pg.mjs'
+
+test.after(dropDatabases)
 
 const jobStores = {
   'a JS queue store': () => Store.fromObject(new JsQueueStore(), { keepsJobs: true }),
@@ -48,11 +54,12 @@ const stores = {
   sqlite: () => Store.sqlite(':memory:'),
   memory: () => Store.memory(),
   js: () => Store.fromObject(new JsQueueStore(), { keepsJobs: true }),
+  postgres: () => pgStore('queue'),
 }
 
 for (const [kind, make] of Object.entries(stores)) {
   test(`status change, job, worker push and sync status on the ${kind} store`, async () => {
-    const store = make()
+    const store = await make()
     const [task] = await seeded(store)
     const events = new EventStream()
     const seen = []
@@ -182,7 +189,7 @@ test('an expired token is refreshed through the JS refresher and the push retrie
   assert.equal(total, 1)
 })
 
-test('Worker.run loops on timers until its AbortSignal aborts', async () => {
+test('Worker.run wakes on status changes and resolves its totals when its AbortSignal aborts', async () => {
   const store = Store.memory()
   const tasks = await seeded(store, { a: 'pending', b: 'pending' })
   const service = new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }] })
@@ -198,14 +205,56 @@ test('Worker.run loops on timers until its AbortSignal aborts', async () => {
       return { remote: {} }
     },
   })
-  const worker = new Worker(store, { providers: [provider] })
-  const ticks = []
-  const loop = worker.run({ signal: controller.signal, idleMs: 10, onTick: (r) => ticks.push(r) })
+  // Polls once an hour: only the store's wake hint explains the deliveries.
+  const worker = new Worker(store, { providers: [provider], config: { poll_ms: 3_600_000 } })
+  const loop = worker.run({ signal: controller.signal })
   await service.changeStatus(tasks[0].id, 'completed')
   await service.changeStatus(tasks[1].id, 'completed')
   await allPushed
   controller.abort()
-  await loop
+  const totals = await loop
   assert.deepEqual(pushed.sort(), tasks.map((t) => t.id).sort())
-  assert.equal(ticks.reduce((n, r) => n + r.succeeded, 0), 2)
+  assert.equal(totals.succeeded, 2)
+  // An aborted signal stops the loop before a batch; a signal that is not one is refused.
+  assert.equal((await worker.run({ signal: AbortSignal.abort() })).claimed, 0)
+  await assert.rejects(worker.run({ signal: {} }), InvalidInputError)
+})
+
+test('a 429 seen by one worker pauses the provider for a worker on another connection to the same SQLite file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tasksync-node-gates-'))
+  try {
+    const here = Store.sqlite(join(dir, 'hub.db'))
+    const there = Store.sqlite(join(dir, 'hub.db'))
+    const [a, b] = await seeded(here, { a: 'pending', b: 'pending' })
+    const service = new StatusService(here, { targets: [{ name: 'todo', kind: 'ms_todo' }] })
+    await service.changeStatus(a.id, 'completed')
+    const calls = []
+    const provider = (answer) => new Provider('todo', {
+      async list() { return { source: 'todo', complete: true, items: [] } },
+      async push(change) { calls.push(change.task_id); return answer() },
+    })
+    const limited = provider(() => { throw Object.assign(new Error('slow down'), { code: 'rate_limited', status: 429, retryAfterMs: 3_600_000 }) })
+    const tick = await new Worker(here, { providers: [limited], config: { id: 'here', batch: 1 } }).runOnce()
+    assert.deepEqual([tick.claimed, tick.retried], [1, 1])
+    await service.changeStatus(b.id, 'completed')
+    const other = await new Worker(there, { providers: [provider(() => ({ remote: {} }))], config: { id: 'there', batch: 1 } }).runOnce()
+    assert.equal(other.succeeded, 0)
+    assert.deepEqual(calls, [a.id], 'the paused provider was not called by the other worker')
+    const job = (await new Jobs(there).list({ taskId: b.id }))[0]
+    assert.deepEqual([job.state, job.attempts], ['pending', 0])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('heartbeat and waitForWork: nothing in flight, and the wait ends at a status change', async () => {
+  const store = Store.memory()
+  const [task] = await seeded(store)
+  const worker = new Worker(store, { providers: [] })
+  assert.equal(await worker.heartbeat(), 0)
+  const waiting = worker.waitForWork(3_600_000)
+  await new StatusService(store, { targets: [{ name: 'todo', kind: 'ms_todo' }] }).changeStatus(task.id, 'completed')
+  await waiting
+  await worker.waitForWork(0)
+  await assert.rejects(worker.waitForWork(-1), InvalidInputError)
 })

@@ -1,5 +1,5 @@
 // Sessions through the binding: exact time accounting on a manual clock, typed errors for
-// refused operations, events as EventEmitter and async iterator, on SQLite and a JS store.
+// refused operations, events as EventEmitter and async iterator, on SQLite, PostgreSQL and a JS store.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -10,14 +10,17 @@ import {
   TasksyncError, ConflictError,
 } from '../js/index.mjs'
 import { JsStore } from './support/js-store.mjs'
+import { pgStore, dropDatabases } from './support/pg.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'tasksync-node-'))
 test.after(() => rmSync(dir, { recursive: true, force: true }))
+test.after(dropDatabases)
 
 const stores = {
   sqlite: () => Store.sqlite(join(dir, `s-${Math.random().toString(36).slice(2)}.db`)),
   js: () => Store.fromObject(new JsStore()),
   memory: () => Store.memory(),
+  postgres: () => pgStore('sessions'),
 }
 
 for (const [kind, make] of Object.entries(stores)) {
@@ -26,7 +29,7 @@ for (const [kind, make] of Object.entries(stores)) {
     const events = new EventStream()
     const seen = []
     events.on('session_changed', (e) => seen.push(e.operation))
-    const sessions = new SessionEngine(make(), { clock, events })
+    const sessions = new SessionEngine(await make(), { clock, events })
     const created = await sessions.create('s1', ['plan', { id: 'build', name: 'Build' }, 'review'])
     assert.equal(created.status, 'created')
     await sessions.start('s1')
@@ -70,6 +73,10 @@ test('errors are typed, carry stable codes, and change nothing', async () => {
 })
 
 test('events as an async iterator stop on an AbortSignal', async () => {
+  // The event callback never keeps the process alive by itself (by design): an event emitted
+  // while nothing else holds the event loop open is not delivered. Hold it open here, as a
+  // server's listening socket does.
+  const alive = setInterval(() => {}, 60_000)
   const events = new EventStream()
   const sessions = new SessionEngine(Store.memory(), { events })
   const controller = new AbortController()
@@ -82,7 +89,7 @@ test('events as an async iterator stop on an AbortSignal', async () => {
   })()
   await sessions.create('x', ['a'])
   await sessions.start('x')
-  await reader
+  await reader.finally(() => clearInterval(alive))
   assert.deepEqual(got, ['session_changed:create', 'session_changed:start'])
 })
 

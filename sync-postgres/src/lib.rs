@@ -1,5 +1,5 @@
 //! A store on PostgreSQL that several instances on several machines share: tasks and scope
-//! versions ([`TaskStore`], `tasks.rs`), the sync job queue ([`JobStore`](sync_core::JobStore),
+//! versions ([`TaskStore`](sync_core::TaskStore), `tasks.rs`), the sync job queue ([`JobStore`](sync_core::JobStore),
 //! `jobs.rs`, with wake hints over `LISTEN`/`NOTIFY` in `listen.rs`), sessions
 //! ([`SessionStore`](sync_core::SessionStore), `sessions.rs`), provider gates
 //! ([`GateStore`](sync_core::store::GateStore), `gates.rs`) and, through
@@ -11,8 +11,9 @@
 //! is the core's. What it guarantees on top of the contracts in [`sync_core::store`]:
 //! - Every call runs on the store's own small tokio runtime, so it can be awaited from any
 //!   executor; dropping the last handle shuts that runtime down in the background (safe in an
-//!   async context).
-//! - [`TaskStore::apply`] is ONE transaction: the touched scopes are bumped first (in sorted
+//!   async context). A call whose caller stops waiting still runs to its end on that runtime
+//!   (a change set commits or rolls back whole; it is never cut in the middle).
+//! - [`TaskStore::apply`](sync_core::TaskStore::apply) is ONE transaction: the touched scopes are bumped first (in sorted
 //!   order, which locks them: concurrent sets on one scope serialise, without deadlocks) and
 //!   each guard is checked against the version the bump replaced; task and job writes are
 //!   compare-and-swaps on `version`, batched into one statement per run of writes; any

@@ -1,44 +1,22 @@
 // Two app instances on one SQLite file and one real Redis: a session switched through one
 // instance's HTTP API reaches a WebSocket client of the other (and of the same one, once).
+// (SQLite even when DATABASE_URL is set: `databaseUrl: null`; test/postgres.test.mjs runs the
+// instances on PostgreSQL.)
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
-import WebSocket from 'ws'
+import { connect } from './support/ws.mjs'
 import { startApp } from '../app.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'tasksync-express-'))
 const prefix = `tasksync-test-${randomUUID()}`
 
-function connect(url) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url)
-    const messages = []
-    const waiters = []
-    ws.on('message', (data) => {
-      const msg = JSON.parse(data)
-      messages.push(msg)
-      for (const w of [...waiters]) if (w.match(msg)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(msg) }
-    })
-    ws.once('error', reject)
-    const client = {
-      ws,
-      messages,
-      next: (match) => new Promise((res) => {
-        const found = messages.find(match)
-        if (found) return res(found)
-        waiters.push({ match, resolve: res })
-      }),
-    }
-    client.next((m) => m.type === 'hello').then(() => resolve(client))
-  })
-}
-
 test('a switch on instance A reaches WebSocket clients of A and B, once each', async () => {
-  const a = await startApp({ dbPath: join(dir, 'hub.db'), prefix })
-  const b = await startApp({ dbPath: join(dir, 'hub.db'), prefix })
+  const a = await startApp({ databaseUrl: null, dbPath: join(dir, 'hub.db'), prefix })
+  const b = await startApp({ databaseUrl: null, dbPath: join(dir, 'hub.db'), prefix })
   try {
     const onA = await connect(a.wsUrl)
     const onB = await connect(b.wsUrl)
@@ -70,7 +48,7 @@ test('a switch on instance A reaches WebSocket clients of A and B, once each', a
 
 test('graceful shutdown closes WebSocket clients with 1001 and stops listening', async () => {
   const d = mkdtempSync(join(tmpdir(), 'tasksync-express-'))
-  const app = await startApp({ dbPath: join(d, 'hub.db'), prefix })
+  const app = await startApp({ databaseUrl: null, dbPath: join(d, 'hub.db'), prefix })
   const client = await connect(app.wsUrl)
   const closed = new Promise((resolve) => client.ws.once('close', (code) => resolve(code)))
   await app.close()
@@ -81,7 +59,7 @@ test('graceful shutdown closes WebSocket clients with 1001 and stops listening',
 
 test('heartbeats drop a client that stops answering pings', async () => {
   const d = mkdtempSync(join(tmpdir(), 'tasksync-express-'))
-  const app = await startApp({ dbPath: join(d, 'hub.db'), prefix, heartbeatMs: 50 })
+  const app = await startApp({ databaseUrl: null, dbPath: join(d, 'hub.db'), prefix, heartbeatMs: 50 })
   try {
     const client = await connect(app.wsUrl)
     // A silent client: stop the library from answering pings automatically.

@@ -1,6 +1,7 @@
 //! The outbound queue (binds `sync_core::retry`), one file per core file: `outbox.rs`
 //! (`StatusService`: a status change and its jobs in one change set), `worker.rs` (`Worker`: one
-//! batch per `runOnce`, `nextWake` for the host's timer; the JS wrapper runs the loop),
+//! batch per `runOnce`, `nextWake`), `run.rs` (`Worker.run`: the core's loop, stopped by a
+//! `WorkerStop`; `heartbeat`, `waitForWork`),
 //! `dead.rs` (`Jobs`: list, show, dead letters, requeue, discard, sync status), `lifecycle.rs`
 //! (`syncStatus`); the job record and a JS object as the job store live in `store/job.rs` and
 //! `store/job_store.rs`, as in the core; `conformance.rs` at the crate root runs the
@@ -9,13 +10,13 @@
 //! (`RateLimiter`).
 //!
 //! Invariants:
-//! - The queue needs a store that keeps jobs (`Store.sqlite`, `Store.memory`, or a JS store
-//!   created with `keepsJobs`); anything else is `invalid_input` when the worker or `Jobs` is
-//!   built, and a status service on it refuses to enqueue (see `store.rs` at the crate root).
+//! - The queue needs a store that keeps jobs (`Store.sqlite`, `Store.postgres`, `Store.memory`,
+//!   or a JS store created with `keepsJobs`); anything else is `invalid_input` when the worker
+//!   or `Jobs` is built, and a status service on it refuses to enqueue (see `store.rs` at the crate root).
 //! - Configuration (targets, rules, worker config, policies, queries) is parsed and validated
 //!   by the core before anything runs; bad input is `invalid_input` and changes nothing.
-//! - The worker owns no timer here either: the JS loop sleeps on the event loop, never on a
-//!   tokio thread, and stops on an `AbortSignal`.
+//! - The worker's loop is the core's (`Worker::run`), on tokio's timer; the JS wrapper only
+//!   ties its stop to an `AbortSignal`.
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub mod dead;
 pub mod lifecycle;
 pub mod limiter;
 pub mod outbox;
+pub mod run;
 pub mod worker;
 
 /// The longest delay the queue waits (one day, in ms): longer configured durations are

@@ -1,8 +1,10 @@
 //! The queue worker (binds `sync_core::retry::worker`): claims due jobs, calls their providers
-//! and records the outcomes, one batch per `runOnce`.
+//! and records the outcomes, one batch per `runOnce` (the loop is `run.rs`).
 //!
-//! Invariant: the worker config is parsed and validated by the core when the worker is built;
-//! the binding owns no loop or timer (the JS wrapper sleeps on the event loop).
+//! Invariants: the worker config is parsed and validated by the core when the worker is built;
+//! a store keeping provider gates (PostgreSQL, SQLite, memory) is the worker's gate store, so
+//! every worker on it shares one breaker and one rate limit per provider (a JS store keeps
+//! none: each worker then has its own). The binding owns no loop or timer rule.
 
 use std::sync::Arc;
 
@@ -22,13 +24,13 @@ use crate::store::Store;
 #[napi]
 #[derive(Debug)]
 pub struct Worker {
-    inner: Arc<CoreWorker>,
+    pub(crate) inner: Arc<CoreWorker>,
 }
 
 #[napi]
 impl Worker {
     /// A worker on `store`'s jobs calling `providers` (by name), configured by JSON
-    /// `WorkerConfig` (defaults for what is omitted).
+    /// `WorkerConfig` (defaults for what is omitted), sharing the store's provider gates.
     #[napi(constructor)]
     pub fn new(
         store: &Store,
@@ -47,18 +49,23 @@ impl Worker {
         for provider in providers {
             inner = inner.with_provider(provider.inner.clone());
         }
+        if let Some(gates) = store.gates.clone() {
+            inner = inner.with_gates(gates);
+        }
         inner = inner.with_metrics(Arc::new(Metrics::new()));
         Ok(Worker {
             inner: Arc::new(inner),
         })
     }
 
-    /// Claims one batch, runs it and resolves the `TickReport` JSON.
+    /// Claims one batch, runs it (extending its leases every `heartbeat_ms` while provider
+    /// calls are out) and resolves the `TickReport` JSON.
     #[napi]
     pub fn run_once<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, String>> {
         let inner = self.inner.clone();
         env.spawn_future(guard(async move {
-            to_json(&inner.run_once().await.map_err(core)?)
+            let sleep = super::run::tokio_sleep();
+            to_json(&inner.run_once_beating(&*sleep).await.map_err(core)?)
         }))
     }
 

@@ -1,5 +1,10 @@
-//! Stores: the native `Store` class (SQLite, memory, or a JS object) holding both a
-//! `TaskStore` and a `SessionStore`, and the adapters that make a JS object either.
+//! Stores: the native `Store` class (SQLite, PostgreSQL, memory, or a JS object) holding a
+//! `TaskStore`, a `SessionStore` and, for the native stores, the job queue and the provider
+//! gates, and the adapters that make a JS object a task or session store.
+//!
+//! `Store.postgres(url)` connects (and migrates) on the store's own runtime and resolves a
+//! Promise; the URL is handed to the store and never kept here, so its password reaches no
+//! message or `Debug` output of this binding.
 //!
 //! Invariants: a JS store's failure with code `conflict` becomes `StoreError::Conflict` (so
 //! the engine reports a stale plan or retries a session race); anything else is
@@ -23,12 +28,13 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 use sync_core::retry::QueueStore;
 use sync_core::session::{Session, SessionStore};
+use sync_core::store::GateStore;
 use sync_core::{
     Applied, ChangeSet, Identity, MemorySessionStore, MemoryStore, ScopeSnapshot, StoreError, Task,
     TaskStore,
 };
 
-use crate::error::{guard, to_json};
+use crate::error::{guard, invalid, to_json};
 use crate::host_call::{DispatchFn, Host, HostFailure};
 use crate::input::parse;
 
@@ -145,13 +151,17 @@ impl SessionStore for JsSessionStore {
     }
 }
 
-/// Where the hub keeps tasks and sessions (and, for SQLite, memory and job-keeping JS stores,
-/// the outbound queue's jobs).
+/// Where the hub keeps tasks and sessions (and, for SQLite, PostgreSQL, memory and
+/// job-keeping JS stores, the outbound queue's jobs).
 #[napi]
 pub struct Store {
     pub(crate) tasks: Arc<dyn TaskStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) queue: Option<Arc<dyn QueueStore>>,
+    /// Where workers on this store keep the providers' breaker and limiter state, shared by
+    /// every worker on the same store (PostgreSQL: every instance); `None`: each worker keeps
+    /// its own (the core's `LocalGates`).
+    pub(crate) gates: Option<Arc<dyn GateStore>>,
     /// Whether its calls never block (the in-memory stores): see `session::run`.
     pub(crate) inline: bool,
 }
@@ -168,11 +178,54 @@ impl Store {
     /// The job store, or `invalid_input` when this store keeps no jobs.
     pub(crate) fn queue(&self) -> napi::Result<Arc<dyn QueueStore>> {
         self.queue.clone().ok_or_else(|| {
-            crate::error::invalid(
+            invalid(
                 "this store keeps no jobs (a JS store needs the job store methods and keepsJobs)",
             )
         })
     }
+
+    /// The gate store, or `invalid_input` when this store keeps no gates.
+    pub(crate) fn gates(&self) -> napi::Result<Arc<dyn GateStore>> {
+        self.gates.clone().ok_or_else(|| {
+            invalid("this store keeps no provider gates (Store.postgres, Store.sqlite and Store.memory do)")
+        })
+    }
+
+    fn postgres_store(store: sync_postgres::PostgresStore) -> Store {
+        let store = Arc::new(store);
+        Store {
+            tasks: store.clone(),
+            sessions: store.clone(),
+            queue: Some(store.clone()),
+            gates: Some(store),
+            inline: false,
+        }
+    }
+}
+
+/// The connection options of `Store.postgres` / `History.postgres` as the JS wrapper passes
+/// them (`poolSize`, `connectTimeoutMs`; each checked here, naming the option).
+pub(crate) fn postgres_options(
+    pool_size: Option<f64>,
+    connect_timeout_ms: Option<f64>,
+    listen: bool,
+) -> napi::Result<sync_postgres::PostgresOptions> {
+    let mut options = sync_postgres::PostgresOptions {
+        listen,
+        ..Default::default()
+    };
+    if let Some(size) = pool_size {
+        if size.is_nan() || size < 1.0 || size.fract() != 0.0 || size > 1024.0 {
+            return Err(invalid(format!(
+                "poolSize must be a whole number from 1 to 1024, got {size}"
+            )));
+        }
+        options.pool_size = size as usize;
+    }
+    if let Some(ms) = connect_timeout_ms {
+        options.connect_timeout_ms = crate::retry::duration_ms("connectTimeoutMs", ms)?;
+    }
+    Ok(options)
 }
 
 impl std::fmt::Debug for Store {
@@ -181,7 +234,7 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn store_failure(err: StoreError) -> napi::Error {
+pub(crate) fn store_failure(err: StoreError) -> napi::Error {
     crate::error::core(err.into())
 }
 
@@ -194,7 +247,8 @@ impl Store {
         Store {
             tasks: tasks.clone(),
             sessions: Arc::new(MemorySessionStore::default()),
-            queue: Some(tasks),
+            queue: Some(tasks.clone()),
+            gates: Some(tasks),
             inline: true,
         }
     }
@@ -213,10 +267,33 @@ impl Store {
             Ok(Store {
                 tasks: store.clone(),
                 sessions: store.clone(),
-                queue: Some(store),
+                queue: Some(store.clone()),
+                gates: Some(store),
                 inline: false,
             })
         })
+    }
+
+    /// The PostgreSQL store at `url` (tasks, sessions, the job queue and the provider gates,
+    /// shared by every instance on the database): connects and migrates, then resolves the
+    /// store. `poolSize` (default 16) and `connectTimeoutMs` (default 5000) tune the pool;
+    /// `listen` (default true) hears other instances' job hints (LISTEN/NOTIFY). A failure to
+    /// connect is a `store` error whose message carries no password.
+    #[napi(ts_return_type = "Promise<Store>")]
+    pub fn postgres<'env>(
+        env: &'env Env,
+        url: String,
+        pool_size: Option<f64>,
+        connect_timeout_ms: Option<f64>,
+        listen: Option<bool>,
+    ) -> napi::Result<PromiseRaw<'env, Store>> {
+        let options = postgres_options(pool_size, connect_timeout_ms, listen.unwrap_or(true))?;
+        env.spawn_future(guard(async move {
+            let store = sync_postgres::PostgresStore::connect_with(&url, options)
+                .await
+                .map_err(store_failure)?;
+            Ok(Store::postgres_store(store))
+        }))
     }
 
     /// A store implemented by a JS object, reached through `dispatch` (built by the wrapper);
@@ -237,6 +314,7 @@ impl Store {
             tasks: tasks.clone(),
             sessions: Arc::new(JsSessionStore(host)),
             queue: keeps_jobs.then_some(tasks as Arc<dyn QueueStore>),
+            gates: None,
             inline: false,
         })
     }
