@@ -8,7 +8,8 @@
 //!
 //! `cargo bench -p sync-postgres --features testing --bench queue` (QUEUE_JOBS: N, default
 //! 20,000; QUEUE_RUNS: runs, default 1; QUEUE_SCOPE: tasks per scope, default 100;
-//! QUEUE_ORDER=scoped: see [`order`]; QUEUE_PROFILE=1: see [`profile`]). Prints one line per run and mode; no assertions on
+//! QUEUE_ORDER=scoped: see [`order`]; QUEUE_PROFILE=1: see [`profile`]; QUEUE_GATES=local: each worker keeps its own
+//! breaker in memory instead of the store's shared one). Prints one line per run and mode; no assertions on
 //! time, but the counts are checked.
 
 use std::sync::Arc;
@@ -293,6 +294,13 @@ fn measure(n: usize, fail_first: bool) -> (Duration, Duration) {
         )
         .expect("worker")
         .with_provider(provider.clone());
+        // As the bindings do: the breaker and limiter state is the store's, shared by both
+        // workers (QUEUE_GATES=local: each worker's own, in memory).
+        let worker = if std::env::var("QUEUE_GATES").as_deref() == Ok("local") {
+            worker
+        } else {
+            worker.with_gates(worker_store.clone())
+        };
         block_on(worker.run_once()).expect("warm-up batch");
         let (start_tx, start_rx) = futures::channel::oneshot::channel::<()>();
         let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();

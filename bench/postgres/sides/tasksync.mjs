@@ -3,7 +3,8 @@
 // enqueue: one `StatusService.changeStatus(task, 'completed')` per task (transition check,
 // the task's pending jobs read, status and job in one change set), `enqueueConcurrency` of them
 // in flight, as concurrent requests would be, in the order `order` (see work.mjs). Each worker process runs a `Worker` with a JS
-// provider (`Worker.run`, stopped by an AbortSignal); retries use a 1 ms backoff.
+// provider (`Worker.run`, the core's loop, stopped by an AbortSignal); retries use a 1 ms
+// backoff.
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,7 +20,7 @@ export function settingsOf(raw = {}) {
     store: 'postgres',
     batch: 512,
     concurrency: 64,
-    idleMs: 1000,
+    poolSize: 16,
     enqueueConcurrency: 32,
     order: 'spread',
     ...raw,
@@ -29,15 +30,15 @@ export function settingsOf(raw = {}) {
 /** `store: 'sqlite'` (a file named after the run's database) only checks the harness. */
 const sqlitePath = (url) => join(tmpdir(), `${new URL(url).pathname.slice(1)}.db`)
 
-function open(url, settings) {
+async function open(url, settings) {
   if (settings.store === 'sqlite') return Store.sqlite(sqlitePath(url))
   if (settings.store !== 'postgres') throw new Error(`tasksync store must be postgres or sqlite, got ${settings.store}`)
-  return Store.postgres(url)
+  return Store.postgres(url, { poolSize: settings.poolSize })
 }
 
 /** Parent side: opens the store (it migrates), seeds the tasks. */
 export async function setup({ url, n, settings }) {
-  const store = open(url, settings)
+  const store = await open(url, settings)
   const ids = []
   for (let from = 0; from < n; from += CHUNK) {
     const tasks = []
@@ -85,7 +86,7 @@ export async function close({ url, settings }) {
 
 /** Worker process: a `Worker` on its own store, its loop started on `start()`. */
 export async function prepareWorker({ url, mode, index, settings, progress }) {
-  const store = open(url, settings)
+  const store = await open(url, settings)
   const provider = new Provider('todo', {
     list() { return { source: 'todo', complete: true, items: [] } },
     push(change) {
@@ -113,7 +114,7 @@ export async function prepareWorker({ url, mode, index, settings, progress }) {
   let loop
   return {
     start() {
-      loop = worker.run({ signal: stop.signal, idleMs: settings.idleMs })
+      loop = worker.run({ signal: stop.signal })
     },
     async stop() {
       stop.abort()
