@@ -18,8 +18,8 @@
 //! - Any failure returns before the commit: the transaction is dropped and rolled back. A set
 //!   that lost a deadlock (two sets locking shared job rows in opposite orders) is tried again,
 //!   up to [`ATTEMPTS`] times in all: nothing of it was written, so it is the same set.
-//! - [`TaskStore::snapshot`] reads the version and the tasks in one REPEATABLE READ, read-only
-//!   transaction.
+//! - [`TaskStore::snapshot`] reads the version and the tasks in one statement (one snapshot of
+//!   the database, so they agree), prepared once per connection: one round trip.
 
 use std::collections::HashMap;
 
@@ -29,7 +29,6 @@ use sync_core::store::{
     Applied, ChangeSet, Identity, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
 };
 use sync_core::{Task, TaskContent};
-use tokio_postgres::IsolationLevel;
 use tokio_postgres::error::SqlState;
 
 use crate::pool::{ATTEMPTS, Shared, is_transient, json, parse, text, to_u64};
@@ -95,6 +94,11 @@ fn task_of(row: &tokio_postgres::Row) -> Result<Task, StoreError> {
     decode(row.get(0), row.get(1))
 }
 
+/// A scope's version (the row whose body is NULL) and its tasks, in one statement, so both
+/// come from one snapshot of the database.
+const SNAPSHOT_SQL: &str = "SELECT NULL::text, NULL::text, (SELECT version FROM scopes WHERE scope = $1) \
+     UNION ALL SELECT body, base, NULL FROM tasks WHERE scope = $1";
+
 const BUMP_SQL: &str = "INSERT INTO scopes (scope, version) SELECT s, 1 FROM unnest($1::bytea[]) AS s \
      ON CONFLICT (scope) DO UPDATE SET version = scopes.version + 1 RETURNING scope, version";
 
@@ -155,7 +159,11 @@ async fn apply_in(
     task_writes::write_all(tx, shared, &changes.tasks, encoded).await?;
     let pending = jobs::write_all(tx, shared, &changes.jobs).await?;
     if pending {
-        tx.execute("SELECT pg_notify($1, '')", &[&listen::CHANNEL])
+        let notify = tx
+            .prepare_cached("SELECT pg_notify($1, '')")
+            .await
+            .map_err(|e| shared.error(e))?;
+        tx.execute(&notify, &[&listen::CHANNEL])
             .await
             .map_err(|e| shared.error(e))?;
     }
@@ -192,26 +200,23 @@ fn commit_error(shared: &Shared, err: tokio_postgres::Error) -> StoreError {
 impl TaskStore for PostgresStore {
     async fn snapshot(&self, scope: String) -> Result<ScopeSnapshot, StoreError> {
         self.run(|shared| async move {
-            let mut conn = shared.conn().await?;
-            let tx = conn
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
+            let conn = shared.conn().await?;
+            let stmt = conn
+                .prepare_cached(SNAPSHOT_SQL)
                 .await
                 .map_err(|e| shared.error(e))?;
-            let key = scope.as_bytes();
-            let version = tx
-                .query_opt("SELECT version FROM scopes WHERE scope = $1", &[&key])
-                .await
-                .map_err(|e| shared.error(e))?
-                .map_or(0, |row| to_u64(row.get(0)));
-            let rows = tx
-                .query("SELECT body, base FROM tasks WHERE scope = $1", &[&key])
+            let rows = conn
+                .query(&stmt, &[&scope.as_bytes()])
                 .await
                 .map_err(|e| shared.error(e))?;
-            tx.commit().await.map_err(|e| shared.error(e))?;
-            let tasks = rows.iter().map(task_of).collect::<Result<Vec<_>, _>>()?;
+            let mut version = 0;
+            let mut tasks = Vec::with_capacity(rows.len().saturating_sub(1));
+            for row in &rows {
+                match row.get::<_, Option<&str>>(0) {
+                    Some(body) => tasks.push(decode(body, row.get(1))?),
+                    None => version = row.get::<_, Option<i64>>(2).map_or(0, to_u64),
+                }
+            }
             Ok(ScopeSnapshot { version, tasks })
         })
         .await
