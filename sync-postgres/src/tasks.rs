@@ -25,10 +25,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
+use sync_core::Task;
+use sync_core::store::base::{base_column, base_of};
 use sync_core::store::{
     Applied, ChangeSet, Identity, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
 };
-use sync_core::{Task, TaskContent};
 use tokio_postgres::error::SqlState;
 
 use crate::pool::{ATTEMPTS, Shared, is_transient, json, parse, text, to_u64};
@@ -37,36 +38,13 @@ use crate::{PostgresStore, jobs, listen, task_writes};
 /// The most rows one batched statement carries.
 pub(crate) const BATCH: usize = 5_000;
 
-/// The base column of a base that mirrors the task's content, with no status.
-const BASE_SAME: &str = "=";
-/// The base column of a base that mirrors the task's content, status included.
-const BASE_SAME_STATUS: &str = "=s";
-
-/// The marker for `base` when it mirrors `task`'s content.
-fn base_marker(task: &Task, base: &TaskContent) -> Option<&'static str> {
-    let mirrors = base.kind == task.kind
-        && base.title == task.title
-        && base.parent == task.parent
-        && base.fields == task.fields;
-    match base.status {
-        _ if !mirrors => None,
-        None => Some(BASE_SAME),
-        Some(status) if status == task.status => Some(BASE_SAME_STATUS),
-        Some(_) => None,
-    }
-}
-
-/// A task's `body` and `base` columns. The base is taken out for the encoding and put back.
+/// A task's `body` and `base` columns (the base as [`sync_core::store::base`] stores it). The
+/// base is taken out for the body's encoding and put back.
 fn encode(task: &mut Task) -> Result<(String, Option<String>), StoreError> {
+    let column = base_column(task)
+        .map_err(|e| StoreError::Backend(format!("cannot encode a task base as JSON: {e}")));
     let base = task.base.take();
     let body = json(&*task, "task");
-    let column = match &base {
-        None => Ok(None),
-        Some(b) => match base_marker(task, b) {
-            Some(marker) => Ok(Some(marker.to_owned())),
-            None => json(b, "task base").map(Some),
-        },
-    };
     task.base = base;
     Ok((body?, column?))
 }
@@ -74,19 +52,8 @@ fn encode(task: &mut Task) -> Result<(String, Option<String>), StoreError> {
 /// The task a `body` and `base` column hold.
 fn decode(body: &str, base: Option<&str>) -> Result<Task, StoreError> {
     let mut task: Task = parse(body, "task")?;
-    let mirrored = |task: &Task, status| TaskContent {
-        kind: task.kind.clone(),
-        title: task.title.clone(),
-        status,
-        parent: task.parent.clone(),
-        fields: task.fields.clone(),
-    };
-    task.base = match base {
-        None => None,
-        Some(BASE_SAME) => Some(mirrored(&task, None)),
-        Some(BASE_SAME_STATUS) => Some(mirrored(&task, Some(task.status))),
-        Some(other) => Some(parse(other, "task base")?),
-    };
+    task.base = base_of(&task, base)
+        .map_err(|e| StoreError::Backend(format!("a stored task base is not valid JSON: {e}")))?;
     Ok(task)
 }
 
@@ -321,53 +288,5 @@ impl TaskStore for PostgresStore {
             Ok(applied)
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-    use sync_core::{DesiredTask, Status};
-
-    use super::*;
-
-    /// Every kind of base survives the columns: none, mirrored with and without status, and
-    /// bases that differ from the task in each part.
-    #[test]
-    fn base_column_round_trips() {
-        let mut desired = DesiredTask::new("e\u{0}1", "Tïtle \"quoted\" ✓");
-        desired.content.fields.insert("priority".into(), json!(3));
-        desired
-            .content
-            .fields
-            .insert("nested".into(), json!({"a": [1, "ü\0", null], "b\n": true}));
-        let plain = Task::from_desired("s", "src", &desired, 1);
-        let with_status =
-            Task::from_desired("s", "src", &desired.clone().status(Status::Pending), 1);
-        let mut other_status = with_status.clone();
-        other_status.status = Status::Completed;
-        let mut other_fields = plain.clone();
-        other_fields.fields.insert("extra".into(), json!(1));
-        let mut other_title = plain.clone();
-        other_title.title = "edited in the hub".into();
-        let mut no_base = plain.clone();
-        no_base.base = None;
-        let cases = [
-            (plain, Some(BASE_SAME)),
-            (with_status, Some(BASE_SAME_STATUS)),
-            (other_status, None),
-            (other_fields, None),
-            (other_title, None),
-            (no_base, None),
-        ];
-        for (mut task, marker) in cases {
-            let before = task.clone();
-            let (body, base) = encode(&mut task).expect("encodes");
-            assert_eq!(task, before, "encoding gives the base back");
-            if let (Some(_), Some(marker)) = (&task.base, marker) {
-                assert_eq!(base.as_deref(), Some(marker));
-            }
-            assert_eq!(decode(&body, base.as_deref()).expect("decodes"), task);
-        }
     }
 }

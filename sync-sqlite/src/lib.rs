@@ -41,10 +41,11 @@ use async_trait::async_trait;
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, TransactionBehavior, params, params_from_iter,
 };
+use sync_core::store::base::{base_column, base_of};
 use sync_core::store::{
     Applied, ChangeSet, Identity, RefusedInsert, ScopeSnapshot, StoreError, TaskStore, TaskWrite,
 };
-use sync_core::{Fields, Status, Task, TaskContent};
+use sync_core::{Fields, Status, Task};
 
 /// How many ids go into one `IN (...)` list (SQLite limits the number of parameters).
 const ID_CHUNK: usize = 500;
@@ -154,63 +155,12 @@ fn fields_json(fields: &Fields) -> Result<String, StoreError> {
     serde_json::to_string(fields).map_err(encode_error)
 }
 
-/// A task's `fields` and `base` columns.
-///
-/// The `base` column (the source's content at the last sync, for three-way merges) holds:
-/// NULL for no base; a marker when the base mirrors the task's own content (every create and
-/// every update from the source, so nearly every row): [`BASE_SAME`] when the base has the
-/// task's kind, title, parent and fields and no status, [`BASE_SAME_STATUS`] when it also has
-/// the task's status; otherwise the base's JSON. A marker saves encoding, storing and decoding
-/// the fields a second time; markers exist from schema version 5 on, so an older build refuses
-/// the file instead of misreading it.
+/// A task's `fields` and `base` columns (the base as [`sync_core::store::base`] stores it: a
+/// marker when it mirrors the task, from schema version 5 on, so an older build refuses the
+/// file instead of misreading it).
 fn fields_and_base(task: &Task) -> Result<(String, Option<String>), StoreError> {
     let fields = fields_json(&task.fields)?;
-    let base = match task.base.as_ref() {
-        None => None,
-        Some(base) => Some(match base_marker(task, base) {
-            Some(marker) => marker.to_owned(),
-            None => serde_json::to_string(base).map_err(encode_error)?,
-        }),
-    };
-    Ok((fields, base))
-}
-
-/// The base column of a base that mirrors the task's content, with no status.
-const BASE_SAME: &str = "=";
-/// The base column of a base that mirrors the task's content, status included.
-const BASE_SAME_STATUS: &str = "=s";
-
-/// The marker for `base` when it mirrors `task`'s content (see [`fields_and_base`]).
-fn base_marker(task: &Task, base: &TaskContent) -> Option<&'static str> {
-    let mirrors = base.kind == task.kind
-        && base.title == task.title
-        && base.parent == task.parent
-        && base.fields == task.fields;
-    match base.status {
-        _ if !mirrors => None,
-        None => Some(BASE_SAME),
-        Some(status) if status == task.status => Some(BASE_SAME_STATUS),
-        Some(_) => None,
-    }
-}
-
-/// The base a `base` column holds, for a task whose other columns are decoded already.
-fn decode_base(task: &Task, column: Option<String>) -> Result<Option<TaskContent>, String> {
-    let mirrored = |status| TaskContent {
-        kind: task.kind.clone(),
-        title: task.title.clone(),
-        status,
-        parent: task.parent.clone(),
-        fields: task.fields.clone(),
-    };
-    match column.as_deref() {
-        None => Ok(None),
-        Some(BASE_SAME) => Ok(Some(mirrored(None))),
-        Some(BASE_SAME_STATUS) => Ok(Some(mirrored(Some(task.status)))),
-        Some(json) => serde_json::from_str(json)
-            .map(Some)
-            .map_err(|e| e.to_string()),
-    }
+    Ok((fields, base_column(task).map_err(encode_error)?))
 }
 
 /// The insert of one task row (prepared once per change set, not once per task).
@@ -252,7 +202,7 @@ fn task_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
     };
-    task.base = decode_base(&task, base).map_err(|e| conversion(9, e))?;
+    task.base = base_of(&task, base.as_deref()).map_err(|e| conversion(9, e.to_string()))?;
     Ok(task)
 }
 
@@ -546,57 +496,5 @@ impl TaskStore for SqliteStore {
             "sqlite change set applied"
         );
         Ok(applied)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-    use sync_core::{DesiredTask, Status};
-
-    use super::*;
-
-    /// Every kind of base survives the column: none, mirrored with and without status, and
-    /// bases that differ from the task in each part.
-    #[test]
-    fn base_column_round_trips() {
-        let mut desired = DesiredTask::new("e1", "Tïtle \"quoted\" ✓");
-        desired.content.fields.insert("priority".into(), json!(3));
-        desired
-            .content
-            .fields
-            .insert("nested".into(), json!({"a": [1, "ü", null], "b\n": true}));
-        let plain = Task::from_desired("s", "src", &desired, 1);
-        let with_status =
-            Task::from_desired("s", "src", &desired.clone().status(Status::Pending), 1);
-        let mut other_status = with_status.clone();
-        other_status.status = Status::Completed;
-        let mut other_fields = plain.clone();
-        other_fields.fields.insert("extra".into(), json!(1));
-        let mut other_title = plain.clone();
-        other_title.title = "edited in the hub".into();
-        let mut other_parent = plain.clone();
-        other_parent.parent = Some("p".into());
-        let mut no_base = plain.clone();
-        no_base.base = None;
-        let cases = [
-            (plain, Some(BASE_SAME)),
-            (with_status, Some(BASE_SAME_STATUS)),
-            (other_status, None),
-            (other_fields, None),
-            (other_title, None),
-            (other_parent, None),
-            (no_base, None),
-        ];
-        for (task, marker) in cases {
-            let (fields, base) = fields_and_base(&task).expect("encodes");
-            assert_eq!(fields, fields_json(&task.fields).expect("encodes"));
-            match (&task.base, marker) {
-                (Some(_), Some(marker)) => assert_eq!(base.as_deref(), Some(marker)),
-                (Some(b), None) => assert_eq!(base, Some(serde_json::to_string(b).unwrap())),
-                (None, _) => assert_eq!(base, None),
-            }
-            assert_eq!(decode_base(&task, base).expect("decodes"), task.base);
-        }
     }
 }

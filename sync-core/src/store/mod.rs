@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::error::{RefusedInsert, StoreError};
 use crate::model::Task;
 
+pub mod base;
 mod gate;
 mod job;
 mod job_store;
