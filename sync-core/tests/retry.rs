@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use sync_core::retry::{
-    Backoff, Breaker, BreakerConfig, BreakerState, MAX_DELAY_MS, Outcome, RateLimiter,
-    RateLimiterConfig, WorkerConfig, classify, later,
+    Backoff, Breaker, BreakerConfig, BreakerState, MAX_DELAY_MS, MAX_TRACKED_FAILURES, Outcome,
+    RateLimiter, RateLimiterConfig, WorkerConfig, classify, later,
 };
 use sync_core::{Clock, ErrorKind, ManualClock, ProviderError};
 
@@ -170,6 +170,26 @@ fn the_breaker_counts_each_job_once() {
     breaker.on_success();
     breaker.on_failure(91_000, Some("only-job"));
     assert_eq!(breaker.state, BreakerState::Closed { failures: 1 });
+}
+
+/// With a threshold no run of failures reaches, a closed breaker still remembers at most
+/// `MAX_TRACKED_FAILURES` jobs, so its stored gate stays small; it keeps counting.
+#[test]
+fn a_breaker_remembers_a_bounded_number_of_failed_jobs() {
+    let mut breaker = Breaker::new(BreakerConfig {
+        failure_threshold: u32::MAX,
+        open_ms: 1_000,
+    });
+    for job in 0..20_000 {
+        breaker.on_failure(0, Some(&format!("job-{job}")));
+    }
+    assert_eq!(breaker.tracked_failures(), MAX_TRACKED_FAILURES);
+    assert_eq!(breaker.state, BreakerState::Closed { failures: 20_000 });
+    let stored = serde_json::to_string(&breaker).unwrap();
+    assert!(stored.len() < 16 * 1024, "a gate of {} bytes", stored.len());
+    // The most recent jobs are the ones remembered: a repeat of one is not counted again.
+    breaker.on_failure(0, Some("job-19999"));
+    assert_eq!(breaker.state, BreakerState::Closed { failures: 20_000 });
 }
 
 /// 2^63 and 2^64 - 1: the values that wrap negative when cast to a signed time.

@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::backoff::{check_delay, later};
 use crate::model::Millis;
 
+/// The most failed jobs a closed breaker remembers to count each job once. Past it the oldest
+/// is forgotten (it may count again if it fails again), so a breaker, and the gate record it
+/// is stored in, stays small whatever the threshold.
+pub const MAX_TRACKED_FAILURES: usize = 256;
+
 /// When a breaker opens and how long it stays open.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -121,6 +126,9 @@ impl Breaker {
             if self.failed_jobs.iter().any(|j| j == job) {
                 return;
             }
+            if self.failed_jobs.len() >= MAX_TRACKED_FAILURES {
+                self.failed_jobs.remove(0);
+            }
             self.failed_jobs.push(job.to_owned());
         }
         let failures = failures.saturating_add(1);
@@ -138,6 +146,11 @@ impl Breaker {
             BreakerState::Open { until } if now < until => Some(until),
             _ => None,
         }
+    }
+
+    /// How many failed jobs the breaker remembers (at most [`MAX_TRACKED_FAILURES`]).
+    pub fn tracked_failures(&self) -> usize {
+        self.failed_jobs.len()
     }
 
     fn open(&mut self, now: Millis) {

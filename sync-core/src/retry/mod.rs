@@ -45,7 +45,7 @@ pub mod conformance;
 pub use crate::store::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
 pub use crate::store::{JobError, JobStore, QueueStore, without_jobs};
 pub use backoff::{Backoff, MAX_DELAY_MS, Outcome, classify, later};
-pub use breaker::{Breaker, BreakerConfig, BreakerState};
+pub use breaker::{Breaker, BreakerConfig, BreakerState, MAX_TRACKED_FAILURES};
 pub use dead::DeadLetters;
 pub use gate::{Effect, GateState};
 pub use lifecycle::{discard, extend_lease, finish, requeue, sync_status};
