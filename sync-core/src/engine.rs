@@ -225,6 +225,28 @@ impl SyncEngine {
         Ok(())
     }
 
+    /// Records a preview run that failed before it had a listing (a pull whose provider
+    /// listing failed), so that every pull shows in history.
+    pub(crate) fn record_failed_listing(
+        &self,
+        scope: &str,
+        source: &str,
+        error: &Error,
+        options: &RunOptions,
+    ) {
+        let start = RunStart {
+            kind: RunKind::Preview,
+            scope,
+            source,
+            overwrite: false,
+            total_items: 0,
+        };
+        match self.begin_run(start, options) {
+            Ok(run) => run.finish(Some(error)),
+            Err(err) => warn!(error = %err, "the failed listing could not be recorded"),
+        }
+    }
+
     /// Whether a sync of `listing` into `scope` would write anything.
     pub async fn check_sync_needed(
         &self,

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Millis;
-use crate::state::{Counters, ItemOutcome, RunKind, RunStatus, SessionState};
+use crate::state::{Counters, HoldReason, ItemOutcome, RunKind, RunStatus, SessionState};
 use crate::store::{Job, JobState, SyncStatus};
 use crate::transition::StatusChange;
 
@@ -101,6 +101,25 @@ pub enum Event {
         outcome: ItemOutcome,
         /// Why it failed or was skipped.
         error: Option<String>,
+        /// When.
+        at: Millis,
+    },
+    /// A pull kept its plan for a person instead of executing it (see [`crate::pull`]).
+    PullHeld {
+        /// The hub scope.
+        scope: String,
+        /// The provider.
+        source: String,
+        /// Why the plan was not executed on its own.
+        reasons: Vec<HoldReason>,
+        /// Creates the plan would make.
+        creates: usize,
+        /// Updates the plan would make.
+        updates: usize,
+        /// Deletions the plan would make.
+        deletes: usize,
+        /// Conflicts the plan reports.
+        conflicts: usize,
         /// When.
         at: Millis,
     },

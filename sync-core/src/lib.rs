@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod memory;
 pub mod model;
 pub mod provider;
+pub mod pull;
 pub mod retry;
 pub mod session;
 pub mod state;

@@ -271,3 +271,42 @@ pub struct SessionState {
     /// When it was completed.
     pub completed_at: Option<Millis>,
 }
+
+/// Why a pull kept its plan for a person (see `crate::pull`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HoldReason {
+    /// The rule says never to execute on its own.
+    AutoExecuteOff,
+    /// The plan reports conflicts.
+    Conflicts {
+        /// How many.
+        conflicts: usize,
+    },
+    /// The plan deletes more than the rule allows.
+    TooManyDeletes {
+        /// Deletions planned.
+        deletes: usize,
+        /// The rule's limit.
+        limit: usize,
+    },
+    /// The policy blocked the plan's deletions as a mass deletion.
+    MassDeletion {
+        /// Deletions the source implies.
+        deletes: usize,
+        /// The policy's limit.
+        limit: usize,
+    },
+}
+
+impl HoldReason {
+    /// The snake_case name, as in the serde `reason` tag.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HoldReason::AutoExecuteOff => "auto_execute_off",
+            HoldReason::Conflicts { .. } => "conflicts",
+            HoldReason::TooManyDeletes { .. } => "too_many_deletes",
+            HoldReason::MassDeletion { .. } => "mass_deletion",
+        }
+    }
+}

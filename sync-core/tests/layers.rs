@@ -28,6 +28,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("engine", 11),
     ("manifest", 11),
     ("fuzzing", 11),
+    ("pull", 12),
 ];
 
 fn src() -> PathBuf {

@@ -3,6 +3,16 @@
 
 pub mod http;
 
+/// Every adapter from a plain configuration (needs every adapter feature).
+#[cfg(all(
+    feature = "mstodo",
+    feature = "connectwise",
+    feature = "processplan",
+    feature = "azure-devops",
+    feature = "caldav"
+))]
+pub mod config;
+
 #[cfg(feature = "azure-devops")]
 pub mod azure_devops;
 #[cfg(feature = "caldav")]
@@ -17,6 +27,15 @@ pub mod mstodo;
 pub mod processplan;
 
 pub use http::{AuthScheme, Credentials, HttpOptions};
+
+#[cfg(all(
+    feature = "mstodo",
+    feature = "connectwise",
+    feature = "processplan",
+    feature = "azure-devops",
+    feature = "caldav"
+))]
+pub use config::{AdapterKind, ProviderConfig, build};
 
 #[cfg(feature = "azure-devops")]
 pub use azure_devops::{AzureDevOpsProvider, CreatedItem, EpicSpec, FeatureSpec, StorySpec};
