@@ -12,13 +12,11 @@
 #![allow(clippy::result_large_err)]
 
 mod common;
-#[path = "connectwise/fake.rs"]
-mod fake;
 
 use std::sync::Arc;
 
+use common::connectwise_fake::{API, CLIENT_ID, credentials, manage};
 use common::{Adapter, TOKEN};
-use fake::{API, CLIENT_ID, credentials, manage};
 use serde_json::{Value, json};
 use sync_core::transition::{ProviderKind, StatusMapping};
 use sync_core::{ManualClock, ProviderClient, ProviderError, Status};

@@ -7,124 +7,28 @@
 
 mod common;
 
+use common::processplan_fake;
+
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
+use axum::http::Method;
 use common::{Adapter, Fake, TOKEN};
 use serde_json::{Value, json};
 use sync_core::transition::{ProviderKind, StatusMapping};
 use sync_core::{ManualClock, ProviderClient, ProviderError, Secret, Status};
 use sync_providers::{Credentials, HttpOptions, ProcessPlanProvider};
 
-const STATUSES: [&str; 5] = ["pending", "in_progress", "blocked", "completed", "skipped"];
-
-fn error(status: StatusCode, code: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({"code": code, "message": code.replace('_', " ")})),
-    )
-        .into_response()
-}
-
-async fn list_steps(
-    State(fake): State<Arc<Fake>>,
-    Path(process): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = fake.gate(&method, &uri, &headers, &body).await {
-        return r;
-    }
-    match fake.data.lock().unwrap().get(&process) {
-        Some(p) => axum::Json(json!({"steps": p["steps"]})).into_response(),
-        None => error(StatusCode::NOT_FOUND, "process_not_found"),
-    }
-}
-
-async fn patch_step(
-    State(fake): State<Arc<Fake>>,
-    Path((process, step)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = fake.gate(&method, &uri, &headers, &body).await {
-        return r;
-    }
-    if headers.get("idempotency-key").is_none() {
-        return error(StatusCode::BAD_REQUEST, "idempotency_key_required");
-    }
-    let Ok(Value::Object(change)) = serde_json::from_slice::<Value>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "invalid_body");
-    };
-    let Some(status) = change
-        .get("status")
-        .and_then(Value::as_str)
-        .filter(|s| STATUSES.contains(s))
-    else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_status");
-    };
-    let mut data = fake.data.lock().unwrap();
-    let Some(process) = data.get_mut(&process) else {
-        return error(StatusCode::NOT_FOUND, "process_not_found");
-    };
-    if process["locked"] == json!(true) {
-        return error(StatusCode::LOCKED, "process_locked");
-    }
-    let steps = process["steps"].as_array().unwrap().clone();
-    let Some(index) = steps.iter().position(|s| s["id"] == json!(step)) else {
-        return error(StatusCode::NOT_FOUND, "step_not_found");
-    };
-    let deps_done = steps[index]["dependsOn"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|dep| {
-            steps
-                .iter()
-                .any(|s| s["id"] == *dep && s["status"] == "completed")
-        });
-    if status == "completed" && !deps_done {
-        return error(StatusCode::CONFLICT, "dependencies_not_met");
-    }
-    let target = &mut process["steps"][index];
-    for (key, value) in change {
-        target[key] = value;
-    }
-    let mut answer = target.clone();
-    if process["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|s| s["status"] == "completed")
-    {
-        process["status"] = json!("completed");
-        answer["processStatus"] = json!("completed");
-    }
-    axum::Json(answer).into_response()
-}
-
 async fn plan() -> (String, Arc<Fake>) {
-    let step = |id: &str, name: &str, deps: Value| json!({"id": id, "name": name, "status": "pending", "dependsOn": deps, "startedAt": null, "completedAt": null});
-    let data = json!({
-        "p1": {"status": "active", "locked": false,
-               "steps": [step("s1", "Collect", json!([])), step("s2", "Approve", json!(["s1"]))]},
-        "p2": {"status": "active", "locked": true, "steps": [step("s1", "Only", json!([]))]},
-    });
-    let fake = Fake::new(format!("Bearer {TOKEN}"), "Bearer", data);
-    let router = Router::new()
-        .route("/api/processes/{process}/steps", get(list_steps))
-        .route("/api/processes/{process}/steps/{step}", patch(patch_step))
-        .with_state(fake.clone());
-    (format!("{}/api", common::serve(router).await), fake)
+    let fake = processplan_fake::fake(processplan_fake::start());
+    let router = processplan_fake::router(fake.clone());
+    (
+        format!(
+            "{}{}",
+            common::serve(router).await,
+            processplan_fake::BASE_PATH
+        ),
+        fake,
+    )
 }
 
 fn adapter(base: &str, c: Credentials, o: HttpOptions) -> ProcessPlanProvider {

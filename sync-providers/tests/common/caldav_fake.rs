@@ -8,6 +8,10 @@
 //! request is first checked for the accepted `Authorization` (else `401` with a Basic
 //! challenge and a body echoing what was presented, as careless servers do), after any queued
 //! fault has been played.
+//!
+//! The same control endpoints as the HTTP fakes (`common::control`) are answered under
+//! `/_fake/` (`seen`, `fault`, `credential`, `data`, `reset`); the data is a map of resource
+//! name to iCalendar text.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -16,15 +20,22 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-#[derive(Debug, Default)]
+/// A queued answer: status, headers, body, delay in ms.
+type Fault = (u16, Vec<(String, String)>, String, u64);
+
+#[derive(Debug, Default, Clone)]
 struct State {
     authorization: String,
-    faults: VecDeque<(u16, String)>,
+    faults: VecDeque<Fault>,
     /// Resource name → (ETag, iCalendar text).
     resources: BTreeMap<String, (u64, String)>,
     next_etag: u64,
     /// `METHOD path` of every request.
     seen: Vec<String>,
+    /// Every request as `/_fake/seen` shows it.
+    requests: Vec<serde_json::Value>,
+    /// What `/_fake/reset` goes back to.
+    start: Option<Box<State>>,
 }
 
 /// A calendar collection `/{user}/{calendar}/` served on 127.0.0.1.
@@ -59,6 +70,7 @@ impl CalDavFake {
                 .resources
                 .insert(format!("{name}.ics"), (state.next_etag, text));
         }
+        state.start = Some(Box::new(state.clone()));
         let fake = CalDavFake {
             home: format!("http://127.0.0.1:{port}/{user}/"),
             calendar: calendar.to_owned(),
@@ -90,11 +102,23 @@ impl CalDavFake {
         state.resources.get(name).map(|(_, text)| text.clone())
     }
 
+    /// Accept exactly this `Authorization` value from now on; it is also what a reset keeps.
+    pub fn accept_from_start(&self, authorization: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.authorization = authorization.to_owned();
+        if let Some(start) = state.start.as_mut() {
+            start.authorization = authorization.to_owned();
+        }
+    }
+
     fn answer(&self, mut stream: TcpStream, prefix: &str) {
         let Some((method, path, headers, body)) = read_request(&stream) else {
             return;
         };
-        let (status, extra, body) = self.handle(&method, &path, &headers, &body, prefix);
+        let (status, extra, body) = match path.strip_prefix("/_fake/") {
+            Some(control) => self.control(&method, control, &body),
+            None => self.handle(&method, &path, &headers, &body, prefix),
+        };
         let mut head = format!(
             "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
             reason(status),
@@ -116,7 +140,7 @@ impl CalDavFake {
         headers: &[(String, String)],
         body: &[u8],
         prefix: &str,
-    ) -> (u16, Vec<(&'static str, String)>, String) {
+    ) -> (u16, Vec<(String, String)>, String) {
         let header = |name: &str| {
             headers
                 .iter()
@@ -125,16 +149,28 @@ impl CalDavFake {
         };
         let mut state = self.state.lock().unwrap();
         state.seen.push(format!("{method} {path}"));
-        if let Some((status, body)) = state.faults.pop_front() {
-            return (
-                status,
-                vec![("Content-Type", "application/json".into())],
-                body,
-            );
+        let (only_path, query) = path.split_once('?').unwrap_or((path, ""));
+        let shown: serde_json::Map<String, serde_json::Value> = headers
+            .iter()
+            .map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        state.requests.push(serde_json::json!({
+            "method": method, "path": only_path, "query": query, "headers": shown,
+            "body": String::from_utf8_lossy(body),
+        }));
+        if let Some((status, headers, body, delay)) = state.faults.pop_front() {
+            if delay > 0 {
+                drop(state);
+                std::thread::sleep(std::time::Duration::from_millis(delay));
+                state = self.state.lock().unwrap();
+            }
+            if status != 200 {
+                return (status, headers, body);
+            }
         }
         let given = header("authorization").unwrap_or("");
         if given != state.authorization {
-            let challenge = ("WWW-Authenticate", "Basic realm=\"fake\"".to_owned());
+            let challenge = ("WWW-Authenticate".into(), "Basic realm=\"fake\"".to_owned());
             return (401, vec![challenge], format!("credentials {given} refused"));
         }
         let Some(name) = path.strip_prefix(prefix) else {
@@ -155,14 +191,17 @@ impl CalDavFake {
                     ));
                 }
                 xml.push_str("</D:multistatus>\n");
-                let kind = ("Content-Type", "application/xml; charset=utf-8".into());
+                let kind = (
+                    "Content-Type".into(),
+                    "application/xml; charset=utf-8".into(),
+                );
                 (207, vec![kind], xml)
             }
             ("GET", name) => match state.resources.get(name) {
                 Some((etag, text)) => {
                     let headers = vec![
-                        ("ETag", format!("\"{etag}\"")),
-                        ("Content-Type", "text/calendar; charset=utf-8".into()),
+                        ("ETag".into(), format!("\"{etag}\"")),
+                        ("Content-Type".into(), "text/calendar; charset=utf-8".into()),
                     ];
                     (200, headers, text.clone())
                 }
@@ -183,9 +222,134 @@ impl CalDavFake {
                 state.next_etag += 1;
                 let etag = state.next_etag;
                 state.resources.insert(name.to_owned(), (etag, text));
-                (204, vec![("ETag", format!("\"{etag}\""))], String::new())
+                (
+                    204,
+                    vec![("ETag".into(), format!("\"{etag}\""))],
+                    String::new(),
+                )
             }
             _ => (405, Vec::new(), "method not allowed".into()),
+        }
+    }
+}
+
+impl CalDavFake {
+    /// The `/_fake/` control endpoints (see `common::control`); not recorded.
+    fn control(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, String) {
+        use serde_json::{Value, json};
+        let typed = || vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        let bad = |message: String| (400, typed(), json!({ "error": message }).to_string());
+        let done = || (204, Vec::new(), String::new());
+        let parsed = serde_json::from_slice::<Value>(body);
+        let object = match (&parsed, method) {
+            (Ok(Value::Object(object)), _) => Some(object.clone()),
+            (_, "POST" | "PUT") if path != "reset" => {
+                return bad("body: a JSON object is required".into());
+            }
+            _ => None,
+        };
+        let object = object.unwrap_or_default();
+        let known = |keys: &[&str]| object.keys().find(|k| !keys.contains(&k.as_str())).cloned();
+        let mut state = self.state.lock().unwrap();
+        match (method, path) {
+            ("GET", "seen") => (
+                200,
+                typed(),
+                Value::Array(state.requests.clone()).to_string(),
+            ),
+            ("POST", "fault") => {
+                if let Some(key) = known(&["status", "headers", "body", "delay_ms"]) {
+                    return bad(format!("{key}: unknown field"));
+                }
+                let Some(status) = object
+                    .get("status")
+                    .and_then(Value::as_u64)
+                    .filter(|s| (200..=599).contains(s))
+                else {
+                    return bad("status: an HTTP status is required".into());
+                };
+                let mut headers = Vec::new();
+                for (name, value) in object
+                    .get("headers")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    let Some(value) = value.as_str().filter(|v| !v.contains(['\r', '\n'])) else {
+                        return bad(format!("headers: `{name}` must be a string"));
+                    };
+                    headers.push((name.to_ascii_lowercase(), value.to_owned()));
+                }
+                if !headers.iter().any(|(n, _)| n == "content-type") {
+                    headers.push(("content-type".into(), "application/json".into()));
+                }
+                let text = object
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let delay = object.get("delay_ms").and_then(Value::as_u64).unwrap_or(0);
+                state
+                    .faults
+                    .push_back((status as u16, headers, text, delay.min(600_000)));
+                done()
+            }
+            ("POST", "credential") => {
+                if let Some(key) = known(&["user", "password"]) {
+                    return bad(format!(
+                        "{key}: this fake takes {{\"user\", \"password\"}} only"
+                    ));
+                }
+                let field = |name: &str| object.get(name).and_then(Value::as_str);
+                let (Some(user), Some(password)) = (field("user"), field("password")) else {
+                    return bad("user: `user` and `password` are required".into());
+                };
+                let raw = format!("{user}:{password}");
+                state.authorization = format!(
+                    "Basic {}",
+                    sync_providers::http::encode::base64(raw.as_bytes())
+                );
+                done()
+            }
+            ("GET", "data") => {
+                let data: serde_json::Map<String, Value> = state
+                    .resources
+                    .iter()
+                    .map(|(name, (_, text))| (name.clone(), Value::String(text.clone())))
+                    .collect();
+                (200, typed(), Value::Object(data).to_string())
+            }
+            ("PUT", "data") => {
+                let mut resources = BTreeMap::new();
+                for (name, text) in &object {
+                    let Some(text) = text.as_str().filter(|t| t.contains("BEGIN:VTODO")) else {
+                        return bad(format!("{name}: must be the text of a VTODO resource"));
+                    };
+                    if name.is_empty() || name.contains('/') {
+                        return bad(format!("{name}: not a resource name"));
+                    }
+                    state.next_etag += 1;
+                    resources.insert(name.clone(), (state.next_etag, text.to_owned()));
+                }
+                state.resources = resources;
+                done()
+            }
+            ("POST", "reset") => {
+                let start = state.start.clone().expect("the start state");
+                *state = (*start).clone();
+                state.start = Some(start);
+                done()
+            }
+            _ => (
+                404,
+                typed(),
+                json!({ "error": "no such control endpoint" }).to_string(),
+            ),
         }
     }
 }
@@ -196,7 +360,8 @@ impl super::secrets::Server for CalDavFake {
     }
     fn fail_next(&self, status: u16, body: &str) {
         let mut state = self.state.lock().unwrap();
-        state.faults.push_back((status, body.to_owned()));
+        let json = vec![("Content-Type".into(), "application/json".into())];
+        state.faults.push_back((status, json, body.to_owned(), 0));
     }
 }
 
@@ -242,8 +407,10 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         204 => "No Content",
         207 => "Multi-Status",
+        400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
+        429 => "Too Many Requests",
         412 => "Precondition Failed",
         _ => "Status",
     }

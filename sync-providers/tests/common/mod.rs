@@ -7,9 +7,14 @@
 //! one gets `401` with `WWW-Authenticate`, as the real services answer an expired token), and
 //! plays queued [`Fault`]s (429 with `Retry-After`, 5xx, 4xx, slow answers).
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::result_large_err)]
 
+pub mod azure_devops_fake;
 pub mod caldav_fake;
+pub mod connectwise_fake;
+pub mod control;
+pub mod mstodo_fake;
+pub mod processplan_fake;
 pub mod secrets;
 
 use std::collections::VecDeque;
@@ -57,7 +62,7 @@ impl Seen {
 #[derive(Clone, Debug)]
 pub struct Fault {
     pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     pub body: String,
     pub delay: Duration,
 }
@@ -66,13 +71,13 @@ impl Fault {
     pub fn status(status: u16, body: impl Into<String>) -> Self {
         Fault {
             status,
-            headers: vec![("content-type", "application/json".into())],
+            headers: vec![("content-type".into(), "application/json".into())],
             body: body.into(),
             delay: Duration::ZERO,
         }
     }
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+        self.headers.push((name.to_owned(), value.into()));
         self
     }
     pub fn slow(delay: Duration) -> Self {
@@ -94,17 +99,28 @@ pub struct Fake {
     pub data: Mutex<Value>,
     /// `Bearer` or `Basic`, for the challenge.
     pub scheme: &'static str,
+    /// The credential and data it started with, for a reset.
+    pub start: (String, Value),
 }
 
 impl Fake {
     pub fn new(auth: String, scheme: &'static str, data: Value) -> Arc<Self> {
         Arc::new(Fake {
-            auth: Mutex::new(auth),
             faults: Mutex::new(VecDeque::new()),
             seen: Mutex::new(Vec::new()),
+            start: (auth.clone(), data.clone()),
             data: Mutex::new(data),
             scheme,
+            auth: Mutex::new(auth),
         })
+    }
+
+    /// Back to the start: its credential and data, no faults, nothing seen.
+    pub fn reset(&self) {
+        *self.auth.lock().unwrap() = self.start.0.clone();
+        *self.data.lock().unwrap() = self.start.1.clone();
+        self.faults.lock().unwrap().clear();
+        self.seen.lock().unwrap().clear();
     }
 
     pub fn fault(&self, fault: Fault) {
@@ -144,6 +160,7 @@ impl Fake {
                 )
                     .into_response();
                 for (name, value) in fault.headers {
+                    let name = axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
                     response.headers_mut().insert(name, value.parse().unwrap());
                 }
                 return Err(response);

@@ -1,4 +1,11 @@
-//! The loopback Manage API (see the test file's doc for the shapes it is strict about).
+//! A loopback ConnectWise Manage API following its documented shapes: Basic
+//! `company+public:private` plus `clientId`, one versioned
+//! `Accept: application/vnd.connectwise.com+json; version=...` on every request,
+//! `page`/`pageSize` with a `Link` header (two rows a page, keeping the request's other
+//! parameters), JSON-patch style `PATCH` bodies with the status set by name, `{"code","message"}`
+//! errors; project tickets (`/project/tickets`, `conditions=project/id=N`) and their tasks
+//! (`/project/tickets/{id}/tasks`, a `TicketTask` closed through `closedFlag`);
+//! `/project/projects/{id}/tasks` answers 404 unless the data's `legacy_routes` is true.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,10 +21,10 @@ use sync_core::Secret;
 use sync_providers::Credentials;
 use sync_providers::http::encode::base64;
 
-use crate::common::{self, Fake, TOKEN};
+use super::{Fake, TOKEN};
 
-pub(crate) const API: &str = "/v4_6_release/apis/3.0";
-pub(crate) const CLIENT_ID: &str = "3f1e9c1a-client";
+pub const API: &str = "/v4_6_release/apis/3.0";
+pub const CLIENT_ID: &str = "3f1e9c1a-client";
 /// The largest page this server hands out, so that paging shows.
 const MAX_PAGE: usize = 2;
 const TICKET_STATUSES: [&str; 6] = [
@@ -394,7 +401,7 @@ async fn patch_task(
     }
 }
 
-pub(crate) fn credentials(private: &str) -> Credentials {
+pub fn credentials(private: &str) -> Credentials {
     Credentials::basic("acme+pubKEY", Secret::new(private))
 }
 
@@ -407,9 +414,10 @@ fn ticket_task(id: i64, ticket: i64, notes: &str, closed: bool) -> Value {
     json!({"id": id, "ticketId": ticket, "notes": notes, "closedFlag": closed, "priority": 1})
 }
 
-pub(crate) async fn manage() -> (String, Arc<Fake>) {
+/// Five service tickets, project 77's project tickets and their tasks, project 88's ticket.
+pub fn start() -> Value {
     let ticket = |id: i64, summary: &str, status: &str| json!({"id": id, "summary": summary, "board": {"name": "Service"}, "status": {"name": status}});
-    let data = json!({
+    json!({
         "tickets": [ticket(1, "Printer", "New"), ticket(2, "VPN", "Waiting"), ticket(3, "Mail", "In Progress"),
                     ticket(4, "Laptop", "Closed"), ticket(5, "Phone", "Resolved")],
         "projects": {"77": [{"id": 10, "name": "Design", "status": {"name": "Open"}},
@@ -424,13 +432,25 @@ pub(crate) async fn manage() -> (String, Arc<Fake>) {
             "600": [ticket_task(9, 600, "Not ours", false)],
         },
         "legacy_routes": false,
-    });
-    let auth = format!(
+    })
+}
+
+/// The `Authorization` for the user `acme+pubKEY` and `private`.
+pub fn authorization(private: &str) -> String {
+    format!(
         "Basic {}",
-        base64(format!("acme+pubKEY:{TOKEN}").as_bytes())
-    );
-    let fake = Fake::new(auth, "Basic", data);
-    let router = Router::new()
+        base64(format!("acme+pubKEY:{private}").as_bytes())
+    )
+}
+
+/// A Manage API holding `data`, accepting `acme+pubKEY` with the private key [`TOKEN`].
+pub fn fake(data: Value) -> Arc<Fake> {
+    Fake::new(authorization(TOKEN), "Basic", data)
+}
+
+/// Its routes under [`API`] (the base URL is `ORIGIN` + [`API`]).
+pub fn router(fake: Arc<Fake>) -> Router {
+    Router::new()
         .route(&format!("{API}/service/tickets"), get(list_tickets))
         .route(
             &format!("{API}/service/tickets/{{id}}"),
@@ -453,6 +473,12 @@ pub(crate) async fn manage() -> (String, Arc<Fake>) {
             &format!("{API}/project/projects/{{project}}/tasks/{{task}}"),
             axum::routing::patch(patch_task),
         )
-        .with_state(fake.clone());
-    (format!("{}{API}", common::serve(router).await), fake)
+        .with_state(fake)
+}
+
+/// The Manage fake of the tests, served.
+pub async fn manage() -> (String, Arc<Fake>) {
+    let fake = fake(start());
+    let router = router(fake.clone());
+    (format!("{}{API}", super::serve(router).await), fake)
 }
