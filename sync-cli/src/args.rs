@@ -47,10 +47,10 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Show what a sync from a folder would do; writes nothing.
+    /// Show what a sync from a folder or a provider would do; writes nothing.
     Preview {
         #[command(flatten)]
-        source: SourceArgs,
+        source: SyncSourceArgs,
         #[command(flatten)]
         policy: PolicyArgs,
         /// Save the plan as JSON, to execute exactly it later.
@@ -60,10 +60,10 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Apply a saved plan, or a fresh one from a folder, atomically.
+    /// Apply a saved plan, or a fresh one from a folder or a provider, atomically.
     Execute {
-        /// A plan saved by `preview --save`.
-        #[arg(long, conflicts_with_all = ["from", "scope"])]
+        /// A plan saved by `preview --save` (or `pull --save-held`).
+        #[arg(long, conflicts_with_all = ["from", "scope", "from_provider"])]
         plan: Option<PathBuf>,
         #[command(flatten)]
         source: OptionalSourceArgs,
@@ -88,6 +88,21 @@ pub(crate) enum Command {
     Status(crate::queue::StatusArgs),
     /// Run a worker that delivers queued status changes to providers.
     Worker(crate::worker::WorkerArgs),
+    /// Pull a provider's tasks into a hub scope, once or on a schedule; a plan that deletes
+    /// too much or has conflicts is held for a person.
+    Pull(crate::pull::PullArgs),
+    /// Print a folder's listing (the tasks a sync from it would read); writes nothing.
+    Folder {
+        /// The folder of Markdown task files.
+        #[arg(long)]
+        from: PathBuf,
+        /// The source name the tasks carry.
+        #[arg(long, default_value = "files")]
+        source: String,
+        /// Print the listing as JSON (problems go to stderr).
+        #[arg(long)]
+        json: bool,
+    },
     /// List jobs and dead letters; retry or discard a dead job.
     Jobs {
         #[command(subcommand)]
@@ -158,17 +173,51 @@ pub(crate) struct SourceArgs {
     pub(crate) source: String,
 }
 
+/// A folder (`--from`) or a provider (`--from-provider`), synced into `--scope`.
+#[derive(Debug, Args)]
+pub(crate) struct SyncSourceArgs {
+    /// The folder of Markdown task files.
+    #[arg(
+        long,
+        required_unless_present = "from_provider",
+        conflicts_with = "from_provider"
+    )]
+    pub(crate) from: Option<PathBuf>,
+    /// A provider to list instead of a folder (defined with --provider or --providers-file).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) from_provider: Option<String>,
+    /// The hub scope to sync into.
+    #[arg(long)]
+    pub(crate) scope: String,
+    /// The scope the provider lists (default: --scope).
+    #[arg(long, requires = "from_provider")]
+    pub(crate) provider_scope: Option<String>,
+    /// The source name the folder's tasks carry.
+    #[arg(long, default_value = "files")]
+    pub(crate) source: String,
+    #[command(flatten)]
+    pub(crate) providers: crate::providers::ProviderArgs,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct OptionalSourceArgs {
     /// The folder of Markdown task files.
-    #[arg(long, requires = "scope")]
+    #[arg(long, requires = "scope", conflicts_with = "from_provider")]
     pub(crate) from: Option<PathBuf>,
+    /// A provider to list instead of a folder (defined with --provider or --providers-file).
+    #[arg(long, value_name = "NAME", requires = "scope")]
+    pub(crate) from_provider: Option<String>,
     /// The hub scope to sync into.
-    #[arg(long, requires = "from")]
+    #[arg(long)]
     pub(crate) scope: Option<String>,
-    /// The source name the tasks carry.
+    /// The scope the provider lists (default: --scope).
+    #[arg(long, requires = "from_provider")]
+    pub(crate) provider_scope: Option<String>,
+    /// The source name the folder's tasks carry.
     #[arg(long, default_value = "files")]
     pub(crate) source: String,
+    #[command(flatten)]
+    pub(crate) providers: crate::providers::ProviderArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -1,32 +1,44 @@
-//! The `caldav` worker provider: `--provider NAME=caldav:URL` delivers NAME's jobs to the
-//! VTODOs of one calendar collection on a CalDAV server, through `sync_providers`'
-//! [`CalDavProvider`].
+//! The `caldav` provider: `--provider NAME=caldav:URL` delivers NAME's jobs to the VTODOs of
+//! one calendar collection on a CalDAV server (and lists them for a pull), through the
+//! `sync_providers` CalDAV adapter built by `sync_providers::build`.
 //!
 //! Addressing: a job's external id is the name of a resource in the collection; `.ics` is
 //! appended when it is missing (`story-2` is `URL/story-2.ics`). So a target that mirrors the
 //! folder source (`--target calendar=cal_dav@files`) updates the VTODO stored as
-//! `<file's external id>.ics`. Ids with a `/` are refused (they would leave the collection).
+//! `<file's external id>.ics`. The adapter's own ids (`calendar/name.ics`, what a pull from this
+//! collection stores) are taken as they are; other ids with a `/` are refused (they would leave
+//! the collection).
 //!
-//! The account is `--caldav-user` with the password from `TASKSYNC_CALDAV_PASSWORD`; the password
-//! lives only in the adapter's `Secret` (never printed: the adapter redacts it from every
-//! error). A 401 is final here (the CLI has no token refresher): the worker's refresh fails and
-//! the job goes to the dead letters.
+//! The account is `--caldav-user` (or `TASKSYNC_<NAME>_USER`) with the password from
+//! `TASKSYNC_<NAME>_PASSWORD` or `TASKSYNC_CALDAV_PASSWORD`; the password lives only in the
+//! adapter's `Secret` (never printed: the adapter redacts it from every error). A 401 is final
+//! here: the worker's refresh fails and the job goes to the dead letters.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sync_core::{Listing, ProviderClient, ProviderError, PushReceipt, Secret, StatusPush};
-use sync_providers::CalDavProvider;
+use sync_providers::{AdapterKind, ProviderConfig};
 
 use crate::commands::CliError;
 
 /// The environment variable holding the CalDAV password.
 pub(crate) const PASSWORD_ENV: &str = "TASKSYNC_CALDAV_PASSWORD";
 
-/// A [`CalDavProvider`] on one collection, under the target's name.
-#[derive(Debug)]
+/// The CalDAV adapter on one collection, under the target's name.
 pub(crate) struct Collection {
     name: String,
     calendar: String,
-    inner: CalDavProvider,
+    inner: Arc<dyn ProviderClient>,
+}
+
+impl std::fmt::Debug for Collection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collection")
+            .field("name", &self.name)
+            .field("calendar", &self.calendar)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Collection {
@@ -50,8 +62,10 @@ impl Collection {
             })?;
         let user = user.ok_or_else(|| usage("--caldav-user is required"))?;
         let password = password.ok_or_else(|| usage(&format!("set {PASSWORD_ENV}")))?;
-        let inner = CalDavProvider::with_password(&format!("{home}/"), user, password)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let mut config = ProviderConfig::new(AdapterKind::Caldav, format!("{home}/"));
+        config.user = Some(user.to_owned());
+        config.password = Some(password);
+        let inner = sync_providers::build(&config, None).map_err(|e| usage(&e.to_string()))?;
         Ok(Collection {
             name: name.to_owned(),
             calendar: calendar.to_owned(),
@@ -61,6 +75,12 @@ impl Collection {
 
     /// The adapter's `calendar/resource.ics` for a job's external id.
     fn resource(&self, external_id: &str) -> Result<String, ProviderError> {
+        let own = external_id
+            .strip_prefix(self.calendar.as_str())
+            .and_then(|rest| rest.strip_prefix('/'));
+        if let Some(name) = own.filter(|n| !n.is_empty() && !n.contains('/')) {
+            return Ok(format!("{}/{name}", self.calendar));
+        }
         if external_id.is_empty() || external_id.contains('/') {
             return Err(ProviderError::Rejected {
                 provider: self.name.clone(),
@@ -124,6 +144,8 @@ mod tests {
         assert_eq!(c.resource("story-2").unwrap(), "tasks/story-2.ics");
         assert_eq!(c.resource("a.ics").unwrap(), "tasks/a.ics");
         assert!(c.resource("../x").is_err());
+        assert_eq!(c.resource("tasks/a.ics").unwrap(), "tasks/a.ics");
+        assert!(c.resource("tasks/../x/y").is_err());
         assert_eq!(c.name(), "cal");
     }
 

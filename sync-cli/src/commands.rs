@@ -9,6 +9,7 @@ use sync_core::{Listing, NullSink, Plan, Policy, SessionEngine, SyncEngine, Syst
 use sync_fs::FolderSource;
 
 use crate::args::{Cli, Command, SessionCommand, SourceArgs};
+use crate::providers::{ProviderArgs, Providers};
 use crate::render;
 use crate::store::Hub;
 
@@ -80,9 +81,24 @@ async fn session(hub: &Hub, command: SessionCommand) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Where a preview's listing comes from.
+enum ListFrom<'a> {
+    Folder(&'a SourceArgs),
+    Provider {
+        name: &'a str,
+        provider_scope: Option<&'a str>,
+        providers: &'a ProviderArgs,
+    },
+}
+
+/// A folder's listing, its problems printed as warnings.
 fn read_folder(args: &SourceArgs) -> Result<Listing, CliError> {
+    folder_listing(&args.from, &args.source)
+}
+
+fn folder_listing(from: &std::path::Path, source: &str) -> Result<Listing, CliError> {
     let bar = spinner("reading task files");
-    let (listing, problems) = FolderSource::new(&args.from, &args.source)
+    let (listing, problems) = FolderSource::new(from, source)
         .read_report()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     bar.finish_and_clear();
@@ -103,14 +119,30 @@ fn read_folder(args: &SourceArgs) -> Result<Listing, CliError> {
 
 async fn preview(
     engine: &SyncEngine,
-    args: &SourceArgs,
+    from: ListFrom<'_>,
+    scope: &str,
     policy: &Policy,
 ) -> Result<Plan, CliError> {
-    let listing = read_folder(args)?;
+    let listing = match from {
+        ListFrom::Folder(args) => read_folder(args)?,
+        ListFrom::Provider {
+            name,
+            provider_scope,
+            providers,
+        } => {
+            let provider = Providers::read(providers)?.build_one(Some(name))?;
+            let bar = spinner("listing the provider");
+            let listed = provider
+                .list(provider_scope.unwrap_or(scope).to_owned())
+                .await;
+            bar.finish_and_clear();
+            listed.map_err(sync_core::Error::Provider)?
+        }
+    };
     let bar = spinner("computing the plan");
     let options = crate::history::options();
     let plan = engine
-        .preview_with(&args.scope, &listing, policy, &options)
+        .preview_with(scope, &listing, policy, &options)
         .await?;
     bar.finish_and_clear();
     Ok(plan)
@@ -118,9 +150,11 @@ async fn preview(
 
 pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
     let options = cli.connect_options();
-    if let Command::Worker(args) = cli.command {
-        return crate::worker::start(&cli.db, options, args).await;
-    }
+    let cli = match cli.command {
+        Command::Worker(args) => return crate::worker::start(&cli.db, options, args).await,
+        Command::Folder { from, source, json } => return folder(&from, &source, json),
+        _ => cli,
+    };
     let hub = Hub::open(&cli.db, options).await?;
     // Every preview and execute is recorded in the hub's sync history, flushed before exit.
     let (engine, recording) = crate::history::attach(&hub, SyncEngine::new(hub.tasks()));
@@ -134,6 +168,7 @@ async fn dispatch(
     engine: SyncEngine,
     recorder: Option<sync_core::history::HistoryRecorder>,
 ) -> Result<(), CliError> {
+    let folder: SourceArgs;
     match cli.command {
         Command::Preview {
             source,
@@ -141,7 +176,25 @@ async fn dispatch(
             save,
             json,
         } => {
-            let plan = preview(&engine, &source, &policy.policy()).await?;
+            let from = match (&source.from, &source.from_provider) {
+                (_, Some(name)) => ListFrom::Provider {
+                    name,
+                    provider_scope: source.provider_scope.as_deref(),
+                    providers: &source.providers,
+                },
+                (Some(from), None) => {
+                    folder = SourceArgs {
+                        from: from.clone(),
+                        scope: source.scope.clone(),
+                        source: source.source.clone(),
+                    };
+                    ListFrom::Folder(&folder)
+                }
+                (None, None) => {
+                    return Err(CliError::Usage("give --from or --from-provider".into()));
+                }
+            };
+            let plan = preview(&engine, from, &source.scope, &policy.policy()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&plan).map_err(other)?);
             } else {
@@ -173,14 +226,23 @@ async fn dispatch(
                 (None, Some(from), Some(scope)) => {
                     let args = SourceArgs {
                         from,
-                        scope,
+                        scope: scope.clone(),
                         source: source.source,
                     };
-                    preview(&engine, &args, &policy.policy()).await?
+                    preview(&engine, ListFrom::Folder(&args), &scope, &policy.policy()).await?
+                }
+                (None, None, Some(scope)) if source.from_provider.is_some() => {
+                    let from = ListFrom::Provider {
+                        name: source.from_provider.as_deref().unwrap_or_default(),
+                        provider_scope: source.provider_scope.as_deref(),
+                        providers: &source.providers,
+                    };
+                    preview(&engine, from, &scope, &policy.policy()).await?
                 }
                 _ => {
                     return Err(CliError::Usage(
-                        "give --plan FILE, or --from DIR --scope S".into(),
+                        "give --plan FILE, --from DIR --scope S, or --from-provider NAME --scope S"
+                            .into(),
                     ));
                 }
             };
@@ -213,9 +275,23 @@ async fn dispatch(
         }
         Command::Session { command } => session(hub, command).await?,
         Command::Status(args) => crate::queue::status(hub, recorder, args).await?,
-        Command::Worker(_) => unreachable!("the worker runs without the command pipeline"),
+        Command::Pull(args) => crate::pull::pull(engine, args).await?,
+        Command::Worker(_) | Command::Folder { .. } => {
+            unreachable!("the worker and the folder listing run without the command pipeline")
+        }
         Command::Jobs { command } => crate::queue::jobs(hub, recorder, command).await?,
         Command::History { command } => crate::history::run(hub, command).await?,
+    }
+    Ok(())
+}
+
+/// `tasksync folder`: the listing (the core's serde form with `--json`), problems on stderr.
+fn folder(from: &std::path::Path, source: &str, json: bool) -> Result<(), CliError> {
+    let listing = folder_listing(from, source)?;
+    if json {
+        println!("{}", serde_json::to_string(&listing).map_err(other)?);
+    } else {
+        render::listing(&listing);
     }
     Ok(())
 }

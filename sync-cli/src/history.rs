@@ -24,6 +24,7 @@ use crate::store::Hub;
 #[derive(Debug, Subcommand)]
 pub(crate) enum HistoryCommand {
     /// List sync runs, newest first.
+    #[command(alias = "runs")]
     List {
         /// Only runs with this status (pending, in_progress, completed, failed, cancelled).
         #[arg(long, value_parser = parse_status)]

@@ -21,6 +21,8 @@ mod caldav;
 mod commands;
 mod history;
 mod journal;
+mod providers;
+mod pull;
 mod queue;
 mod render;
 mod store;

@@ -267,3 +267,23 @@ pub(crate) fn jobs(jobs: &[sync_core::Job], json: bool) {
     }
     println!("{} job(s)", jobs.len());
 }
+
+/// Prints a listing: one row per task.
+pub(crate) fn listing(listing: &sync_core::Listing) {
+    let mut t = table(&["External id", "Kind", "Status", "Title"]);
+    for item in &listing.items {
+        t.add_row(vec![
+            cut(&item.external_id),
+            cut(item.content.kind.as_str()),
+            item.content.status.map_or("-", |s| s.as_str()).to_owned(),
+            cut(&item.content.title),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "{} tasks from `{}`{}",
+        listing.items.len(),
+        cut(&listing.source),
+        if listing.complete { "" } else { " (partial)" }
+    );
+}

@@ -16,7 +16,6 @@
 //! - SIGTERM or SIGINT: the batch in flight is finished and recorded, then the worker prints
 //!   its totals and exits 0. A second signal exits at once (143 or 130).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -24,33 +23,18 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use futures::future::BoxFuture;
 use sync_core::retry::{DeadPolicy, Sleep, TickReport, Worker, WorkerConfig};
-use sync_core::{ErrorKind, NullSink, ProviderClient, Secret, SystemClock};
+use sync_core::{ErrorKind, NullSink, SystemClock};
 use tokio::sync::Notify;
 
 use crate::commands::CliError;
-use crate::journal::{Delay, Journal};
+use crate::providers::{ProviderArgs, Providers};
 use crate::store::{ConnectOptions, Hub, Location};
 
 /// Run a worker that delivers queued status changes.
 #[derive(Debug, Args)]
 pub(crate) struct WorkerArgs {
-    /// A provider: `NAME=journal:PATH` delivers NAME's jobs into an SQLite journal file;
-    /// `NAME=caldav:URL` to the VTODOs of a CalDAV calendar collection (resource
-    /// `<external id>.ics`; account from --caldav-user and TASKSYNC_CALDAV_PASSWORD).
-    #[arg(
-        long = "provider",
-        value_name = "NAME=journal:PATH|NAME=caldav:URL",
-        required = true
-    )]
-    providers: Vec<String>,
-    /// The CalDAV account of `caldav:` providers (the password is read from the environment
-    /// variable TASKSYNC_CALDAV_PASSWORD, never from the command line).
-    #[arg(long)]
-    caldav_user: Option<String>,
-    /// Journal providers wait a random time in this range (ms) before each delivery, like a
-    /// remote system would: for dry runs and load tests (`MIN-MAX`, e.g. `5-40`).
-    #[arg(long, value_name = "MIN-MAX", value_parser = Delay::parse)]
-    journal_delay_ms: Option<Delay>,
+    #[command(flatten)]
+    providers: ProviderArgs,
     /// Process one batch and exit.
     #[arg(long, conflicts_with = "until_idle")]
     once: bool,
@@ -86,14 +70,14 @@ pub(crate) struct WorkerArgs {
 
 /// Set by the first SIGTERM or SIGINT; the loop stops after the batch in flight.
 #[derive(Debug, Default)]
-struct Shutdown {
+pub(crate) struct Shutdown {
     asked: AtomicBool,
     notify: Notify,
 }
 
 impl Shutdown {
     /// Listens for SIGTERM and SIGINT: the first asks for a graceful stop, the second exits.
-    fn install() -> Result<Arc<Shutdown>, CliError> {
+    pub(crate) fn install() -> Result<Arc<Shutdown>, CliError> {
         use tokio::signal::unix::{SignalKind, signal};
         let shutdown = Arc::new(Shutdown::default());
         let cannot = |e: std::io::Error| CliError::Other(format!("cannot handle signals: {e}"));
@@ -108,11 +92,11 @@ impl Shutdown {
                     _ = int.recv() => 130,
                 };
                 if seen {
-                    eprintln!("worker: second signal, exiting now");
+                    eprintln!("second signal, exiting now");
                     std::process::exit(code);
                 }
                 seen = true;
-                eprintln!("worker: stopping after the batch in flight");
+                eprintln!("stopping after the work in flight");
                 this.asked.store(true, Ordering::SeqCst);
                 this.notify.notify_waiters();
             }
@@ -120,12 +104,12 @@ impl Shutdown {
         Ok(shutdown)
     }
 
-    fn asked(&self) -> bool {
+    pub(crate) fn asked(&self) -> bool {
         self.asked.load(Ordering::SeqCst)
     }
 
     /// Resolves once a stop was asked.
-    async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         loop {
             let notified = self.notify.notified();
             if self.asked() {
@@ -150,7 +134,7 @@ fn transient(e: &sync_core::Error) -> bool {
 }
 
 /// tokio's timer, as the core's worker loop takes it.
-fn tokio_sleep(ms: u64) -> BoxFuture<'static, ()> {
+pub(crate) fn tokio_sleep(ms: u64) -> BoxFuture<'static, ()> {
     Box::pin(tokio::time::sleep(Duration::from_millis(ms)))
 }
 
@@ -179,6 +163,13 @@ pub(crate) async fn start(
     options: ConnectOptions,
     args: WorkerArgs,
 ) -> Result<(), CliError> {
+    let providers = Providers::read(&args.providers)?;
+    if providers.is_empty() {
+        return Err(CliError::Usage(
+            "worker: give --provider NAME=KIND:URL or --providers-file FILE".into(),
+        ));
+    }
+    let built = providers.build_all()?;
     let shutdown = Shutdown::install()?;
     let deadline = Instant::now() + Duration::from_millis(args.wait_db_ms);
     let mut pause = 100;
@@ -201,10 +192,15 @@ pub(crate) async fn start(
             Err(e) => return Err(e),
         }
     };
-    run(&hub, args, &shutdown).await
+    run(&hub, args, built, &shutdown).await
 }
 
-async fn run(hub: &Hub, args: WorkerArgs, shutdown: &Shutdown) -> Result<(), CliError> {
+async fn run(
+    hub: &Hub,
+    args: WorkerArgs,
+    providers: Vec<Arc<dyn sync_core::ProviderClient>>,
+    shutdown: &Shutdown,
+) -> Result<(), CliError> {
     let id = args
         .id
         .clone()
@@ -232,8 +228,8 @@ async fn run(hub: &Hub, args: WorkerArgs, shutdown: &Shutdown) -> Result<(), Cli
     if let Some(gates) = hub.gates() {
         worker = worker.with_gates(gates);
     }
-    for spec in &args.providers {
-        worker = worker.with_provider(provider(spec, &args)?);
+    for provider in providers {
+        worker = worker.with_provider(provider);
     }
     eprintln!("worker {}: running on {}", id, hub.location().shown());
     let sleep: &Sleep = &tokio_sleep;
@@ -315,37 +311,4 @@ fn report(worker: &Worker, total: &TickReport, metrics: bool) {
     if metrics {
         print!("{}", worker.metrics().render_prometheus());
     }
-}
-
-/// The provider of one `--provider` spec.
-fn provider(spec: &str, args: &WorkerArgs) -> Result<Arc<dyn ProviderClient>, CliError> {
-    let usage = || {
-        CliError::Usage(format!(
-            "--provider `{spec}`: expected NAME=journal:PATH or NAME=caldav:URL"
-        ))
-    };
-    let (name, rest) = spec.split_once('=').ok_or_else(usage)?;
-    if name.is_empty() {
-        return Err(usage());
-    }
-    if let Some(path) = rest.strip_prefix("journal:") {
-        let journal = Journal::new(name.into(), PathBuf::from(path));
-        return Ok(Arc::new(match args.journal_delay_ms {
-            Some(delay) => journal.with_delay(delay),
-            None => journal,
-        }));
-    }
-    if let Some(url) = rest.strip_prefix("caldav:") {
-        let password = std::env::var(crate::caldav::PASSWORD_ENV)
-            .ok()
-            .filter(|p| !p.is_empty())
-            .map(Secret::new);
-        return Ok(Arc::new(crate::caldav::Collection::new(
-            name,
-            url,
-            args.caldav_user.as_deref(),
-            password,
-        )?));
-    }
-    Err(usage())
 }
