@@ -81,10 +81,12 @@ pub(crate) fn env_name(name: &str, what: &str) -> String {
     format!("TASKSYNC_{upper}_{what}")
 }
 
+/// `TASKSYNC_<NAME>_<WHAT>` when set and not empty; a user may be empty (an Azure DevOps
+/// personal access token has user `""`).
 fn env(name: &str, what: &str) -> Option<String> {
     std::env::var(env_name(name, what))
         .ok()
-        .filter(|v| !v.is_empty())
+        .filter(|v| what == "USER" || !v.is_empty())
 }
 
 /// Every provider the arguments define, by name, in a stable order.

@@ -138,7 +138,7 @@ pub(crate) async fn pull(engine: SyncEngine, args: PullArgs) -> Result<(), CliEr
         result?;
         return Ok(());
     }
-    let shutdown = Shutdown::install()?;
+    let shutdown = Shutdown::install("pull", "the pull")?;
     let totals = puller
         .run(&tokio_sleep, shutdown.wait(), |result| after(result, save))
         .await;

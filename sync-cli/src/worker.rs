@@ -77,7 +77,11 @@ pub(crate) struct Shutdown {
 
 impl Shutdown {
     /// Listens for SIGTERM and SIGINT: the first asks for a graceful stop, the second exits.
-    pub(crate) fn install() -> Result<Arc<Shutdown>, CliError> {
+    /// `command` and `work` name the stop in its messages (`worker`, `the batch`).
+    pub(crate) fn install(
+        command: &'static str,
+        work: &'static str,
+    ) -> Result<Arc<Shutdown>, CliError> {
         use tokio::signal::unix::{SignalKind, signal};
         let shutdown = Arc::new(Shutdown::default());
         let cannot = |e: std::io::Error| CliError::Other(format!("cannot handle signals: {e}"));
@@ -92,11 +96,11 @@ impl Shutdown {
                     _ = int.recv() => 130,
                 };
                 if seen {
-                    eprintln!("second signal, exiting now");
+                    eprintln!("{command}: second signal, exiting now");
                     std::process::exit(code);
                 }
                 seen = true;
-                eprintln!("stopping after the work in flight");
+                eprintln!("{command}: stopping after {work} in flight");
                 this.asked.store(true, Ordering::SeqCst);
                 this.notify.notify_waiters();
             }
@@ -170,7 +174,7 @@ pub(crate) async fn start(
         ));
     }
     let built = providers.build_all()?;
-    let shutdown = Shutdown::install()?;
+    let shutdown = Shutdown::install("worker", "the batch")?;
     let deadline = Instant::now() + Duration::from_millis(args.wait_db_ms);
     let mut pause = 100;
     let hub = loop {
