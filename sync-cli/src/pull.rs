@@ -140,7 +140,12 @@ pub(crate) async fn pull(engine: SyncEngine, args: PullArgs) -> Result<(), CliEr
     }
     let shutdown = Shutdown::install("pull", "the pull")?;
     let totals = puller
-        .run(&tokio_sleep, shutdown.wait(), |result| after(result, save))
+        .run(
+            &crate::history::options(),
+            &tokio_sleep,
+            shutdown.wait(),
+            |result| after(result, save),
+        )
         .await;
     eprintln!(
         "pull done: {} pulls, {} executed, {} held, {} unchanged, {} failed",

@@ -325,9 +325,11 @@ impl Puller {
 
     /// Pulls every `interval_ms` until `stop` resolves (checked between pulls; a pull in
     /// flight is finished). A failed pull is logged and counted; the loop goes on. `on_pull`
-    /// sees every pull's result, as it comes.
+    /// sees every pull's result, as it comes. Every pull is recorded with `options` (the actor
+    /// and request id the host runs the schedule as).
     pub async fn run<F>(
         &self,
+        options: &RunOptions,
         sleep: &Sleep,
         stop: impl Future<Output = ()>,
         mut on_pull: F,
@@ -342,7 +344,7 @@ impl Puller {
                 return totals;
             }
             totals.pulls += 1;
-            let result = self.pull(&RunOptions::default()).await;
+            let result = self.pull(options).await;
             match &result {
                 Ok(report) => match report.outcome {
                     PullOutcome::Unchanged => totals.unchanged += 1,

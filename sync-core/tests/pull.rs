@@ -267,7 +267,7 @@ fn bad_configs_are_refused_naming_the_field() {
 
 #[test]
 fn the_loop_pulls_every_interval_until_stopped() {
-    let s = setup();
+    let mut s = setup();
     let provider = Scripted::new(vec![
         Ok(Listing::complete("mstodo", tasks(2))),
         Ok(Listing::complete(
@@ -297,8 +297,10 @@ fn the_loop_pulls_every_interval_until_stopped() {
         }
     };
     let mut results = Vec::new();
+    let mut options = RunOptions::default();
+    options.context.actor.user = Some("scheduler".into());
     let totals = block_on(async {
-        let run = puller.run(&sleep, stop_rx.map(|_| ()), |r| {
+        let run = puller.run(&options, &sleep, stop_rx.map(|_| ()), |r| {
             results.push(r.as_ref().map(|r| r.counts.clone()).ok());
             if results.len() == 3 {
                 stop_tx.lock().unwrap().take().unwrap().send(()).unwrap();
@@ -313,4 +315,15 @@ fn the_loop_pulls_every_interval_until_stopped() {
     let snapshot = block_on(s.store.snapshot("todo".into())).unwrap();
     assert_eq!(snapshot.tasks.len(), 1);
     assert_eq!(snapshot.tasks[0].title, "Renamed");
+    s.recorder.close();
+    block_on(s.pump.take().unwrap().run());
+    let runs = block_on(s.history.runs(RunQuery::default())).unwrap().items;
+    assert!(!runs.is_empty());
+    for run in runs {
+        assert_eq!(
+            run.context.actor.user.as_deref(),
+            Some("scheduler"),
+            "{run:?}"
+        );
+    }
 }
