@@ -15,13 +15,18 @@
 #                    PostgreSQL store (`HubStore.postgres`, `SessionEngine.postgres`,
 #                    `History.postgres`) under the same suites, shared by two hub stores
 #                    (jobs, sessions, history, provider gates) on DATABASE_URL's server;
+#                    every built-in provider kind (`builtin_provider`) against the loopback
+#                    fakes (paging, pushes through the Worker, 429, 401 renewed by a Python
+#                    refresher, 404 dead-lettered, a credential sweep), the folder source and
+#                    the puller (executed, held, failed listing, its loop);
 #   test-ffi-kotlin: the scenarios, the queue, sessions and history on the JVM (kotlinc from
 #                    npm `kotlin-compiler`, JNA and kotlinx-coroutines from Debian, installed
 #                    here when missing), with `suspend` foreign traits, and a Kotlin task+job
 #                    store under the core's task and job conformance suites, the PostgreSQL
 #                    store under the task, job and session suites with its gates shared by
 #                    two hub stores, targets, the retry policies, corrupt Kotlin sessions,
-#                    transitions, clocks and the manifest;
+#                    transitions, clocks and the manifest, the folder source and pulls, and
+#                    Microsoft To Do against the fakes end to end (list, push, 401, 404);
 #   test-ffi-swift:  the Swift files are generated and carry the expected API (no Swift
 #                    compiler exists for this machine).
 # One cargo build makes both the cdylib and the bindgen binary (so their uniffi metadata
@@ -43,15 +48,21 @@ FFI_OUT = $(FFI_TARGET)/ffi
 FFI_KOTLINC_DIR = $(FFI_TARGET)/ffi-kotlinc
 FFI_KOTLINC = $(FFI_KOTLINC_DIR)/node_modules/kotlin-compiler/bin/kotlinc
 FFI_KOTLIN_CP = /usr/share/java/jna.jar:/usr/share/java/kotlinx-coroutines-core.jar:/usr/share/java/atomicfu.jar
+# The loopback provider fakes (sync-providers' `fakes` example) the built-in provider tests
+# talk to; the tests read its path from TASKSYNC_FAKES.
+FFI_FAKES = $(FFI_TARGET)/debug/examples/fakes
 FFI_DEBS = libjna-java libjna-jni libkotlinx-coroutines-java libkotlinx-atomicfu-java
 PYTHON ?= python3
 
 TEST_TARGETS += test-ffi
 
-.PHONY: test-ffi ffi-build ffi-bindings ffi-kotlin-toolchain test-ffi-python test-ffi-kotlin test-ffi-swift
+.PHONY: test-ffi ffi-build ffi-fakes ffi-bindings ffi-kotlin-toolchain test-ffi-python test-ffi-kotlin test-ffi-swift
 
 ffi-build:
 	CARGO_TARGET_DIR=$(FFI_TARGET) $(CARGO) build $(FFI_BUILD_FLAGS)
+
+ffi-fakes:
+	CARGO_TARGET_DIR=$(FFI_TARGET) $(CARGO) build -p sync-providers --example fakes
 
 ## Kotlin, Swift and Python bindings from the built library, in target/ffi/<language>.
 ffi-bindings: ffi-build
@@ -70,13 +81,13 @@ ffi-kotlin-toolchain:
 
 test-ffi: test-ffi-python test-ffi-kotlin test-ffi-swift
 
-test-ffi-python: services ffi-bindings
-	PYTHONPATH=$(FFI_OUT)/python:sync-ffi/tests/python $(PYTHON) -m unittest discover -s sync-ffi/tests/python -v
+test-ffi-python: services ffi-bindings ffi-fakes
+	TASKSYNC_FAKES=$(FFI_FAKES) PYTHONPATH=$(FFI_OUT)/python:sync-ffi/tests/python $(PYTHON) -m unittest discover -s sync-ffi/tests/python -v
 
-test-ffi-kotlin: services ffi-bindings ffi-kotlin-toolchain
+test-ffi-kotlin: services ffi-bindings ffi-kotlin-toolchain ffi-fakes
 	$(FFI_KOTLINC) -nowarn -cp $(FFI_KOTLIN_CP) $(FFI_OUT)/kotlin/uniffi/tasksync_ffi/tasksync_ffi.kt \
 	  sync-ffi/tests/kotlin/*.kt -include-runtime -d $(FFI_OUT)/ffi-test.jar
-	java -Djna.library.path=$(FFI_TARGET)/debug -cp $(FFI_OUT)/ffi-test.jar:$(FFI_KOTLIN_CP) \
+	TASKSYNC_FAKES=$(FFI_FAKES) java -Djna.library.path=$(FFI_TARGET)/debug -cp $(FFI_OUT)/ffi-test.jar:$(FFI_KOTLIN_CP) \
 	  tasksync.test.FfiTestKt tests/scenarios/diff.json
 
 test-ffi-swift: ffi-bindings

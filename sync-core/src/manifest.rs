@@ -7,7 +7,9 @@
 //!
 //! Invariants: `(module, name)` pairs are unique; `module` is the core module that owns the
 //! operation (its file in each binding has the same name); `name` is snake_case, `Type` or
-//! `Type.method` as in Rust.
+//! `Type.method` as in Rust. Two modules name the built-in crates instead: `providers`
+//! (`sync-providers`: the HTTP adapters from a configuration) and `fs` (`sync-fs`: the
+//! Markdown folder source); each binding mirrors them in files of those names.
 
 /// One public operation of the core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -47,6 +49,16 @@ pub const OPERATIONS: &[Operation] = &[
     op("retry", "Worker.run"),
     op("retry", "Worker.heartbeat"),
     op("retry", "Worker.next_wake"),
+    // pull: a provider's listing into the hub, on its own only under the host's rule
+    op("pull", "Puller"),
+    op("pull", "Puller.pull"),
+    op("pull", "Puller.run"),
+    op("pull", "Puller.held"),
+    // providers: every built-in adapter from a configuration, with a host token refresher
+    op("providers", "build"),
+    // fs: the Markdown folder source, as a listing and as a provider
+    op("fs", "FolderSource"),
+    op("fs", "FolderSource.read_report"),
     op("retry", "DeadLetters.list"),
     op("retry", "DeadLetters.retry"),
     op("retry", "DeadLetters.discard"),
@@ -108,6 +120,10 @@ mod tests {
             "provider",
             "error",
             "conformance",
+            "pull",
+            // The built-in crates.
+            "providers",
+            "fs",
         ];
         let mut seen = std::collections::HashSet::new();
         for entry in OPERATIONS {

@@ -12,7 +12,7 @@ use crate::event::{EventSink, core_sink};
 use crate::history::{CancelToken, History, RunContext, run_options};
 use crate::limits::{Limits, core_limits};
 use crate::model::Listing;
-use crate::provider::{ForeignProvider, Provider};
+use crate::provider::{Provider, core_provider};
 use crate::store::HubStore;
 
 /// What an executed plan did.
@@ -32,7 +32,7 @@ pub struct ExecuteReport {
     pub scope_version: u64,
 }
 
-fn report(r: sync_core::ExecuteReport) -> ExecuteReport {
+pub(crate) fn report(r: sync_core::ExecuteReport) -> ExecuteReport {
     ExecuteReport {
         scope: r.scope,
         created: r.created as u64,
@@ -45,7 +45,7 @@ fn report(r: sync_core::ExecuteReport) -> ExecuteReport {
 
 /// Previews and applies syncs of listings into a store's scopes.
 #[derive(uniffi::Object)]
-pub struct SyncEngine(sync_core::SyncEngine);
+pub struct SyncEngine(pub(crate) sync_core::SyncEngine);
 
 impl std::fmt::Debug for SyncEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -139,8 +139,7 @@ impl SyncEngine {
         policy: Policy,
     ) -> Result<Arc<Plan>, TasksyncError> {
         guard_future(async move {
-            use sync_core::ProviderClient as _;
-            let listing = ForeignProvider::new(provider)
+            let listing = core_provider(provider)
                 .list(scope.clone())
                 .await
                 .map_err(sync_core::Error::Provider)?;

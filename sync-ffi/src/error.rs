@@ -371,3 +371,49 @@ impl From<ProviderError> for TasksyncError {
         sync_core::Error::Provider(err.into()).into()
     }
 }
+
+impl From<sync_core::ProviderError> for ProviderError {
+    fn from(err: sync_core::ProviderError) -> Self {
+        match err {
+            sync_core::ProviderError::Timeout { provider, message } => ProviderError::Timeout {
+                provider,
+                detail: message,
+            },
+            sync_core::ProviderError::RateLimited {
+                provider,
+                retry_after_ms,
+            } => ProviderError::RateLimited {
+                provider,
+                retry_after_ms,
+            },
+            sync_core::ProviderError::Unavailable {
+                provider,
+                status,
+                message,
+            } => ProviderError::Unavailable {
+                provider,
+                status,
+                detail: message,
+            },
+            sync_core::ProviderError::TokenExpired { provider } => {
+                ProviderError::TokenExpired { provider }
+            }
+            sync_core::ProviderError::Rejected {
+                provider,
+                status,
+                message,
+            } => ProviderError::Rejected {
+                provider,
+                status,
+                detail: message,
+            },
+            // ProviderError is non-exhaustive: a class added later crosses as an outage
+            // (retried, then dead-lettered), with the core's message.
+            other => ProviderError::Unavailable {
+                provider: other.provider().to_owned(),
+                status: 0,
+                detail: other.to_string(),
+            },
+        }
+    }
+}

@@ -4,9 +4,10 @@
 //! `sync-core`'s, file for file and folder for folder: `model`, `input`, `diff`, `engine`,
 //! `store` (`job`, `job_store`), `clock`, `provider`, `transition`, `retry` (`target`,
 //! `outbox`, `lifecycle`, `dead`, `worker`, `backoff`, `breaker`, `limiter`), `session`,
-//! `history` (`model`, `cancel`, `store`), `limits`, `event`, `error`, `manifest` (the core's
-//! operation list, for the bindings' coverage tests) and `conformance` for the core's store
-//! suites.
+//! `history` (`model`, `cancel`, `store`), `pull`, `limits`, `event`, `error`, `manifest` (the
+//! core's operation list, for the bindings' coverage tests) and `conformance` for the core's
+//! store suites; `providers` and `fs` mirror the built-in crates (`sync_providers::config`,
+//! `sync_fs`).
 //!
 //! Shapes: records and enums for the model, objects for the engine, the stores and the worker,
 //! `async` methods (on tokio) for everything that touches a store or a provider, and foreign
@@ -31,12 +32,15 @@ mod diff;
 mod engine;
 mod error;
 mod event;
+mod fs;
 mod history;
 mod input;
 mod limits;
 mod manifest;
 mod model;
 mod provider;
+mod providers;
+mod pull;
 mod retry;
 mod session;
 mod store;
@@ -56,6 +60,7 @@ pub use diff::{
 pub use engine::{ExecuteReport, SyncEngine};
 pub use error::{ProviderError, TasksyncError, panic_for_tests};
 pub use event::EventSink;
+pub use fs::{FileProblem, FolderReport, FolderSource};
 pub use history::store::{AsyncHistoryStore, HistoryStore};
 pub use history::{
     Actor, AuditAction, AuditEntry, AuditPage, CancelToken, Counters, History, HistoryStats, Item,
@@ -69,10 +74,12 @@ pub use model::{
 pub use provider::{
     Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,
 };
+pub use providers::builtin_provider;
+pub use pull::{PullReport, PullTotals, Puller};
 pub use retry::{
     Backoff, Breaker, BreakerConfig, BreakerState, DeadLetters, DeadPolicy, Outcome, RateLimiter,
-    RateLimiterConfig, StatusChangeReport, StatusService, Target, TargetDecision, TickReport,
-    Worker, WorkerConfig, backoff_delay_ms, classify, max_delay_ms, target_from_json,
+    RateLimiterConfig, StatusChangeReport, StatusService, StopSignal, Target, TargetDecision,
+    TickReport, Worker, WorkerConfig, backoff_delay_ms, classify, max_delay_ms, target_from_json,
 };
 pub use session::{
     Cycle, CycleTime, ServerTime, Session, SessionEngine, SessionState, SessionStatus,

@@ -42,10 +42,14 @@ pub struct PushReceipt {
     pub remote: String,
 }
 
-/// A task provider implemented by the host.
-#[uniffi::export(with_foreign)]
+/// A task provider implemented by the host, or a built-in one (`builtin_provider`,
+/// `FolderSource.provider`) handed back to the binding.
+// `Any`: a built-in provider handed back by the host is recognised ([`core_provider`]) and
+// its Rust adapter used directly, without a round trip through the foreign interface.
+// `tokio`: a built-in provider's methods, called by the host, run the HTTP adapter on tokio.
+#[uniffi::export(with_foreign, async_runtime = "tokio")]
 #[async_trait]
-pub trait Provider: Send + Sync {
+pub trait Provider: Send + Sync + std::any::Any {
     /// The target name jobs are routed by (and the listing's source).
     fn name(&self) -> String;
     /// The provider's tasks for `scope`.
@@ -74,9 +78,19 @@ pub(crate) struct ForeignProvider {
 
 impl ForeignProvider {
     /// The adapter over `host`, reading its name.
-    pub(crate) fn new(host: Arc<dyn Provider>) -> Self {
+    fn new(host: Arc<dyn Provider>) -> Self {
         let name = host.name();
         ForeignProvider { host, name }
+    }
+}
+
+/// The core's provider for one the host passed: a built-in provider's own adapter (the same
+/// `ProviderClient` the configuration built, no conversion), or the adapter over a host's.
+pub(crate) fn core_provider(host: Arc<dyn Provider>) -> Arc<dyn sync_core::ProviderClient> {
+    let any: Arc<dyn std::any::Any + Send + Sync> = host.clone();
+    match any.downcast::<crate::providers::BuiltinProvider>() {
+        Ok(builtin) => builtin.client(),
+        Err(_) => Arc::new(ForeignProvider::new(host)),
     }
 }
 
@@ -203,8 +217,7 @@ pub async fn list_from(
     scope: String,
 ) -> Result<Listing, TasksyncError> {
     guard_future(async move {
-        use sync_core::ProviderClient as _;
-        let listing = ForeignProvider::new(provider)
+        let listing = core_provider(provider)
             .list(scope)
             .await
             .map_err(sync_core::Error::Provider)?;

@@ -2,7 +2,8 @@
 # Checks the generated Swift bindings (no Swift compiler runs on this machine): the three files
 # exist and the public API a Swift host uses is declared, including the async methods, the
 # foreign protocols (task, job, session and history stores), the conformance runners, the
-# retry policies, the core's target and task constructors, and the PostgreSQL constructors.
+# retry policies, the core's target and task constructors, the PostgreSQL constructors, the
+# built-in providers, the folder source and the puller.
 set -euo pipefail
 dir=${1:?usage: check-swift.sh <swift-out-dir>}
 for f in tasksync_ffi.swift tasksync_ffiFFI.h tasksync_ffiFFI.modulemap; do
@@ -84,6 +85,19 @@ expect=(
   'open func heartbeat()async throws  -> UInt64'
   'public var heartbeatMs: UInt64?'
   'public var pollMs: UInt64?'
+  'public func builtinProvider(configJson: String, refresher: TokenRefresher? = nil)throws  -> Provider'
+  'open class FolderSource'
+  'public convenience init(root: String, source: String = "files")'
+  'open func readReport()throws  -> FolderReport'
+  'open func provider() -> Provider'
+  'public struct FolderReport'
+  'open class Puller'
+  'public convenience init(engine: SyncEngine, provider: Provider, configJson: String, events: EventSink? = nil)throws'
+  'open func pull(context: RunContext? = nil)async throws  -> PullReport'
+  'open func held() -> Plan?'
+  'open func run(stop: StopSignal)async throws  -> PullTotals'
+  'public struct PullReport'
+  'public struct PullTotals'
 )
 missing=0
 for e in "${expect[@]}"; do

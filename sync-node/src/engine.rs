@@ -26,10 +26,13 @@ use crate::store::Store;
 #[napi]
 #[derive(Debug)]
 pub struct SyncEngine {
-    inner: sync_core::SyncEngine,
+    pub(crate) inner: sync_core::SyncEngine,
 }
 
-fn run_options(context: Option<String>, cancel: Option<&CancelToken>) -> napi::Result<RunOptions> {
+pub(crate) fn run_options(
+    context: Option<String>,
+    cancel: Option<&CancelToken>,
+) -> napi::Result<RunOptions> {
     let mut options = RunOptions::new();
     if let Some(context) = context {
         options = options.context(parse::<RunContext>("run context", &context)?);

@@ -30,11 +30,16 @@ pub fn coded(code: &str, message: impl std::fmt::Display) -> napi::Error {
 /// core's `ProviderDetails`, `{"provider":…,"class":…,"http_status":…,"retry_after_ms":…}`;
 /// the JS wrapper turns either into properties.
 pub fn core(err: sync_core::Error) -> napi::Error {
+    core_ref(&err)
+}
+
+/// [`core`] for a borrowed error (a loop's result handed to a callback).
+pub fn core_ref(err: &sync_core::Error) -> napi::Error {
     if let Some(details) = err.provider_details() {
         let tail = serde_json::to_string(&details).unwrap_or_default();
         return coded(err.kind().code(), format!("{err} {tail}"));
     }
-    if let sync_core::Error::IdentityConflict(refused) = &err {
+    if let sync_core::Error::IdentityConflict(refused) = err {
         let text = |s: &str| serde_json::Value::from(s).to_string();
         let tail = format!(
             "{{\"external_id\":{},\"source\":{}}}",

@@ -3,7 +3,9 @@
 //! Thin by design: every module converts arguments (JSON text from the JS wrapper in `js/`),
 //! calls the core and maps its errors; no sync logic lives here. Modules mirror `sync-core`
 //! module for module (`engine.rs` binds `sync_core::engine`, `session.rs` binds
-//! `sync_core::session`, `retry/worker.rs` binds `sync_core::retry::worker`, ...); the one
+//! `sync_core::session`, `retry/worker.rs` binds `sync_core::retry::worker`, `pull.rs` binds
+//! `sync_core::pull`, ...), and two name the built-in crates: `providers.rs` binds
+//! `sync_providers::config`, `fs.rs` binds `sync_fs`; the one
 //! support file, `host_call.rs`, is how every module reaches a JS host object.
 //!
 //! Invariants:
@@ -27,12 +29,15 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod fs;
 pub mod history;
 pub mod host_call;
 pub mod input;
 pub mod manifest;
 pub mod model;
 pub mod provider;
+pub mod providers;
+pub mod pull;
 pub mod retry;
 pub mod session;
 pub mod store;

@@ -78,6 +78,16 @@ impl ProviderClient for JsProvider {
 #[derive(Debug)]
 pub struct JsTokenRefresher(Host);
 
+impl JsTokenRefresher {
+    /// The refresher reached through `dispatch` (an object with `refresh(provider)`).
+    pub fn new(dispatch: DispatchFn<'_>) -> napi::Result<Arc<dyn TokenRefresher>> {
+        Ok(Arc::new(JsTokenRefresher(Host::new(
+            dispatch,
+            "token refresher",
+        )?)))
+    }
+}
+
 #[async_trait]
 impl TokenRefresher for JsTokenRefresher {
     async fn refresh(&self, provider: String) -> Result<Secret, ProviderError> {
@@ -92,7 +102,11 @@ impl TokenRefresher for JsTokenRefresher {
 #[napi]
 pub struct Provider {
     pub(crate) inner: Arc<dyn ProviderClient>,
+    /// A JS provider's refresher, called by `refreshToken`; `None` for a built-in adapter,
+    /// which renews its own credential (`ProviderClient::refresh_token`).
     pub(crate) refresher: Option<Arc<dyn TokenRefresher>>,
+    /// Whether `refreshToken` asks the adapter itself (a built-in one holds the refresher).
+    pub(crate) builtin: bool,
 }
 
 impl std::fmt::Debug for Provider {
@@ -103,7 +117,7 @@ impl std::fmt::Debug for Provider {
     }
 }
 
-fn provider_failure(err: ProviderError) -> napi::Error {
+pub(crate) fn provider_failure(err: ProviderError) -> napi::Error {
     // The core's mapping: the class and the rest travel as the message's JSON tail.
     core(sync_core::Error::Provider(err))
 }
@@ -123,14 +137,11 @@ impl Provider {
         refresher: Option<DispatchFn<'_>>,
     ) -> napi::Result<Provider> {
         let host = Host::new(dispatch, "provider")?;
-        let refresher = match refresher {
-            Some(r) => Some(Arc::new(JsTokenRefresher(Host::new(r, "token refresher")?))
-                as Arc<dyn TokenRefresher>),
-            None => None,
-        };
+        let refresher = refresher.map(JsTokenRefresher::new).transpose()?;
         Ok(Provider {
             inner: Arc::new(JsProvider { name, host }),
             refresher,
+            builtin: false,
         })
     }
 
@@ -168,12 +179,21 @@ impl Provider {
     }
 
     /// Asks the token refresher for a fresh token and resolves whether one was obtained (the
-    /// token itself never comes back to JS through here).
+    /// token itself never comes back to JS through here). A built-in adapter renews its own
+    /// credential through the refresher it was built with.
     #[napi]
     pub fn refresh_token<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, bool>> {
         let refresher = self.refresher.clone();
         let name = self.inner.name();
+        let adapter = self.builtin.then(|| self.inner.clone());
         env.spawn_future(guard(async move {
+            if let Some(adapter) = adapter {
+                return adapter
+                    .refresh_token()
+                    .await
+                    .map(|()| true)
+                    .map_err(provider_failure);
+            }
             match refresher {
                 Some(r) => r
                     .refresh(name)

@@ -106,6 +106,24 @@ impl TokenRefresher for HostTokenRefresher {
     }
 }
 
+/// A host token refresher: an object with `refresh(provider)` or a plain callable.
+pub(crate) fn host_refresher(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn TokenRefresher>> {
+    if let Ok(r) = obj.cast::<PyTokenRefresher>() {
+        return Ok(r.get().inner.clone());
+    }
+    let has_refresh = obj.getattr("refresh").is_ok_and(|a| a.is_callable());
+    let obj = if has_refresh || !obj.is_callable() {
+        crate::runtime::require(obj, "token refresher", &["refresh"])?;
+        obj.clone().unbind()
+    } else {
+        let ns = pyo3::types::PyModule::import(obj.py(), "types")?.getattr("SimpleNamespace")?;
+        let kwargs = pyo3::types::PyDict::new(obj.py());
+        kwargs.set_item("refresh", obj)?;
+        ns.call((), Some(&kwargs))?.unbind()
+    };
+    Ok(Arc::new(HostTokenRefresher { obj }))
+}
+
 /// A host provider as the core holds it.
 pub(crate) fn host_provider(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ProviderClient>> {
     crate::runtime::require(obj, "provider", &["list"])?;

@@ -18,7 +18,7 @@ mod lifecycle;
 mod limiter;
 mod outbox;
 mod target;
-mod worker;
+pub(crate) mod worker;
 
 pub use backoff::{Backoff, Outcome, backoff_delay_ms, classify, max_delay_ms};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
@@ -26,4 +26,4 @@ pub use dead::DeadLetters;
 pub use limiter::{RateLimiter, RateLimiterConfig};
 pub use outbox::{StatusChangeReport, StatusService, TargetDecision};
 pub use target::{Target, target_from_json};
-pub use worker::{DeadPolicy, TickReport, Worker, WorkerConfig};
+pub use worker::{DeadPolicy, StopSignal, TickReport, Worker, WorkerConfig};

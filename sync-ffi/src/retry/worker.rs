@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, core_clock};
 use crate::error::{TasksyncError, guard, guard_future};
 use crate::event::{EventSink, core_sink};
-use crate::provider::{ForeignProvider, Provider};
+use crate::provider::{Provider, core_provider};
 use crate::retry::backoff::Backoff;
 use crate::retry::breaker::BreakerConfig;
 use crate::retry::limiter::RateLimiterConfig;
@@ -120,7 +120,7 @@ impl From<sync_core::retry::TickReport> for TickReport {
 }
 
 /// The host's timer for the core: tokio's (uniffi runs async exports on tokio).
-fn tokio_sleep() -> Arc<sync_core::retry::Sleep> {
+pub(crate) fn tokio_sleep() -> Arc<sync_core::retry::Sleep> {
     Arc::new(|ms| Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms))))
 }
 
@@ -149,6 +149,20 @@ impl StopSignal {
     /// Whether `stop` was called.
     pub fn is_stopped(&self) -> bool {
         self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl StopSignal {
+    /// Resolves once `stop` was called (at once when it already was): the stop future the
+    /// core's loops (the worker's, the puller's) take.
+    pub(crate) async fn stopped(self: Arc<Self>) {
+        while !self.is_stopped() {
+            let notified = self.notify.notified();
+            if self.is_stopped() {
+                break;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -181,7 +195,7 @@ impl Worker {
                 worker = worker.with_gates(gates);
             }
             for provider in providers {
-                worker = worker.with_provider(Arc::new(ForeignProvider::new(provider)));
+                worker = worker.with_provider(core_provider(provider));
             }
             Ok(Arc::new(Worker(worker)))
         })
@@ -198,19 +212,8 @@ impl Worker {
     /// wait that the store's wake hint cuts short (at most `poll_ms`), store failures logged
     /// and retried; after a stop, the batch in flight is finished. Returns the totals.
     pub async fn run(&self, stop: Arc<StopSignal>) -> Result<TickReport, TasksyncError> {
-        guard_future(async move {
-            let stopped = async move {
-                while !stop.is_stopped() {
-                    let notified = stop.notify.notified();
-                    if stop.is_stopped() {
-                        break;
-                    }
-                    notified.await;
-                }
-            };
-            Ok(self.0.run(&*tokio_sleep(), stopped).await.into())
-        })
-        .await
+        guard_future(async move { Ok(self.0.run(&*tokio_sleep(), stop.stopped()).await.into()) })
+            .await
     }
 
     /// Extends the leases of the jobs in flight (a host calls it while a long `run_once` is

@@ -4,7 +4,8 @@
 // sessions (Sessions.kt), history (History.kt), dead letters (DeadLetters.kt) and a Kotlin job
 // store under the core's conformance suites (JobStore.kt), the PostgreSQL store under the same
 // suites and shared by two hub stores (Postgres.kt), then targets and the retry policies
-// (Retry.kt), transitions and clocks, and the core's operation manifest (Manifest.kt).
+// (Retry.kt), transitions and clocks, the core's operation manifest (Manifest.kt), and the
+// folder source, pulls and a built-in provider against the loopback fakes (Pull.kt).
 package tasksync.test
 
 import java.io.File
@@ -259,4 +260,8 @@ fun main(args: Array<String>) = runBlocking {
     println("kotlin: transition rules, status mappings, the core's clocks and every operation of the core's manifest passed")
     errors()
     println("kotlin: a panic and provider failures arrived as the core's errors")
+    folderAndPull()
+    println("kotlin: the folder source and pulls (executed, held, failed listing) passed")
+    builtinMsTodo()
+    println("kotlin: a built-in provider (Microsoft To Do fake) listed, pushed, renewed, dead-lettered, no token shown")
 }

@@ -53,6 +53,13 @@ val KOTLIN_SYMBOLS = mapOf(
     "conformance" to "job_store" to "runJobStoreConformance",
     "conformance" to "session_store" to "runSessionStoreConformance",
     "conformance" to "history_store" to "runHistoryStoreConformance",
+    "pull" to "Puller" to "Puller",
+    "pull" to "Puller.pull" to "Puller.pull",
+    "pull" to "Puller.run" to "Puller.run",
+    "pull" to "Puller.held" to "Puller.held",
+    "providers" to "build" to "builtinProvider",
+    "fs" to "FolderSource" to "FolderSource",
+    "fs" to "FolderSource.read_report" to "FolderSource.readReport",
 )
 
 const val PKG = "uniffi.tasksync_ffi"

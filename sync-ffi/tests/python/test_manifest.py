@@ -57,6 +57,13 @@ SYMBOLS: dict[tuple[str, str], str] = {
     ("conformance", "job_store"): "run_job_store_conformance",
     ("conformance", "session_store"): "run_session_store_conformance",
     ("conformance", "history_store"): "run_history_store_conformance",
+    ("pull", "Puller"): "Puller",
+    ("pull", "Puller.pull"): "Puller.pull",
+    ("pull", "Puller.run"): "Puller.run",
+    ("pull", "Puller.held"): "Puller.held",
+    ("providers", "build"): "builtin_provider",
+    ("fs", "FolderSource"): "FolderSource",
+    ("fs", "FolderSource.read_report"): "FolderSource.read_report",
 }
 
 

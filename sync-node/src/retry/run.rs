@@ -29,7 +29,7 @@ pub(crate) fn tokio_sleep() -> Arc<Sleep> {
     Arc::new(|ms| Box::pin(tokio::time::sleep(Duration::from_millis(ms))))
 }
 
-/// Stops a `Worker.run` loop (the JS wrapper stops it when its `AbortSignal` aborts).
+/// Stops a `Worker.run` or `Puller.run` loop (the JS wrapper stops it when its `AbortSignal` aborts).
 #[napi]
 #[derive(Debug)]
 pub struct WorkerStop {
@@ -62,7 +62,7 @@ impl WorkerStop {
 
 impl WorkerStop {
     /// Resolves once `stop` is called (at once if it was).
-    fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(crate) fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut receiver = self.sender.subscribe();
         async move {
             // An error means the sender is gone: nobody can stop the loop any more, so wait on.
