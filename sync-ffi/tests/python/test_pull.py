@@ -13,6 +13,8 @@ import asyncio
 import json
 import os
 import pathlib
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -85,6 +87,40 @@ class Folder(unittest.TestCase):
             self.assertEqual(listing, ts.FolderSource(EXAMPLES).read_report().listing)
 
         asyncio.run(run())
+
+
+class PrintListing(unittest.TestCase):
+    """sync-ffi/tests/print_listing.py, which the cross-host comparison runs."""
+
+    def run_script(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "sync-ffi" / "tests" / "print_listing.py"), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def test_prints_the_cores_listing_sorted_by_source_id(self) -> None:
+        out = self.run_script(EXAMPLES)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        [line] = out.stdout.splitlines()
+        printed = json.loads(line)
+        core = json.loads(ts.FolderSource(EXAMPLES).read_report().listing_json)
+        self.assertEqual(list(printed), list(core), "the core's field names, in its order")
+        ids = [i["external_id"] for i in printed["items"]]
+        self.assertEqual(len(ids), 28)
+        self.assertEqual(ids, sorted(ids))
+        by_id = {i["external_id"]: i for i in core["items"]}
+        self.assertEqual(printed["items"], [by_id[i] for i in ids])
+        self.assertNotIn(" ", line.split('"title"')[0], "compact")
+        named = json.loads(self.run_script(EXAMPLES, "--source", "notes").stdout)
+        self.assertEqual(named["source"], "notes")
+
+    def test_a_missing_folder_exits_1(self) -> None:
+        out = self.run_script(os.path.join(tempfile.gettempdir(), "tasksync-no-such-folder"))
+        self.assertEqual((out.returncode, out.stdout), (1, ""))
+        self.assertIn("error:", out.stderr)
+        self.assertEqual(self.run_script().returncode, 2)
 
 
 class Pull(unittest.TestCase):
