@@ -6,7 +6,8 @@ from every host can be compared byte for byte. Files left out are warnings on st
 listing is then partial: `"complete": false`).
 
     make ffi-bindings
-    PYTHONPATH=target/ffi/python python3 sync-ffi/tests/print_listing.py DIR [--source NAME] [--sort-keys]
+    PYTHONPATH=target/ffi/python python3 sync-ffi/tests/print_listing.py DIR
+        [--source NAME] [--sort-keys]
 
 `--source` names the tasks' source (default `files`); `--sort-keys` also sorts every object's
 keys. Exit status: 0 printed, 1 the folder could not be read, 2 bad arguments.

@@ -161,7 +161,5 @@ class Fakes:
 
     def accept(self, name: str, secret: str) -> None:
         user = self.user(name)
-        credential = (
-            {"token": secret} if user is None else {"user": user, "password": secret}
-        )
+        credential = {"token": secret} if user is None else {"user": user, "password": secret}
         self._control(name, "POST", "credential", credential)

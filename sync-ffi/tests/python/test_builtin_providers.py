@@ -277,7 +277,9 @@ class Case:
             self.assertEqual(refresher.calls, [self.name])
             auths = [r["headers"].get("authorization") for r in self.requests(before)]
             self.assertEqual(auths[0], FAKES.authorization(self.name, FAKES.token))
-            self.assertEqual(auths[1:], [FAKES.authorization(self.name, FAKES.fresh)] * (len(auths) - 1))
+            self.assertEqual(
+                auths[1:], [FAKES.authorization(self.name, FAKES.fresh)] * (len(auths) - 1)
+            )
 
         asyncio.run(run())
 
@@ -315,11 +317,14 @@ class Case:
             self.assertEqual((await store.job(job.id)).state, ts.JobState.SUCCEEDED)
             self.assertEqual(refresher.calls, [self.name])
             sent = self.requests(before)
-            self.assertEqual(sent[0]["headers"].get("authorization"),
-                             FAKES.authorization(self.name, FAKES.token))
+            self.assertEqual(
+                sent[0]["headers"].get("authorization"), FAKES.authorization(self.name, FAKES.token)
+            )
             self.assertEqual(sent[-1]["method"], self.spec["push_method"])
-            self.assertEqual(sent[-1]["headers"].get("authorization"),
-                             FAKES.authorization(self.name, FAKES.fresh))
+            self.assertEqual(
+                sent[-1]["headers"].get("authorization"),
+                FAKES.authorization(self.name, FAKES.fresh),
+            )
 
         asyncio.run(run())
 

@@ -268,5 +268,6 @@ class Pull(unittest.TestCase):
 
         asyncio.run(run())
 
+
 if __name__ == "__main__":
     unittest.main()
