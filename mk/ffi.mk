@@ -16,9 +16,13 @@
 #                    `History.postgres`) under the same suites, shared by two hub stores
 #                    (jobs, sessions, history, provider gates) on DATABASE_URL's server;
 #                    every built-in provider kind (`builtin_provider`) against the loopback
-#                    fakes (paging, pushes through the Worker, 429, 401 renewed by a Python
-#                    refresher, 404 dead-lettered, a credential sweep), the folder source and
-#                    the puller (executed, held, failed listing, its loop);
+#                    fakes (paging into a preview and execute, pushes through the Worker
+#                    checked on the wire, 429 pausing the provider, 401 renewed by an async
+#                    and a blocking Python refresher, 404 dead-lettered, a credential sweep
+#                    over errors, history, jobs, metrics and the log lines of `set_log_sink`),
+#                    CalDAV against a real Radicale (`radicale-venv`), the folder source,
+#                    print_listing.py and the puller (executed, held, failed listing, its
+#                    loop with the host's actor);
 #   test-ffi-kotlin: the scenarios, the queue, sessions and history on the JVM (kotlinc from
 #                    npm `kotlin-compiler`, JNA and kotlinx-coroutines from Debian, installed
 #                    here when missing), with `suspend` foreign traits, and a Kotlin task+job
@@ -49,7 +53,8 @@ FFI_KOTLINC_DIR = $(FFI_TARGET)/ffi-kotlinc
 FFI_KOTLINC = $(FFI_KOTLINC_DIR)/node_modules/kotlin-compiler/bin/kotlinc
 FFI_KOTLIN_CP = /usr/share/java/jna.jar:/usr/share/java/kotlinx-coroutines-core.jar:/usr/share/java/atomicfu.jar
 # The loopback provider fakes (sync-providers' `fakes` example) the built-in provider tests
-# talk to; the tests read its path from TASKSYNC_FAKES.
+# talk to; the tests read its path from TASKSYNC_FAKES. The CalDAV tests start Radicale from
+# RADICALE_VENV (mk/providers.mk).
 FFI_FAKES = $(FFI_TARGET)/debug/examples/fakes
 FFI_DEBS = libjna-java libjna-jni libkotlinx-coroutines-java libkotlinx-atomicfu-java
 PYTHON ?= python3
@@ -81,8 +86,8 @@ ffi-kotlin-toolchain:
 
 test-ffi: test-ffi-python test-ffi-kotlin test-ffi-swift
 
-test-ffi-python: services ffi-bindings ffi-fakes
-	TASKSYNC_FAKES=$(FFI_FAKES) PYTHONPATH=$(FFI_OUT)/python:sync-ffi/tests/python $(PYTHON) -m unittest discover -s sync-ffi/tests/python -v
+test-ffi-python: services ffi-bindings ffi-fakes radicale-venv
+	TASKSYNC_FAKES=$(FFI_FAKES) RADICALE_VENV=$(RADICALE_VENV) PYTHONPATH=$(FFI_OUT)/python:sync-ffi/tests/python $(PYTHON) -m unittest discover -s sync-ffi/tests/python -v
 
 test-ffi-kotlin: services ffi-bindings ffi-kotlin-toolchain ffi-fakes
 	$(FFI_KOTLINC) -nowarn -cp $(FFI_KOTLIN_CP) $(FFI_OUT)/kotlin/uniffi/tasksync_ffi/tasksync_ffi.kt \

@@ -4,7 +4,7 @@
 //! `sync-core`'s, file for file and folder for folder: `model`, `input`, `diff`, `engine`,
 //! `store` (`job`, `job_store`), `clock`, `provider`, `transition`, `retry` (`target`,
 //! `outbox`, `lifecycle`, `dead`, `worker`, `backoff`, `breaker`, `limiter`), `session`,
-//! `history` (`model`, `cancel`, `store`), `pull`, `limits`, `event`, `error`, `manifest` (the
+//! `history` (`model`, `cancel`, `store`), `pull`, `limits`, `event`, `log` (the core's log lines to a host sink), `error`, `manifest` (the
 //! core's operation list, for the bindings' coverage tests) and `conformance` for the core's
 //! store suites; `providers` and `fs` mirror the built-in crates (`sync_providers::config`,
 //! `sync_fs`).
@@ -36,6 +36,7 @@ mod fs;
 mod history;
 mod input;
 mod limits;
+mod log;
 mod manifest;
 mod model;
 mod provider;
@@ -67,12 +68,14 @@ pub use history::{
     ItemOutcome, ItemPage, Run, RunContext, RunKind, RunPage, RunStatus,
 };
 pub use limits::{Limits, default_limits};
+pub use log::{LogSink, log_for_tests, set_log_sink};
 pub use manifest::manifest;
 pub use model::{
     DesiredTask, Listing, Status, Task, TaskContent, hub_id, status_is_terminal, task_from_desired,
 };
 pub use provider::{
-    Provider, PushReceipt, StatusPush, TokenRefresher, check_token_refresher, list_from,
+    BlockingTokenRefresher, Provider, PushReceipt, StatusPush, TokenRefresher,
+    check_token_refresher, list_from,
 };
 pub use providers::builtin_provider;
 pub use pull::{PullReport, PullTotals, Puller};

@@ -60,12 +60,22 @@ pub trait Provider: Send + Sync + std::any::Any {
     async fn refresh_token(&self) -> Result<(), ProviderError>;
 }
 
-/// Renews an access token for a provider (an OAuth refresh, ...), implemented by the host.
+/// Renews an access token for a provider (an OAuth refresh, ...), implemented by the host:
+/// `async def` in Python, `suspend` in Kotlin, `async` in Swift.
 #[uniffi::export(with_foreign)]
 #[async_trait]
 pub trait TokenRefresher: Send + Sync {
     /// A fresh access token for `provider`.
     async fn refresh(&self, provider: String) -> Result<String, ProviderError>;
+}
+
+/// A [`TokenRefresher`] whose method blocks (a plain `def` in Python, a plain `fun` in
+/// Kotlin): for hosts that renew with a blocking client. It is called on the thread that
+/// drives the provider call, which waits for it.
+#[uniffi::export(with_foreign)]
+pub trait BlockingTokenRefresher: Send + Sync {
+    /// A fresh access token for `provider`.
+    fn refresh(&self, provider: String) -> Result<String, ProviderError>;
 }
 
 /// The core's `ProviderClient` over a host's. The host's `name()` is read once, when the
@@ -186,6 +196,30 @@ impl sync_core::TokenRefresher for ForeignRefresher {
         let name = provider.clone();
         provider_call(&name, "refresh", async move {
             Ok(sync_core::Secret::new(self.0.refresh(provider).await?))
+        })
+        .await
+    }
+}
+
+/// The core's `TokenRefresher` over a host's blocking one.
+#[derive(Clone)]
+pub(crate) struct ForeignBlockingRefresher(pub(crate) Arc<dyn BlockingTokenRefresher>);
+
+impl std::fmt::Debug for ForeignBlockingRefresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ForeignBlockingRefresher")
+    }
+}
+
+#[async_trait]
+impl sync_core::TokenRefresher for ForeignBlockingRefresher {
+    async fn refresh(
+        &self,
+        provider: String,
+    ) -> Result<sync_core::Secret, sync_core::ProviderError> {
+        let name = provider.clone();
+        provider_call(&name, "refresh", async move {
+            Ok(sync_core::Secret::new(self.0.refresh(provider)?))
         })
         .await
     }

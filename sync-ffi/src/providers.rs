@@ -18,7 +18,10 @@ use sync_core::ProviderClient;
 use crate::error::{ProviderError, TasksyncError, guard};
 use crate::input;
 use crate::model::Listing;
-use crate::provider::{ForeignRefresher, Provider, PushReceipt, StatusPush, TokenRefresher};
+use crate::provider::{
+    BlockingTokenRefresher, ForeignBlockingRefresher, ForeignRefresher, Provider, PushReceipt,
+    StatusPush, TokenRefresher,
+};
 
 /// A provider whose adapter is Rust's: a built-in HTTP adapter or a folder source. The host
 /// sees it as a [`Provider`]; the binding unwraps it back to the adapter.
@@ -90,17 +93,28 @@ impl Provider for BuiltinProvider {
 
 /// A built-in provider from `config_json` (a `ProviderConfig`: `kind` is `mstodo`,
 /// `connectwise`, `processplan`, `azure-devops` or `caldav`), renewing its token after a 401
-/// through `refresher` when given (its failure leaves the call's `token_expired` final). A bad
-/// configuration is `InvalidInput` naming the field.
-#[uniffi::export(default(refresher = None))]
+/// through `refresher` (async) or `blocking_refresher` when one is given (a renewal that fails
+/// ends the call with the refresher's error, not retried). A bad configuration is
+/// `InvalidInput` naming the field; so is passing both refreshers.
+#[uniffi::export(default(refresher = None, blocking_refresher = None))]
 pub fn builtin_provider(
     config_json: String,
     refresher: Option<Arc<dyn TokenRefresher>>,
+    blocking_refresher: Option<Arc<dyn BlockingTokenRefresher>>,
 ) -> Result<Arc<dyn Provider>, TasksyncError> {
     guard(|| {
         let config = sync_providers::ProviderConfig::from_json(&config_json)?;
-        let refresher =
-            refresher.map(|r| Arc::new(ForeignRefresher(r)) as Arc<dyn sync_core::TokenRefresher>);
+        let refresher: Option<Arc<dyn sync_core::TokenRefresher>> =
+            match (refresher, blocking_refresher) {
+                (Some(_), Some(_)) => {
+                    return Err(TasksyncError::invalid(
+                        "refresher, blocking_refresher: give one token refresher, not both",
+                    ));
+                }
+                (Some(r), None) => Some(Arc::new(ForeignRefresher(r))),
+                (None, Some(r)) => Some(Arc::new(ForeignBlockingRefresher(r))),
+                (None, None) => None,
+            };
         let client = sync_providers::build(&config, refresher)?;
         Ok(BuiltinProvider::wrap(client))
     })
@@ -115,7 +129,7 @@ mod tests {
     fn a_builtin_provider_handed_back_is_its_own_adapter() {
         let config =
             r#"{"kind": "processplan", "base_url": "http://127.0.0.1:9", "token": "tok-x"}"#;
-        let provider = builtin_provider(config.into(), None).expect("built");
+        let provider = builtin_provider(config.into(), None, None).expect("built");
         let any: Arc<dyn std::any::Any + Send + Sync> = provider.clone();
         let builtin = any
             .downcast::<BuiltinProvider>()
@@ -132,7 +146,7 @@ mod tests {
     #[test]
     fn a_bad_configuration_names_the_field_and_not_the_secret() {
         let config = r#"{"kind": "mstodo", "base_url": "http://x", "token": "tok-x", "tenant": 1}"#;
-        let err = builtin_provider(config.into(), None)
+        let err = builtin_provider(config.into(), None, None)
             .err()
             .expect("refused");
         assert_eq!(err.code(), "invalid_input");

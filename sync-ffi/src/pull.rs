@@ -133,17 +133,19 @@ impl Puller {
     }
 
     /// Pulls every `interval_ms` until `stop` is stopped (a pull in flight is finished); a
-    /// failed pull is counted and the loop goes on. Returns the totals.
-    pub async fn run(&self, stop: Arc<StopSignal>) -> Result<PullTotals, TasksyncError> {
+    /// failed pull is counted and the loop goes on. Every pull's run is recorded with
+    /// `context` (its actor: who scheduled the pulls). Returns the totals.
+    #[uniffi::method(default(context = None))]
+    pub async fn run(
+        &self,
+        stop: Arc<StopSignal>,
+        context: Option<RunContext>,
+    ) -> Result<PullTotals, TasksyncError> {
         guard_future(async move {
+            let options = run_options(context, None);
             let t = self
                 .0
-                .run(
-                    &sync_core::history::RunOptions::default(),
-                    &*tokio_sleep(),
-                    stop.stopped(),
-                    |_| {},
-                )
+                .run(&options, &*tokio_sleep(), stop.stopped(), |_| {})
                 .await;
             Ok(PullTotals {
                 pulls: t.pulls,

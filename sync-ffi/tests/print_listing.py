@@ -1,41 +1,53 @@
-"""Prints a task folder's listing, read through the uniffi Python bindings, as canonical JSON
-(the core's serde form: `{"source", "items", "complete"}`, keys sorted, no spaces, one line),
-so the listings of the same folder from every host can be compared byte for byte.
+"""Prints a task folder's listing, read through the uniffi Python bindings, as JSON: the
+same object `tasksync folder --from DIR --json` prints (the core's serde form,
+`{"source", "items", "complete"}`, every item with the core's field names, one compact
+line), with the items sorted by their source id (`external_id`), so the listings of one folder
+from every host can be compared byte for byte. Files left out are warnings on stderr (the
+listing is then partial: `"complete": false`).
 
     make ffi-bindings
-    PYTHONPATH=target/ffi/python python3 sync-ffi/tests/print_listing.py examples/tasks [source]
+    PYTHONPATH=target/ffi/python python3 sync-ffi/tests/print_listing.py DIR
+        [--source NAME] [--sort-keys]
 
-`--raw` prints the core's serialisation unchanged (field order as the core writes it).
+`--source` names the tasks' source (default `files`); `--sort-keys` also sorts every object's
+keys. Exit status: 0 printed, 1 the folder could not be read, 2 bad arguments.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 import tasksync_ffi as ts
 
 
+def listing(root: str, source: str = "files") -> dict:
+    """The folder's listing as the core serialises it, items sorted by `external_id`."""
+    report = ts.FolderSource(root, source).read_report()
+    for problem in report.problems:
+        print(f"warning: {problem.path}: {problem.kind}: {problem.message}", file=sys.stderr)
+    value = json.loads(report.listing_json)
+    value["items"] = sorted(value["items"], key=lambda item: item["external_id"])
+    return value
+
+
 def main(argv: list[str]) -> int:
-    raw = "--raw" in argv
-    args = [a for a in argv if a != "--raw"]
-    if not args or len(args) > 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    root = args[0]
-    source = args[1] if len(args) == 2 else "files"
+    parser = argparse.ArgumentParser(description="Print a task folder's listing as JSON.")
+    parser.add_argument("root", help="the folder of Markdown task files")
+    parser.add_argument("--source", default="files", help="the tasks' source name")
+    parser.add_argument("--sort-keys", action="store_true", help="sort every object's keys")
     try:
-        report = ts.FolderSource(root, source).read_report()
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return 2 if exit_.code else 0
+    try:
+        value = listing(args.root, args.source)
     except ts.TasksyncError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    for problem in report.problems:
-        print(f"warning: {problem.path}: {problem.kind}: {problem.message}", file=sys.stderr)
-    if raw:
-        print(report.listing_json)
-    else:
-        listing = json.loads(report.listing_json)
-        print(json.dumps(listing, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    text = json.dumps(value, sort_keys=args.sort_keys, separators=(",", ":"), ensure_ascii=False)
+    print(text)
     return 0
 
 

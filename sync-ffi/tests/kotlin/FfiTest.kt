@@ -261,7 +261,7 @@ fun main(args: Array<String>) = runBlocking {
     errors()
     println("kotlin: a panic and provider failures arrived as the core's errors")
     folderAndPull()
-    println("kotlin: the folder source and pulls (executed, held, failed listing) passed")
+    println("kotlin: the folder source (28 tasks) and pulls (executed, held, failed listing, the loop as the host's actor) passed")
     builtinMsTodo()
-    println("kotlin: a built-in provider (Microsoft To Do fake) listed, pushed, renewed, dead-lettered, no token shown")
+    println("kotlin: a built-in provider (Microsoft To Do fake) listed, pushed, renewed (suspend and blocking refreshers), dead-lettered, no token shown")
 }

@@ -1,14 +1,20 @@
 // The built-in parts through the generated Kotlin bindings: the folder source (examples/tasks
-// as the core's listing), pulls from it (executed, held with a `pull_held` event and executed
-// by hand, a failed listing that writes nothing and is a failed run), configurations refused
+// as the core's listing of 28 tasks), pulls from it (executed, held with a `pull_held` event
+// and executed by hand, a failed listing that writes nothing and is a failed run, the loop
+// until a StopSignal with every run recorded as the host's actor), configurations refused
 // naming the key, and one built-in provider end to end against the loopback fakes: Microsoft
-// To Do listed across pages, a status change pushed through the Worker, a 401 renewed by a
-// Kotlin `suspend` refresher, a 404 dead-lettered, and the token nowhere in what was shown.
+// To Do listed across pages, a status change pushed through the Worker (method, path, token,
+// Idempotency-Key and body as the fake saw them), a 401 renewed by a Kotlin `suspend`
+// refresher and by a blocking one, a 404 dead-lettered, and the token nowhere in what was
+// shown.
 package tasksync.test
 
 import java.io.File
 import java.net.HttpURLConnection
 import java.net.URI
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
 import uniffi.tasksync_ffi.*
 
 class KtEvents : EventSink {
@@ -20,6 +26,7 @@ suspend fun folderAndPull() {
     val examples = File("examples/tasks").absolutePath
     val report = FolderSource(examples).readReport()
     check(report.problems.isEmpty() && report.listing.complete) { "examples read cleanly: ${report.problems}" }
+    check(report.listing.items.size == 28) { "examples hold 28 tasks: ${report.listing.items.size}" }
     val core = Json(report.listingJson).parse().obj()
     check(core["source"] == "files" && core["items"].arr().size == report.listing.items.size) { "core form $core" }
     refuses<TasksyncException.InvalidInput>("missing root") { FolderSource("/nonexistent/tasksync").readReport() }
@@ -49,6 +56,8 @@ suspend fun folderAndPull() {
     val failed = history.runs(status = RunStatus.FAILED).runs.single()
     check(failed.kind == RunKind.PREVIEW && failed.scope == "u") { "failed run $failed" }
 
+    pullLoop(examples)
+
     try {
         Puller(engine, FolderSource(examples).provider(), """{"scope": "s", "every": 5}""")
         error("an unknown key was accepted")
@@ -61,6 +70,29 @@ suspend fun folderAndPull() {
     } catch (e: TasksyncException.InvalidInput) {
         check(e.message!!.contains("tenant")) { "names the key: ${e.message}" }
     }
+}
+
+/** `Puller.run` until a StopSignal, every pull recorded with the host's actor. */
+suspend fun pullLoop(examples: String) = coroutineScope {
+    val store = HubStore.memory()
+    val history = History.memory()
+    val puller = Puller(SyncEngine(store, null, null, history), FolderSource(examples).provider(), """{"scope": "s", "interval_ms": 1000}""")
+    val stop = StopSignal()
+    val context = RunContext(actor = Actor(user = "scheduler"), sourceId = "examples")
+    val loop = async { puller.run(stop, context) }
+    while (store.snapshot("s").tasks.isEmpty()) delay(10)
+    stop.stop()
+    val totals = loop.await()
+    check(totals.executed == 1uL && totals.failed == 0uL && totals.pulls == totals.executed + totals.unchanged) { "totals $totals" }
+    check(store.snapshot("s").tasks.size == 28) { "the loop's pull executed" }
+    history.shutdown()
+    val runs = history.runs().runs
+    check(runs.isNotEmpty() && runs.all { it.context.actor.user == "scheduler" && it.context.sourceId == "examples" }) { "runs as the actor: $runs" }
+}
+
+class KtBlockingRefresher(private val secret: String) : BlockingTokenRefresher {
+    val calls = ArrayList<String>()
+    override fun refresh(provider: String): String { calls.add(provider); return secret }
 }
 
 class KtRefresher(private val secret: String) : TokenRefresher {
@@ -126,7 +158,10 @@ suspend fun builtinMsTodo() {
         val worker = Worker(store, listOf(provider, KtProvider("files", null)), WorkerConfig("w1"), null, events)
         check(worker.runOnce().succeeded == 1uL) { "pushed" }
         val push = fakes.control("mstodo", "GET", "seen").arr().last().obj()
-        check(push["method"] == "PATCH" && (push["body"] as String).contains("inProgress")) { "push $push" }
+        check(push["method"] == "PATCH" && (push["body"] as String).contains("\"status\":\"inProgress\"")) { "push $push" }
+        val pushHeaders = push["headers"].obj()
+        check(Regex("^/v1\\.0/me/todo/lists/list-1/tasks/t\\d+$").matches(push["path"] as String)) { "path ${push["path"]}" }
+        check(pushHeaders["authorization"] == "Bearer $token" && pushHeaders["idempotency-key"] == job.id) { "headers $pushHeaders" }
 
         // 401: the Kotlin refresher renews, the job goes through with the fresh token.
         fakes.control("mstodo", "POST", "credential", """{"token": "$fresh"}""")
@@ -136,6 +171,9 @@ suspend fun builtinMsTodo() {
         check(delivered && refresher.calls.isNotEmpty()) { "delivered after renewal: ${refresher.calls}" }
         val renewed = fakes.control("mstodo", "GET", "seen").arr().last().obj()["headers"].obj()
         check(renewed["authorization"] == "Bearer $fresh") { "fresh token used" }
+        // A blocking Kotlin refresher renews a listing the same way.
+        val blocking = KtBlockingRefresher(fresh)
+        check(listFrom(builtinProvider(config, blockingRefresher = blocking), "list-1").items.size == 5 && blocking.calls == listOf("mstodo")) { "blocking refresher ${blocking.calls}" }
 
         // 404 on a push: dead letter.
         fakes.control("mstodo", "POST", "fault", """{"status": 404, "headers": {}, "body": "{}", "delay_ms": 0}""")

@@ -18,54 +18,52 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
-# Per kind: the config's kind, the scope it lists, the target kind of its pushes, the
-# credential shape (bearer, or Basic with the user the fake expects; the secret is the fakes'
-# `token`), whether it sends an Idempotency-Key, the push's method, whether its listing pages.
+# Per kind (the names of the fakes' JSON line: `mstodo`, `connectwise`, `processplan`,
+# `azure_devops`, `caldav`): the target kind of its pushes, the method and path of a push,
+# whether the adapter sends an Idempotency-Key, how many tasks its scope lists at the start
+# and in how many requests (the pages).
+# The base URL, the scope, the credential and a ready configuration come from the line itself
+# (`configs`, `scopes`, `users`, `token`, `fresh`: see sync-providers/examples/fakes.md).
 KINDS: dict[str, dict] = {
     "mstodo": {
-        "kind": "mstodo",
-        "scope": "list-1",
         "target": "MS_TODO",
-        "basic_user": None,
-        "idempotency_key": True,
         "push_method": "PATCH",
-        "pages": True,
+        "push_path": r"^/v1\.0/me/todo/lists/list-1/tasks/t\d+$",
+        "idempotency_key": True,
+        "items": 5,
+        "reads": 3,
     },
     "connectwise": {
-        "kind": "connectwise",
-        "scope": "tickets",
         "target": "CONNECT_WISE_TICKET",
-        "basic_user": "acme+pubKEY",
-        "idempotency_key": True,
         "push_method": "PATCH",
-        "pages": True,
+        "push_path": r"^/v4_6_release/apis/3\.0/service/tickets/\d+$",
+        "idempotency_key": True,
+        "items": 5,
+        "reads": 3,
     },
     "processplan": {
-        "kind": "processplan",
-        "scope": "p1",
         "target": "PROCESS_STEP",
-        "basic_user": None,
-        "idempotency_key": True,
         "push_method": "PATCH",
-        "pages": False,
+        "push_path": r"^/api/processes/p1/steps/s\d+$",
+        "idempotency_key": True,
+        "items": 2,
+        "reads": 1,
     },
     "azure_devops": {
-        "kind": "azure-devops",
-        "scope": "*",
         "target": "AZURE_DEV_OPS",
-        "basic_user": "",
-        "idempotency_key": False,
         "push_method": "PATCH",
-        "pages": False,
+        "push_path": r"^/acme/web/_apis/wit/workitems/\d+$",
+        "idempotency_key": False,
+        "items": 4,
+        "reads": 2,
     },
     "caldav": {
-        "kind": "caldav",
-        "scope": "tasks",
         "target": "CAL_DAV",
-        "basic_user": "alice",
-        "idempotency_key": False,
         "push_method": "PUT",
-        "pages": False,
+        "push_path": r"^/alice/tasks/[a-z]+\.ics$",
+        "idempotency_key": False,
+        "items": 4,
+        "reads": 1,
     },
 }
 
@@ -112,28 +110,19 @@ class Fakes:
     def base(self, name: str) -> str:
         return self.info[name]
 
+    def scope(self, name: str) -> str:
+        return self.info["scopes"][name]
+
     def user(self, name: str) -> str | None:
-        spec = KINDS[name]
-        if spec["basic_user"] is None:
-            return None
-        users = self.info.get("users")
-        if isinstance(users, dict) and name in users:
-            return users[name]
-        if name == "caldav" and "user" in self.info:
-            return self.info["user"]
-        return spec["basic_user"]
+        """The Basic user of `name`'s credential, None for a bearer token."""
+        return self.info["users"].get(name)
 
     def config(self, name: str, secret: str | None = None, **extra) -> str:
-        secret = self.token if secret is None else secret
-        config: dict = {"kind": KINDS[name]["kind"], "base_url": self.base(name)}
-        user = self.user(name)
-        if user is None:
-            config["token"] = secret
-        else:
-            config["user"] = user
-            config["password"] = secret
-        if name == "connectwise":
-            config["client_id"] = self.info.get("client_id", "tasksync-tests")
+        """The fakes' ready configuration of `name` (its secret replaced by `secret`), with
+        a rate limit that never makes a test wait, and `extra` keys."""
+        config: dict = dict(self.info["configs"][name])
+        if secret is not None:
+            config["password" if "password" in config else "token"] = secret
         config["rate_limit"] = {"per_second": 1000.0, "burst": 1000}
         config.update(extra)
         return json.dumps(config)
@@ -172,7 +161,5 @@ class Fakes:
 
     def accept(self, name: str, secret: str) -> None:
         user = self.user(name)
-        credential = (
-            {"token": secret} if user is None else {"user": user, "password": secret}
-        )
+        credential = {"token": secret} if user is None else {"user": user, "password": secret}
         self._control(name, "POST", "credential", credential)

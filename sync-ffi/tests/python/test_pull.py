@@ -3,7 +3,8 @@ reads examples/tasks (the listing in the core's JSON form, no problems), reports
 as a problem of a partial listing, refuses a missing root; `Puller` executes a folder's plan
 under the default rule, holds it (a `pull_held` event, `held()`, executed by hand) when the
 rule says so, records a failed listing as a failed preview run and writes nothing, refuses a
-bad configuration naming the key, and `run(stop)` loops on the binding's timer until stopped.
+bad configuration naming the key, and `run(stop, context)` loops on the binding's timer until
+stopped, every run recorded with the host's actor.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import json
 import os
 import pathlib
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -44,7 +47,7 @@ class Folder(unittest.TestCase):
         report = ts.FolderSource(EXAMPLES, "files").read_report()
         self.assertEqual(report.problems, [])
         self.assertTrue(report.listing.complete)
-        self.assertGreater(len(report.listing.items), 5)
+        self.assertEqual(len(report.listing.items), 28)
         core = json.loads(report.listing_json)
         self.assertEqual(set(core), {"source", "items", "complete"})
         self.assertEqual(core["source"], "files")
@@ -84,6 +87,40 @@ class Folder(unittest.TestCase):
             self.assertEqual(listing, ts.FolderSource(EXAMPLES).read_report().listing)
 
         asyncio.run(run())
+
+
+class PrintListing(unittest.TestCase):
+    """sync-ffi/tests/print_listing.py, which the cross-host comparison runs."""
+
+    def run_script(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "sync-ffi" / "tests" / "print_listing.py"), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def test_prints_the_cores_listing_sorted_by_source_id(self) -> None:
+        out = self.run_script(EXAMPLES)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        [line] = out.stdout.splitlines()
+        printed = json.loads(line)
+        core = json.loads(ts.FolderSource(EXAMPLES).read_report().listing_json)
+        self.assertEqual(list(printed), list(core), "the core's field names, in its order")
+        ids = [i["external_id"] for i in printed["items"]]
+        self.assertEqual(len(ids), 28)
+        self.assertEqual(ids, sorted(ids))
+        by_id = {i["external_id"]: i for i in core["items"]}
+        self.assertEqual(printed["items"], [by_id[i] for i in ids])
+        self.assertNotIn(" ", line.split('"title"')[0], "compact")
+        named = json.loads(self.run_script(EXAMPLES, "--source", "notes").stdout)
+        self.assertEqual(named["source"], "notes")
+
+    def test_a_missing_folder_exits_1(self) -> None:
+        out = self.run_script(os.path.join(tempfile.gettempdir(), "tasksync-no-such-folder"))
+        self.assertEqual((out.returncode, out.stdout), (1, ""))
+        self.assertIn("error:", out.stderr)
+        self.assertEqual(self.run_script().returncode, 2)
 
 
 class Pull(unittest.TestCase):
@@ -177,14 +214,16 @@ class Pull(unittest.TestCase):
         with self.assertRaises(ts.TasksyncError.InvalidInput):
             ts.Puller(engine, provider, "{not json")
 
-    def test_run_pulls_until_stopped(self) -> None:
+    def test_run_pulls_until_stopped_as_the_hosts_actor(self) -> None:
         async def run() -> None:
             store = ts.HubStore.memory()
-            engine = ts.SyncEngine(store)
+            history = await ts.History.memory()
+            engine = ts.SyncEngine(store, history=history)
             config = {"scope": "s", "interval_ms": 1_000}
             puller = ts.Puller(engine, ts.FolderSource(EXAMPLES).provider(), json.dumps(config))
             stop = ts.StopSignal()
-            loop = asyncio.ensure_future(puller.run(stop))
+            context = ts.RunContext(actor=ts.Actor(user="scheduler"), source_id="examples")
+            loop = asyncio.ensure_future(puller.run(stop, context))
             for _ in range(3_000):
                 if (await store.snapshot("s")).tasks:
                     break
@@ -193,8 +232,39 @@ class Pull(unittest.TestCase):
             totals = await asyncio.wait_for(loop, 30)
             self.assertGreaterEqual(totals.pulls, 1)
             self.assertEqual(totals.executed, 1)
-            self.assertEqual(totals.failed, 0)
+            self.assertEqual((totals.failed, totals.held), (0, 0))
             self.assertEqual(totals.pulls, totals.executed + totals.unchanged)
+            self.assertEqual(len((await store.snapshot("s")).tasks), 28)
+            await history.shutdown()
+            runs = (await history.runs()).runs
+            self.assertTrue(runs)
+            for r in runs:
+                self.assertEqual(r.context.actor.user, "scheduler", r)
+                self.assertEqual(r.context.source_id, "examples", r)
+            # Without a context the runs carry no actor.
+            bare = ts.Puller(
+                ts.SyncEngine(ts.HubStore.memory()),
+                ts.FolderSource(EXAMPLES).provider(),
+                json.dumps(config),
+            )
+            stopped = ts.StopSignal()
+            stopped.stop()
+            self.assertEqual((await bare.run(stopped)).pulls, 0)
+
+        asyncio.run(run())
+
+    def test_a_pull_records_its_actor(self) -> None:
+        async def run() -> None:
+            history = await ts.History.memory()
+            engine = ts.SyncEngine(ts.HubStore.memory(), history=history)
+            puller = ts.Puller(
+                engine, ts.FolderSource(EXAMPLES).provider(), json.dumps({"scope": "s"})
+            )
+            context = ts.RunContext(actor=ts.Actor(user="kim", ip="127.0.0.1"))
+            self.assertEqual((await puller.pull(context)).outcome, "executed")
+            await history.shutdown()
+            users = {r.context.actor.user for r in (await history.runs()).runs}
+            self.assertEqual(users, {"kim"})
 
         asyncio.run(run())
 
