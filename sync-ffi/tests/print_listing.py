@@ -1,8 +1,8 @@
 """Prints a task folder's listing, read through the uniffi Python bindings, as JSON: the
 same object `tasksync folder --from DIR --json` prints (the core's serde form,
 `{"source", "items", "complete"}`, every item with the core's field names, one compact
-line), with the items sorted by their source id (`external_id`), so the listings of one folder
-from every host can be compared byte for byte. Files left out are warnings on stderr (the
+line), items in the order the core reads them, so the listings of one folder from every host
+can be compared item for item. Files left out are warnings on stderr (the
 listing is then partial: `"complete": false`).
 
     make ffi-bindings
@@ -23,12 +23,11 @@ import tasksync_ffi as ts
 
 
 def listing(root: str, source: str = "files") -> dict:
-    """The folder's listing as the core serialises it, items sorted by `external_id`."""
+    """The folder's listing as the core serialises it."""
     report = ts.FolderSource(root, source).read_report()
     for problem in report.problems:
         print(f"warning: {problem.path}: {problem.kind}: {problem.message}", file=sys.stderr)
-    value = json.loads(report.listing_json)
-    value["items"] = sorted(value["items"], key=lambda item: item["external_id"])
+    value: dict = json.loads(report.listing_json)
     return value
 
 
