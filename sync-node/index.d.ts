@@ -61,6 +61,24 @@ export declare class Clock {
   set(atMs: number): void
 }
 
+/** A folder of Markdown task files, read as one source. */
+export declare class FolderSource {
+  /**
+   * A source named `source` (the name its tasks carry) over the folder `root`; nothing is
+   * read until `read` or `readReport`.
+   */
+  constructor(root: string, source: string)
+  /**
+   * Reads every task of the folder; resolves the `Listing` JSON (partial when a file was
+   * left out).
+   */
+  read(): Promise<string>
+  /** Reads every task; resolves `{listing, problems: [{path, kind, message}]}` JSON. */
+  readReport(): Promise<string>
+  /** The folder as a provider (`list(scope)` reads it; a push is refused). */
+  provider(): Provider
+}
+
 /** Sync history and the audit log, with the recorder every engine of this process shares. */
 export declare class History {
   /** An in-memory history. */
@@ -162,9 +180,40 @@ export declare class Provider {
   push(change: string): Promise<string>
   /**
    * Asks the token refresher for a fresh token and resolves whether one was obtained (the
-   * token itself never comes back to JS through here).
+   * token itself never comes back to JS through here). A built-in adapter renews its own
+   * credential through the refresher it was built with.
    */
   refreshToken(): Promise<boolean>
+  /**
+   * A built-in adapter from its configuration (JSON `ProviderConfig`: `kind`, `base_url`,
+   * `token` or `user` + `password`, ...); `refresher`, when given, is a dispatch for an
+   * object with `refresh(provider)` returning the new token.
+   */
+  static builtin(config: string, refresher?: ((method: string, argsJson: string) => Promise<string>) | undefined | null): Provider
+}
+
+/** Pulls one provider into one scope, once or on a schedule. */
+export declare class Puller {
+  /**
+   * A puller from `provider` through `engine` (whose history records every pull), configured
+   * by JSON `PullConfig`; `on_event` receives `pull_held` events as JSON.
+   */
+  constructor(engine: SyncEngine, provider: Provider, config: string, onEvent?: ((arg: string) => void) | undefined | null)
+  /**
+   * Lists the provider, previews and executes when the rule allows, else holds the plan;
+   * resolves the `PullReport` JSON. `context` (JSON `RunContext`) goes to the runs.
+   */
+  pull(context?: string | undefined | null): Promise<string>
+  /** The plan the last pull held for a person, if it held one. */
+  held(): Plan | null
+  /** The configuration, as JSON `PullConfig` (defaults filled in). */
+  configJson(): string
+  /**
+   * Pulls every `interval_ms` until `stop` is given; resolves the `PullTotals` JSON once the
+   * pull in flight is finished. `context` (JSON `RunContext`: the actor the schedule runs
+   * as) goes to every run; `on_pull` sees each pull's result as it comes.
+   */
+  run(stop: WorkerStop, context?: string | undefined | null, onPull?: ((arg: string) => void) | undefined | null): Promise<string>
 }
 
 /** A per-provider token-bucket rate limiter: `per_second` tokens a second, at most `burst`. */
@@ -312,7 +361,7 @@ export declare class Worker {
   metricsText(): string
 }
 
-/** Stops a `Worker.run` loop (the JS wrapper stops it when its `AbortSignal` aborts). */
+/** Stops a `Worker.run` or `Puller.run` loop (the JS wrapper stops it when its `AbortSignal` aborts). */
 export declare class WorkerStop {
   /** A stop not given yet. */
   constructor()

@@ -220,7 +220,10 @@ class SessionEngine {
   serverTime() { return call(async () => JSON.parse(await this._native.serverTime())) }
 }
 
-/** An external system implemented in JS: async list(scope), push(change), refreshToken(). */
+/**
+ * An external system: implemented in JS (async list(scope), push(change), refreshToken()), or
+ * one of the built-in adapters (`Provider.builtin`, in providers.cjs).
+ */
 class Provider {
   constructor(name, object, opts) {
     const { tokenRefresher } = options('provider options', opts, ['tokenRefresher'])
@@ -253,6 +256,9 @@ const model = {
 }
 
 const { StatusService, Worker, Jobs, Breaker, RateLimiter, retry } = require('./retry.cjs')({ json, optionalJson, str, nativeClock, sink, EventStream, Store, Provider, History })
+const { builtin, FolderSource } = require('./providers.cjs')({ json, str, Provider })
+Provider.builtin = builtin
+const { Puller } = require('./pull.cjs')({ json, sink, EventStream, Provider, Plan, SyncEngine })
 
 const conformance = {
   gateStoreCases: () => native.gateStoreConformanceCases(),
@@ -271,7 +277,7 @@ const conformance = {
 module.exports = {
   ...errors,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
-  History, StatusService, Worker, Jobs, Breaker, RateLimiter,
+  History, StatusService, Worker, Jobs, Breaker, RateLimiter, FolderSource, Puller,
   transition, retry, conformance, model,
   /** The core's public operations, `[{module, name}]` (what every binding offers). */
   manifest: () => JSON.parse(native.manifest()),

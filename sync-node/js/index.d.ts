@@ -2,6 +2,11 @@
 // own typings are generated into ../index.d.ts by napi-rs and checked for drift.
 
 import { EventEmitter } from 'node:events'
+import type { HoldReason } from './pull.js'
+import type { BuiltinOptions, ProviderConfig } from './providers.js'
+
+export * from './providers.js'
+export * from './pull.js'
 
 export type Status = 'draft' | 'pending' | 'in_progress' | 'blocked' | 'completed' | 'cancelled'
 export type Millis = number
@@ -251,6 +256,7 @@ export type Event =
   | { type: 'job_changed'; [key: string]: unknown }
   | { type: 'run_started'; run_id: string; kind: RunKind; scope: string; source: string; total_items: number; at: Millis }
   | { type: 'run_item'; run_id: string; seq: number; external_id: string; kind: string; outcome: ItemOutcome; error: string | null; at: Millis }
+  | { type: 'pull_held'; scope: string; source: string; reasons: HoldReason[]; creates: number; updates: number; deletes: number; conflicts: number; at: Millis }
   | { type: 'run_finished'; run_id: string; status: RunStatus; totals: Counters; duration_ms: number; error: string | null; at: Millis }
 
 export declare class TasksyncError extends Error {
@@ -471,6 +477,8 @@ export type TokenRefresherLike = ((provider: string) => Promise<string> | string
 
 export declare class Provider {
   constructor(name: string, object: HostProvider, options?: { tokenRefresher?: TokenRefresherLike })
+  /** A built-in adapter (Microsoft To Do, ConnectWise, process plan, Azure DevOps, CalDAV). */
+  static builtin(config: ProviderConfig, options?: BuiltinOptions): Provider
   readonly name: string
   list(scope: string): Promise<Listing>
   push(change: StatusPush): Promise<PushReceipt>

@@ -9,7 +9,7 @@ export const {
   IdentityConflictError, InvalidStateError, InvalidTransitionError, NotFoundError, StoreError,
   ProviderError, InternalError, PanicError, CancelledError, errorClassFor,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
-  History, StatusService, Worker, Jobs, Breaker, RateLimiter,
+  History, StatusService, Worker, Jobs, Breaker, RateLimiter, FolderSource, Puller,
   transition, retry, conformance, model, manifest,
 } = tasksync
 export default tasksync

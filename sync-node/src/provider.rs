@@ -80,7 +80,7 @@ pub struct JsTokenRefresher(Host);
 
 impl JsTokenRefresher {
     /// The refresher reached through `dispatch` (an object with `refresh(provider)`).
-    pub fn new(dispatch: DispatchFn<'_>) -> napi::Result<Arc<dyn TokenRefresher>> {
+    pub fn shared(dispatch: DispatchFn<'_>) -> napi::Result<Arc<dyn TokenRefresher>> {
         Ok(Arc::new(JsTokenRefresher(Host::new(
             dispatch,
             "token refresher",
@@ -137,7 +137,7 @@ impl Provider {
         refresher: Option<DispatchFn<'_>>,
     ) -> napi::Result<Provider> {
         let host = Host::new(dispatch, "provider")?;
-        let refresher = refresher.map(JsTokenRefresher::new).transpose()?;
+        let refresher = refresher.map(JsTokenRefresher::shared).transpose()?;
         Ok(Provider {
             inner: Arc::new(JsProvider { name, host }),
             refresher,

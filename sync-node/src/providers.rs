@@ -34,7 +34,7 @@ impl Provider {
         )]
         refresher: Option<DispatchFn<'_>>,
     ) -> napi::Result<Provider> {
-        let refresher = refresher.map(JsTokenRefresher::new).transpose()?;
+        let refresher = refresher.map(JsTokenRefresher::shared).transpose()?;
         guard_sync(|| {
             let config: ProviderConfig = parse("provider config", &config)?;
             let inner = sync_providers::build(&config, refresher).map_err(core)?;

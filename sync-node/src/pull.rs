@@ -1,5 +1,5 @@
 //! Pull (binds `sync_core::pull`): `new Puller(engine, provider, config, events?)` with
-//! `pull(context?)`, `held()` and `run(stop, onPull?)`.
+//! `pull(context?)`, `held()` and `run(stop, context?, onPull?)`.
 //!
 //! Invariants:
 //! - The config is the core's `PullConfig` (serde, unknown keys refused, then validated by
@@ -88,14 +88,17 @@ impl Puller {
     }
 
     /// Pulls every `interval_ms` until `stop` is given; resolves the `PullTotals` JSON once the
-    /// pull in flight is finished. `on_pull` sees each pull's result as it comes.
+    /// pull in flight is finished. `context` (JSON `RunContext`: the actor the schedule runs
+    /// as) goes to every run; `on_pull` sees each pull's result as it comes.
     #[napi]
     pub fn run<'env>(
         &self,
         env: &'env Env,
         stop: &WorkerStop,
+        context: Option<String>,
         on_pull: Option<Function<'_, String, ()>>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
+        let options = run_options(context, None)?;
         let on_pull: Option<OnPull> = match on_pull {
             Some(callback) => Some(
                 callback
@@ -111,26 +114,19 @@ impl Puller {
         env.spawn_future(guard(async move {
             let sleep = tokio_sleep();
             let totals = inner
-                .run(
-                    &sync_core::history::RunOptions::default(),
-                    &*sleep,
-                    stop,
-                    |result| {
-                        let Some(callback) = &on_pull else { return };
-                        let json = match result {
-                            Ok(report) => {
-                                serde_json::to_string(&serde_json::json!({ "ok": report }))
-                            }
-                            Err(err) => {
-                                let message = core_ref(err).reason;
-                                serde_json::to_string(&serde_json::json!({ "error": message }))
-                            }
-                        };
-                        if let Ok(json) = json {
-                            let _ = callback.call(json, ThreadsafeFunctionCallMode::NonBlocking);
+                .run(&options, &*sleep, stop, |result| {
+                    let Some(callback) = &on_pull else { return };
+                    let json = match result {
+                        Ok(report) => serde_json::to_string(&serde_json::json!({ "ok": report })),
+                        Err(err) => {
+                            let message = core_ref(err).reason;
+                            serde_json::to_string(&serde_json::json!({ "error": message }))
                         }
-                    },
-                )
+                    };
+                    if let Ok(json) = json {
+                        let _ = callback.call(json, ThreadsafeFunctionCallMode::NonBlocking);
+                    }
+                })
                 .await;
             to_json(&totals)
         }))
