@@ -55,6 +55,13 @@ const SYMBOLS = {
   'conformance:job_store': 'conformance.runJobStoreCase',
   'conformance:session_store': 'conformance.runSessionStoreCase',
   'conformance:history_store': 'conformance.runHistoryStoreCase',
+  'pull:Puller': 'Puller',
+  'pull:Puller.pull': 'Puller.prototype.pull',
+  'pull:Puller.run': 'Puller.prototype.run',
+  'pull:Puller.held': 'Puller.prototype.held',
+  'providers:build': 'Provider.builtin',
+  'fs:FolderSource': 'FolderSource',
+  'fs:FolderSource.read_report': 'FolderSource.prototype.readReport',
 }
 
 const resolve = (path) => path.split('.').reduce((value, key) => (value == null ? undefined : value[key]), tasksync)
