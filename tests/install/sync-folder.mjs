@@ -1,36 +1,26 @@
 // Syncs a folder of Markdown files into a SQLite file through the installed `tasksync` package,
-// as an app's script would (one task per `*.md`: the id is the file name, the title the first
-// `# ` heading, a `status:` line in a leading `---` block the status), and checks the result:
+// as an app's script would (through the package's FolderSource), and checks the result:
 // the file holds the tasks after a reopen, a second preview is empty, an edited title is one
 // update, and the plan made before that update is refused as stale.
 //
 // Usage (from the app's folder, where `tasksync` is installed): node sync-folder.mjs FOLDER DB
 import assert from 'node:assert/strict'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { StalePlanError, Store, SyncEngine } from 'tasksync'
+import { FolderSource, StalePlanError, Store, SyncEngine } from 'tasksync'
 
 const [source, db] = process.argv.slice(2)
 if (!source || !db) throw new Error('usage: node sync-folder.mjs FOLDER DB')
 const folder = mkdtempSync(join(tmpdir(), 'tasksync-folder-'))
 cpSync(source, folder, { recursive: true })
 
-function listing(dir) {
-  const items = readdirSync(dir)
-    .filter((f) => f.endsWith('.md'))
-    .sort()
-    .map((f) => {
-      const text = readFileSync(join(dir, f), 'utf8')
-      const item = { external_id: f.slice(0, -3), kind: 'task', title: text.match(/^# (.+)$/m)?.[1] ?? f }
-      const status = text.match(/^---\n(?:.*\n)*?status: *(\S+)\n(?:.*\n)*?---\n/)?.[1]
-      return status ? { ...item, status } : item
-    })
-  return { source: 'files', complete: true, items }
-}
+// The package's folder source: one task per `*.md` (the id is the file name, the title the
+// first `# ` heading, a `status:` line in the front matter the status), as every host reads it.
+const listing = (dir) => new FolderSource(dir).read()
 
 const engine = new SyncEngine(Store.sqlite(db))
-const first = await engine.preview('project-1', listing(folder))
+const first = await engine.preview('project-1', await listing(folder))
 assert.equal(first.counts.creates, 3, JSON.stringify(first.counts))
 assert.equal((await engine.execute(first, { confirmed: true })).created, 3)
 
@@ -44,13 +34,13 @@ assert.deepEqual(
     ['spec', 'Write the spec', 'draft'],
   ],
 )
-assert.equal((await reopened.preview('project-1', listing(folder))).isEmpty, true)
+assert.equal((await reopened.preview('project-1', await listing(folder))).isEmpty, true)
 
 writeFileSync(join(folder, 'review.md'), '# Review the release notes\n')
-const edit = await reopened.preview('project-1', listing(folder))
+const edit = await reopened.preview('project-1', await listing(folder))
 assert.deepEqual([edit.counts.creates, edit.counts.updates, edit.counts.deletes], [0, 1, 0])
 assert.equal((await reopened.execute(edit, { confirmed: true })).updated, 1)
 await assert.rejects(reopened.execute(edit, { confirmed: true }), StalePlanError)
-assert.equal((await reopened.verify('project-1', listing(folder))).consistent, true)
+assert.equal((await reopened.verify('project-1', await listing(folder))).consistent, true)
 
 console.log(`sync-folder: ${tasks.length} Markdown files synced into ${db}, edit applied, stale plan refused`)
