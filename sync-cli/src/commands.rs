@@ -132,11 +132,16 @@ async fn preview(
         } => {
             let provider = Providers::read(providers)?.build_one(Some(name))?;
             let bar = spinner("listing the provider");
-            let listed = provider
-                .list(provider_scope.unwrap_or(scope).to_owned())
+            let listed = engine
+                .list_from(
+                    &*provider,
+                    scope,
+                    provider_scope.unwrap_or(scope),
+                    &crate::history::options(),
+                )
                 .await;
             bar.finish_and_clear();
-            listed.map_err(sync_core::Error::Provider)?
+            listed?
         }
     };
     let bar = spinner("computing the plan");

@@ -243,6 +243,20 @@ fn preview_and_execute_list_a_provider_defined_in_a_private_file() {
         ],
     );
     assert!(err.contains("nope") && err.contains("todo"), "{err}");
+
+    // A listing that fails is a failed preview run in the history, and writes nothing.
+    fakes.fault("mstodo", json!({"status": 500}));
+    let out = hub.run_with(&renewed, &[&["execute"][..], &from, &["--yes"]].concat());
+    assert!(!out.status.success(), "the failed listing fails the command");
+    assert_eq!(count(&hub), 5);
+    let runs = hub.json(&["history", "runs", "--status", "failed"]);
+    let failed = runs["runs"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{runs}");
+    assert_eq!(
+        (failed[0]["kind"].as_str(), failed[0]["source"].as_str()),
+        (Some("preview"), Some("todo")),
+        "{runs}"
+    );
 }
 
 #[test]

@@ -22,6 +22,7 @@ use crate::history::tracker::{RunStart, RunTracker};
 use crate::history::{CancelToken, HistoryRecorder, RunKind, RunOptions};
 use crate::limits::{self, Limits};
 use crate::model::{Listing, Task};
+use crate::provider::ProviderClient;
 use crate::store::{ChangeSet, ScopeGuard, StoreError, TaskStore, TaskWrite};
 
 /// What an executed plan did.
@@ -225,9 +226,31 @@ impl SyncEngine {
         Ok(())
     }
 
+    /// Lists `provider_scope` of `provider` as the source of a sync into `scope`. A failed
+    /// listing is recorded as a failed preview run of `scope` (so every attempt shows in
+    /// history) and returned as `Error::Provider`; nothing is written.
+    pub async fn list_from(
+        &self,
+        provider: &dyn ProviderClient,
+        scope: &str,
+        provider_scope: &str,
+        options: &RunOptions,
+    ) -> Result<Listing> {
+        match provider.list(provider_scope.to_owned()).await {
+            Ok(listing) => Ok(listing),
+            Err(err) => {
+                let err = Error::Provider(err);
+                self.record_failed_listing(scope, &provider.name(), &err, options);
+                warn!(scope = %scope, provider = %provider.name(), error = %err,
+                    "listing failed; nothing written");
+                Err(err)
+            }
+        }
+    }
+
     /// Records a preview run that failed before it had a listing (a pull whose provider
     /// listing failed), so that every pull shows in history.
-    pub(crate) fn record_failed_listing(
+    fn record_failed_listing(
         &self,
         scope: &str,
         source: &str,

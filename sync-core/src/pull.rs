@@ -261,21 +261,10 @@ impl Puller {
     /// run and returned as [`Error::Provider`]; nothing is written.
     pub async fn pull(&self, options: &RunOptions) -> Result<PullReport> {
         let scope = &self.config.scope;
-        let listing = match self
-            .provider
-            .list(self.config.listed_scope().to_owned())
-            .await
-        {
-            Ok(listing) => listing,
-            Err(err) => {
-                let err = Error::Provider(err);
-                self.engine
-                    .record_failed_listing(scope, &self.provider.name(), &err, options);
-                tracing::warn!(scope = %scope, provider = %self.provider.name(), error = %err,
-                    "pull: listing failed; nothing written");
-                return Err(err);
-            }
-        };
+        let listing = self
+            .engine
+            .list_from(&*self.provider, scope, self.config.listed_scope(), options)
+            .await?;
         let plan = self
             .engine
             .preview_with(scope, &listing, &self.config.policy, options)
