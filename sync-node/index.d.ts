@@ -416,6 +416,9 @@ export declare function hubId(source: string, externalId: string): string
 /** The names of the job store (outbound queue) conformance cases. */
 export declare function jobStoreConformanceCases(): Array<string>
 
+/** Emits one core `tracing` event at `level`, to test the routing (the binding's own tests). */
+export declare function logForTests(level: string, message: string): void
+
 /** `[{module, name}]`: the core's public operations (see `sync_core::manifest`). */
 export declare function manifest(): string
 
@@ -466,6 +469,13 @@ export declare function runTaskStoreConformance(name: string, store: Store): Pro
 
 /** The names of the session store conformance cases. */
 export declare function sessionStoreConformanceCases(): Array<string>
+
+/**
+ * Routes the core's log lines at `level` and above to `logger` (JSON `{level, target,
+ * message}` text), replacing the logger set before; no logger stops the routing. The first
+ * call installs the binding's `tracing` subscriber for the process.
+ */
+export declare function setLogger(logger: ((arg: string) => void) | undefined | null, level: string): void
 
 /**
  * Whether `status` is terminal (completed or cancelled); an unknown status is

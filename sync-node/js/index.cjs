@@ -260,6 +260,24 @@ const { builtin, FolderSource } = require('./providers.cjs')({ json, str, Provid
 Provider.builtin = builtin
 const { Puller } = require('./pull.cjs')({ json, sink, EventStream, Provider, Plan, SyncEngine })
 
+/**
+ * Routes the core's and the adapters' log lines at `level` ('error' | 'warn' | 'info' (default)
+ * | 'debug' | 'trace') and above to `logger({level, target, message})`, on the JS thread; `null`
+ * stops it. Secrets never appear in them. A logger that throws loses that line only.
+ */
+function setLogger(logger, opts) {
+  const { level = 'info' } = options('logger options', opts, ['level'])
+  if (logger !== null && logger !== undefined && typeof logger !== 'function') {
+    throw new InvalidInputError('invalid input: logger must be a function or null')
+  }
+  const each = logger
+    ? (text) => {
+        try { logger(JSON.parse(text)) } catch { /* the logger's own failure loses this line */ }
+      }
+    : undefined
+  sync(() => native.setLogger(each, str('level', level)))
+}
+
 const conformance = {
   gateStoreCases: () => native.gateStoreConformanceCases(),
   runGateStoreCase: (name, store) => call(() => native.runGateStoreConformance(name, store._native)),
@@ -278,7 +296,9 @@ module.exports = {
   ...errors,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
   History, StatusService, Worker, Jobs, Breaker, RateLimiter, FolderSource, Puller,
-  transition, retry, conformance, model,
+  transition, retry, conformance, model, setLogger,
+  /** @internal test-only: emits one core log line. */
+  __logForTests: (level, message) => native.logForTests(level, message),
   /** The core's public operations, `[{module, name}]` (what every binding offers). */
   manifest: () => JSON.parse(native.manifest()),
   /** @internal test-only: panics inside the addon. */

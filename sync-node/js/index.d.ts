@@ -475,6 +475,11 @@ export interface HostProvider {
 }
 export type TokenRefresherLike = ((provider: string) => Promise<string> | string) | { refresh(provider: string): Promise<string> | string }
 
+/** One log line of the core or a built-in adapter. */
+export interface LogLine { level: 'error' | 'warn' | 'info' | 'debug' | 'trace'; target: string; message: string }
+/** Routes the core's log lines at `level` (default 'info') and above to `logger`; null stops it. */
+export declare function setLogger(logger: ((line: LogLine) => void) | null, options?: { level?: LogLine['level'] }): void
+
 export declare class Provider {
   constructor(name: string, object: HostProvider, options?: { tokenRefresher?: TokenRefresherLike })
   /** A built-in adapter (Microsoft To Do, ConnectWise, process plan, Azure DevOps, CalDAV). */

@@ -10,6 +10,6 @@ export const {
   ProviderError, InternalError, PanicError, CancelledError, errorClassFor,
   Clock, Store, Plan, SyncEngine, SessionEngine, Provider, EventStream,
   History, StatusService, Worker, Jobs, Breaker, RateLimiter, FolderSource, Puller,
-  transition, retry, conformance, model, manifest,
+  transition, retry, conformance, model, manifest, setLogger,
 } = tasksync
 export default tasksync

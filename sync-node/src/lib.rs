@@ -33,6 +33,7 @@ pub mod fs;
 pub mod history;
 pub mod host_call;
 pub mod input;
+pub mod log;
 pub mod manifest;
 pub mod model;
 pub mod provider;

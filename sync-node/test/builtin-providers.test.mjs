@@ -3,13 +3,13 @@
 // method, path, credential, Idempotency-Key and body; a paged listing is a preview/execute
 // source; a 429 with Retry-After defers the job; a 401 is renewed through the host's refresher
 // (sync and async) and retried with the fresh token; a 404 dead-letters the job; the
-// credential shows nowhere; bad configurations are refused naming the field.
+// credential shows nowhere (log lines routed to JS included); bad configurations are refused naming the field.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import {
   Clock, Store, SyncEngine, StatusService, Worker, Jobs, Provider, Puller, History, EventStream,
-  InvalidInputError, InvalidTransitionError, ProviderError, TasksyncError,
+  InvalidInputError, InvalidTransitionError, ProviderError, TasksyncError, setLogger,
 } from '../js/index.mjs'
 import { KINDS, startFakes } from './support/fakes.mjs'
 
@@ -155,6 +155,8 @@ for (const name of Object.keys(KINDS)) {
 
   test(`${name}: the credential appears nowhere`, async () => {
     await fakes.reset(name)
+    const logged = []
+    setLogger((line) => logged.push(JSON.stringify(line)), { level: 'trace' })
     const history = History.memory()
     const events = new EventStream()
     const seenEvents = []
@@ -196,6 +198,10 @@ for (const name of Object.keys(KINDS)) {
     assert.ok(runs.some((r) => r.status === 'failed'), 'the failed pull is in history')
     shown.push(JSON.stringify(runs), JSON.stringify(await history.audit({ limit: 200 })))
     shown.push(JSON.stringify(await h.jobs.list({ limit: 100 })), ...seenEvents, worker.metricsText())
+    await new Promise((resolve) => setTimeout(resolve, 50)) // queued log lines reach JS
+    setLogger(null)
+    assert.ok(logged.length > 0, 'the core logged')
+    shown.push(...logged)
     assert.ok(shown.some((s) => /expired|401/.test(s)), 'the failures were seen')
     for (const text of shown) {
       assert.ok(!text.includes(fakes.token), `token shown in: ${text.slice(0, 300)}`)
