@@ -18,6 +18,9 @@ BENCH_TARGETS += bench-python
 
 .PHONY: test-python bench-python python-venv python-wheel
 
+# The Django tests spawn the provider fakes (TASKSYNC_FAKES, exported by mk/fakes.mk).
+test-python: fakes
+
 python-venv:
 	rm -rf $(PY_VENV)
 	$(PYTHON) -m venv $(PY_VENV)

@@ -54,7 +54,7 @@ def test_a_task_completed_in_the_hub_is_completed_in_microsoft_todo(
     out = run("tasksync_worker", "--until-idle")
     assert "pull mstodo: executed (5 created, 0 updated, 0 deleted)" in out
     status, task = http.call("GET", f"/tasks/{T1}/sync-status")
-    assert status == 200 and task["targets"] == []
+    assert status == 200 and task["targets"] == {}
 
     status, body = http.call("POST", f"/tasks/{T1}/status", {"status": "completed"})
     assert status == 200, body
@@ -69,7 +69,7 @@ def test_a_task_completed_in_the_hub_is_completed_in_microsoft_todo(
     assert json.loads(patch["body"])["status"] == "completed"
     assert patch["headers"]["authorization"] == f"Bearer {todo.token}"
     status, task = http.call("GET", f"/tasks/{T1}/sync-status")
-    assert [t["state"] for t in task["targets"]] == ["succeeded"]
+    assert task["targets"] == {"mstodo": "synced"}
 
 
 def test_a_renewed_token_comes_from_the_refresher_and_no_credential_shows(

@@ -37,7 +37,7 @@ def with_(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     config = base()
     node: Any = config
     for part in path[:-1]:
-        node = node[part]
+        node = node[part] if isinstance(node, list) else node.setdefault(part, {})
     node[path[-1]] = value
     return config
 
@@ -61,12 +61,12 @@ def test_the_project_settings_pass_but_for_the_unset_token(
         (
             ("providers", "mstodo", "tokn"),
             "x",
-            "TASKSYNC['providers']['mstodo']: unknown field `tokn`",
+            "TASKSYNC['providers']['mstodo']: unknown key `tokn`",
         ),
         (
             ("providers", "mstodo", "kind"),
             "trello",
-            "TASKSYNC['providers']['mstodo']: kind: unknown",
+            "TASKSYNC['providers']['mstodo']: kind: unknown provider `trello`",
         ),
         (
             ("providers", "mstodo", "base_url"),
@@ -108,10 +108,13 @@ def test_a_bad_value_is_an_error_naming_its_key(
     assert all(SECRET not in m for m in found)
 
 
-def test_settings_of_the_older_layout_are_errors(settings: Any) -> None:
-    settings.TASKSYNC_TARGETS = []
-    found = errors(settings, base())
-    assert 'tasksync.E002 TASKSYNC_TARGETS: moved to TASKSYNC["targets"]' in found
+def test_settings_of_the_older_layout_are_refused_or_flagged(settings: Any) -> None:
+    settings.TASKSYNC_WORKER_LEASE_MS = 5
+    settings.TASKSYNC_TARGETS = [{"name": "mstodo", "kind": "nope"}]
+    found = errors(settings, {})
+    assert 'tasksync.E002 TASKSYNC_WORKER_LEASE_MS: moved to TASKSYNC["worker"]["lease_ms"]' in found
+    assert any(m.startswith("tasksync.W002 TASKSYNC_TARGETS") for m in found)
+    assert any(m.startswith("tasksync.E001 TASKSYNC_TARGETS[0]: ") for m in found), found
 
 
 def test_the_worker_refuses_bad_settings_naming_the_key(

@@ -1,10 +1,10 @@
 """System checks of ``settings.TASKSYNC`` (run by ``manage.py check``, ``migrate``,
 ``runserver`` and every tasksync command): each problem is one error naming its key.
 
-``tasksync.E001``: a bad value; ``tasksync.E002``: a setting of an older layout
-(``TASKSYNC_TARGETS``, ``TASKSYNC_PROVIDERS``, ``TASKSYNC_WORKER_LEASE_MS``);
-``tasksync.W001``: a ``*_env`` variable that is not set in this process (only the worker needs
-it).
+``tasksync.E001``: a bad value; ``tasksync.E002``: a setting of an older layout that is no
+longer read (``TASKSYNC_PROVIDERS``, ``TASKSYNC_WORKER_LEASE_MS``); ``tasksync.W001``: a
+``*_env`` variable that is not set in this process (only the worker needs it);
+``tasksync.W002``: ``TASKSYNC_TARGETS``, still read when ``TASKSYNC["targets"]`` is absent.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import tasksync
 from . import conf
 
 LEGACY = {
-    "TASKSYNC_TARGETS": 'TASKSYNC["targets"]',
     "TASKSYNC_PROVIDERS": 'TASKSYNC["providers"] (entries {"class": DOTTED.PATH})',
     "TASKSYNC_WORKER_LEASE_MS": 'TASKSYNC["worker"]["lease_ms"]',
 }
@@ -35,6 +34,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     for old, new in LEGACY.items():
         if hasattr(settings, old):
             found.append(checks.Error(f"{old}: moved to {new}", id="tasksync.E002", obj=old))
+    if hasattr(settings, "TASKSYNC_TARGETS"):
+        found.append(
+            checks.Warning(
+                'TASKSYNC_TARGETS: read while TASKSYNC["targets"] is absent; move it there',
+                id="tasksync.W002",
+                obj="TASKSYNC_TARGETS",
+            )
+        )
     try:
         conf.section("targets")
     except conf.SettingsError as e:

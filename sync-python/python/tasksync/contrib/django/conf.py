@@ -70,7 +70,9 @@ def key(*parts: str | int) -> str:
 
 def _core_message(err: Exception) -> str:
     text = str(err)
-    return text.removeprefix("invalid input: ")
+    for prefix in ("invalid input: ", "provider config: ", "invalid input: "):
+        text = text.removeprefix(prefix)
+    return text
 
 
 def section(name: str) -> Any:
@@ -92,13 +94,20 @@ def section(name: str) -> Any:
 
 
 def targets() -> list[dict[str, Any]]:
-    """``TASKSYNC["targets"]``, checked by the core."""
+    """``TASKSYNC["targets"]`` (or, without it, the older ``TASKSYNC_TARGETS``), checked by
+    the core."""
     value = section("targets")
+    where = key("targets")
+    raw = getattr(settings, "TASKSYNC", {})
+    if "targets" not in raw and hasattr(settings, "TASKSYNC_TARGETS"):
+        value, where = settings.TASKSYNC_TARGETS, "TASKSYNC_TARGETS"
+        if not isinstance(value, list):
+            raise SettingsError(where, "must be a list of targets")
     for i, target in enumerate(value):
         try:
             tasksync.StatusService(tasksync.MemoryStore(), targets=[target])
         except (tasksync.TasksyncError, TypeError) as e:
-            raise SettingsError(key("targets", i), _core_message(e)) from e
+            raise SettingsError(f"{where}[{i}]", _core_message(e)) from e
     return [dict(t) for t in value]
 
 

@@ -20,7 +20,6 @@ history entries run as ``--actor`` (default ``tasksync_worker``).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -89,23 +88,23 @@ def stop_on_signals(stop: tasksync.StopToken) -> Iterator[None]:
             signal.signal(s, handler)
 
 
-async def until_idle(
+def until_idle(
     worker: tasksync.Worker, max_sleep_ms: int, stop: tasksync.StopToken
 ) -> dict[str, int]:
     """Batches until nothing is due now (or ``stop`` is stopped); the totals."""
     totals = dict.fromkeys(TOTALS, 0)
     clock = tasksync.SystemClock()
     while not stop.stopped:
-        tick = await worker.run_once_async()
+        tick = worker.run_once()
         for k in totals:
             totals[k] += int(getattr(tick, k))
         if tick.claimed:
             continue
-        wake = await worker.next_wake_async()
+        wake = worker.next_wake()
         now = clock.now_ms()
         if wake is None or wake > now:
             break
-        await asyncio.sleep(min(max(0, wake - now), max_sleep_ms) / 1000)
+        stop.wait(min(max(0, wake - now), max_sleep_ms) / 1000)
     return totals
 
 
@@ -186,10 +185,10 @@ class Command(BaseCommand):
                 if options["until_idle"]:
                     for name, puller in pullers:
                         self._report(name, self._pull_once(puller, options["actor"]))
-                    totals = asyncio.run(until_idle(worker, options["max_sleep_ms"], stop))
+                    totals = until_idle(worker, options["max_sleep_ms"], stop)
                 else:
                     threads = [self._pull_thread(n, p, stop, options["actor"]) for n, p in pullers]
-                    report = asyncio.run(worker.run_async(stop=stop))
+                    report = worker.run(stop=stop)
                     stop.stop()
                     for thread in threads:
                         thread.join()
@@ -206,7 +205,7 @@ class Command(BaseCommand):
 
     def _pull_once(self, puller: Any, actor: str) -> Any:
         try:
-            return puller.pull(actor=actor)
+            return puller.pull(actor={"user": actor})
         except tasksync.TasksyncError as e:
             return e
 
@@ -226,7 +225,7 @@ class Command(BaseCommand):
 
         def run() -> None:
             try:
-                puller.run(stop=stop, actor=actor, on_pull=on_pull)
+                puller.run(stop=stop, actor={"user": actor}, on_pull=on_pull)
             finally:
                 connections.close_all()
 
