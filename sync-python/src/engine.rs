@@ -32,7 +32,7 @@ pub(crate) fn listing(obj: &Bound<'_, PyAny>) -> PyResult<Listing> {
 #[pyclass(name = "SyncEngine", module = "tasksync._native", frozen)]
 #[derive(Debug)]
 pub(crate) struct PySyncEngine {
-    inner: SyncEngine,
+    pub(crate) inner: SyncEngine,
 }
 
 fn ok<T: Into<U>, U: pyo3::PyClass + Into<pyo3::PyClassInitializer<U>>>(

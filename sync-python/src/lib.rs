@@ -34,6 +34,7 @@ mod manifest;
 mod model;
 mod provider;
 mod providers;
+mod pull;
 mod retry;
 mod runtime;
 mod session;
@@ -65,6 +66,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     history::register(m)?;
     provider::register(m)?;
     fs::register(m)?;
+    pull::register(m)?;
     conformance::register(m)?;
     manifest::register(m)?;
     runtime::register(m)?;

@@ -54,7 +54,9 @@ fn python_level(level: &Level) -> i32 {
 impl<S: Subscriber> Layer<S> for PythonLogging {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let level = python_level(event.metadata().level());
-        let _ = Python::attach(|py| -> PyResult<()> {
+        // `try_attach`: an event after the interpreter shut down (a background thread's) is
+        // dropped, not a panic.
+        let _ = Python::try_attach(|py| -> PyResult<()> {
             let logger = LOGGER.get_or_try_init(py, || {
                 Ok::<_, PyErr>(
                     py.import("logging")?

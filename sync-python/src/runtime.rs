@@ -12,7 +12,8 @@
 //! - The GIL is never held while a core future waits: blocking calls run under `py.detach`,
 //!   host callbacks take the GIL only for the call itself.
 //! - Blocking calls nest: a host callback may call the engine again (our executor does not
-//!   refuse re-entry the way `futures::executor::block_on` does).
+//!   refuse re-entry the way `futures::executor::block_on` does). They run in the tokio
+//!   runtime's context, so a core future may use tokio (the built-in HTTP adapters do).
 //! - An `*_async` method returns a coroutine (`tasksync._coro.deferred`): the core future is
 //!   handed to tokio, and the caller's event loop found, only when the coroutine first runs,
 //!   so `asyncio.run(engine.preview_async(...))` works (no loop needs to run at call time).
@@ -67,7 +68,14 @@ where
     F: Future<Output = Result<T, sync_core::Error>> + Send,
     T: Send,
 {
-    let out = py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(|| block_on(fut))));
+    let out = py.detach(|| {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            // In the runtime's context: the built-in adapters' HTTP client and timers are
+            // tokio's (their I/O is driven by the runtime's threads).
+            let _entered = pyo3_async_runtimes::tokio::get_runtime().enter();
+            block_on(fut)
+        }))
+    });
     match out {
         Ok(result) => result.map_err(error::to_py),
         Err(panic) => Err(error::panic_to_py(panic)),

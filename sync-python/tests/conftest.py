@@ -9,6 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import tasksync  # noqa: E402
+from fakes import Fakes  # noqa: E402
 from pg import create_database, drop_database  # noqa: E402
 from pyqueue import PyQueueStore  # noqa: E402
 
@@ -34,3 +35,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "postgres":
         return tasksync.PostgresStore(request.getfixturevalue("pg_url"))
     return PyQueueStore()
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[Fakes]:
+    """The loopback provider fakes, one process for the session (built once if need be)."""
+    running = Fakes()
+    try:
+        yield running
+    finally:
+        running.close()

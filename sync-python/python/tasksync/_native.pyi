@@ -399,6 +399,30 @@ class StopToken:
     def wait(self, timeout: float | None = None) -> bool: ...
 
 @final
+class Puller:
+    def __new__(
+        cls, engine: SyncEngine, provider: Any, config: Mapping[str, Any], events: Any = None
+    ) -> Puller: ...
+    def pull(self, actor: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+    def pull_async(
+        self, actor: Mapping[str, Any] | None = None
+    ) -> Coroutine[Any, Any, dict[str, Any]]: ...
+    def held(self) -> Plan | None: ...
+    def config(self) -> dict[str, Any]: ...
+    def run(
+        self,
+        stop: StopToken | None = None,
+        actor: Mapping[str, Any] | None = None,
+        on_pull: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, int]: ...
+    def run_async(
+        self,
+        stop: StopToken | None = None,
+        actor: Mapping[str, Any] | None = None,
+        on_pull: Callable[[dict[str, Any]], object] | None = None,
+    ) -> Coroutine[Any, Any, dict[str, int]]: ...
+
+@final
 class JobQueue:
     def __new__(
         cls, store: Any, clock: Any = None, history: History | None = None, events: Any = None

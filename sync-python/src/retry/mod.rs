@@ -13,7 +13,7 @@ mod conformance;
 mod dead;
 mod limiter;
 mod outbox;
-mod worker;
+pub(crate) mod worker;
 
 /// A policy's config from keyword fields (`None`: the defaults).
 pub(crate) fn config<T: serde::de::DeserializeOwned + Default>(

@@ -127,7 +127,7 @@ impl PyStopToken {
 
 /// The host's timer for the core's loop: tokio's, on the binding's runtime (spawned there, so
 /// the sleep can be awaited from the blocking executor too).
-fn tokio_sleep() -> Arc<Sleep> {
+pub(crate) fn tokio_sleep() -> Arc<Sleep> {
     let handle = pyo3_async_runtimes::tokio::get_runtime().handle().clone();
     Arc::new(move |ms| {
         // The timer is made inside the task: tokio's timers need its runtime's context.
@@ -140,7 +140,7 @@ fn tokio_sleep() -> Arc<Sleep> {
 }
 
 /// Resolves when `stop` is stopped (never without one).
-fn stop_future(stop: Option<&PyStopToken>) -> impl Future<Output = ()> + Send + 'static {
+pub(crate) fn stop_future(stop: Option<&PyStopToken>) -> impl Future<Output = ()> + Send + 'static {
     let state = stop.map(|s| s.state.clone());
     async move {
         match state {
@@ -153,7 +153,7 @@ fn stop_future(stop: Option<&PyStopToken>) -> impl Future<Output = ()> + Send + 
 /// Resolves when a Python signal handler raised (the exception is kept in `raised`); runs the
 /// handlers every [`SIGNAL_POLL_MS`] (they only run on the main thread: elsewhere it never
 /// resolves).
-async fn signals(sleep: Arc<Sleep>, raised: Arc<Mutex<Option<PyErr>>>) {
+pub(crate) async fn signals(sleep: Arc<Sleep>, raised: Arc<Mutex<Option<PyErr>>>) {
     loop {
         sleep(SIGNAL_POLL_MS).await;
         if let Err(err) = Python::attach(|py| py.check_signals()) {
@@ -171,7 +171,7 @@ pub(crate) struct PyWorker {
     inner: Arc<Worker>,
 }
 
-fn provider(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ProviderClient>> {
+pub(crate) fn provider(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ProviderClient>> {
     if let Ok(p) = obj.cast::<crate::provider::PyProvider>() {
         return Ok(p.get().inner.clone());
     }
