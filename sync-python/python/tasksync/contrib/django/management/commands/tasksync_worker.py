@@ -108,6 +108,14 @@ def until_idle(
     return totals
 
 
+def _reason(reason: Any) -> str:
+    """``too_many_deletes deletes=3 limit=0`` for a hold reason."""
+    if not isinstance(reason, dict):
+        return str(reason)
+    rest = " ".join(f"{k}={v}" for k, v in reason.items() if k != "reason")
+    return f"{reason.get('reason', '?')} {rest}".strip()
+
+
 def describe(name: str, result: Any) -> str:
     """One line for a pull's result (its outcome and counts; never a credential)."""
     if isinstance(result, BaseException):
@@ -120,11 +128,8 @@ def describe(name: str, result: Any) -> str:
             f"updated, {r.get('deleted', 0)} deleted)"
         )
     if outcome == "held":
-        reasons = [
-            str(r.get("reason", r)) if isinstance(r, dict) else str(r)
-            for r in result.get("reasons", [])
-        ]
-        return f"pull {name}: held for a person ({', '.join(reasons)})"
+        reasons = [_reason(r) for r in result.get("reasons", [])]
+        return f"pull {name}: held for a person ({'; '.join(reasons)})"
     return f"pull {name}: {outcome}"
 
 
