@@ -8,6 +8,10 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
+import signal
+import threading
+import time
 from io import StringIO
 from typing import Any
 
@@ -127,3 +131,27 @@ def test_a_pull_from_the_settings_executes_or_is_held(todo: Fakes, settings: Any
         "tasksync_worker", "--until-idle"
     )
     assert "pull mstodo" not in run("tasksync_worker", "--until-idle", "--no-pull")
+
+
+def test_the_worker_loop_pulls_and_pushes_until_sigterm(
+    todo: Fakes, http: Http, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tasksync.contrib.django")
+
+    def complete_then_terminate() -> None:
+        # The pull thread brings the list in; the status change goes through the hub's view.
+        while http.call("GET", f"/tasks/{T1}/sync-status")[0] != 200:
+            time.sleep(0.02)
+        http.call("POST", f"/tasks/{T1}/status", {"status": "completed"})
+        while todo_task(todo, "t1")["status"] != "completed":
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    helper = threading.Thread(target=complete_then_terminate, daemon=True)
+    helper.start()
+    out = run("tasksync_worker", "--max-sleep-ms", "50")
+    helper.join(timeout=30)
+    assert "claimed=1 succeeded=1 retried=0 dead=0" in out
+    assert "pull mstodo: executed (5 created, 0 updated, 0 deleted)" in caplog.text
+    # The pull threads ended with the loop.
+    assert not [t for t in threading.enumerate() if t.name.startswith("tasksync-pull")]
