@@ -98,6 +98,7 @@ def test_the_project_settings_pass_but_for_the_unset_token(
         (("pull", "mstodo", "interval_ms"), 0, "TASKSYNC['pull']['mstodo']: interval_ms"),
         (("pull", "erp"), {"scope": "x"}, "TASKSYNC['pull']['erp']: no provider `erp`"),
         (("worker", "lease"), 5, "TASKSYNC['worker']['lease']: unknown key"),
+        (("worker", "lease_ms"), 0, "TASKSYNC['worker']['lease_ms']: "),
     ],
 )
 def test_a_bad_value_is_an_error_naming_its_key(
@@ -127,4 +128,7 @@ def test_the_worker_refuses_bad_settings_naming_the_key(
         call_command("tasksync_worker", "--until-idle", stdout=StringIO())
     settings.TASKSYNC = with_(("targets", 0, "name"), "erp")
     with pytest.raises(CommandError, match=r"TASKSYNC\['targets'\]\[0\]: no provider `erp`"):
+        call_command("tasksync_worker", "--until-idle", stdout=StringIO())
+    settings.TASKSYNC = with_(("worker", "lease_ms"), "soon")
+    with pytest.raises(CommandError, match=r"TASKSYNC\['worker'\]\['lease_ms'\]: invalid type"):
         call_command("tasksync_worker", "--until-idle", stdout=StringIO())

@@ -70,7 +70,7 @@ def key(*parts: str | int) -> str:
 
 def _core_message(err: Exception) -> str:
     text = str(err)
-    for prefix in ("invalid input: ", "provider config: ", "invalid input: "):
+    for prefix in ("invalid input: ", "provider config: ", "worker config: ", "invalid input: "):
         text = text.removeprefix(prefix)
     return text
 
@@ -119,6 +119,11 @@ def worker_config() -> dict[str, Any]:
             raise SettingsError(
                 key("worker", k), f"unknown key; known keys: {', '.join(WORKER_KEYS)}"
             )
+    if "lease_ms" in value:
+        try:
+            tasksync.Worker(tasksync.MemoryStore(), id="check", lease_ms=value["lease_ms"])
+        except (tasksync.TasksyncError, TypeError) as e:
+            raise SettingsError(key("worker", "lease_ms"), _core_message(e)) from e
     return dict(value)
 
 
