@@ -82,6 +82,11 @@ def fresh_token(provider: str) -> str:
     return FRESH[-1]
 
 
+async def fresh_token_async(provider: str) -> str:
+    """``fresh_token`` as an ``async def`` (``conftest.fresh_token_async``)."""
+    return FRESH[-1]
+
+
 @pytest.fixture(scope="session")
 def fakes_process() -> Iterator[Fakes]:
     path = os.environ.get("TASKSYNC_FAKES")

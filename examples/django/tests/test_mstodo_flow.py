@@ -77,14 +77,16 @@ def test_a_task_completed_in_the_hub_is_completed_in_microsoft_todo(
     assert task["targets"] == {"mstodo": "synced"}
 
 
+@pytest.mark.parametrize("refresher", ["conftest.fresh_token", "conftest.fresh_token_async"])
 def test_a_renewed_token_comes_from_the_refresher_and_no_credential_shows(
     todo: Fakes,
     http: Http,
     settings: Any,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
+    refresher: str,
 ) -> None:
-    settings.TASKSYNC["providers"]["mstodo"]["refresher"] = "conftest.fresh_token"
+    settings.TASKSYNC["providers"]["mstodo"]["refresher"] = refresher
     caplog.set_level(logging.DEBUG)
     out = run("tasksync_worker", "--until-idle")
     http.call("POST", f"/tasks/{T1}/status", {"status": "completed", "actor": "ann"})
@@ -155,3 +157,30 @@ def test_the_worker_loop_pulls_and_pushes_until_sigterm(
     assert "pull mstodo: executed (5 created, 0 updated, 0 deleted)" in caplog.text
     # The pull threads ended with the loop.
     assert not [t for t in threading.enumerate() if t.name.startswith("tasksync-pull")]
+
+
+def test_a_connectwise_board_is_pulled_with_a_password_from_the_environment(
+    fakes: Fakes, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.TASKSYNC = {
+        "providers": {
+            "connectwise": {
+                "kind": "connectwise",
+                "base_url": fakes.info["connectwise"],
+                "user": fakes.info["users"]["connectwise"],
+                "password_env": "CW_PASSWORD",
+                "client_id": fakes.info["client_id"],
+            }
+        },
+        "pull": {
+            "service-desk": {
+                "provider": "connectwise",
+                "scope": "service",
+                "provider_scope": "tickets",
+            }
+        },
+    }
+    monkeypatch.setenv("CW_PASSWORD", fakes.token)
+    out = run("tasksync_worker", "--until-idle")
+    assert "pull service-desk: executed (5 created, 0 updated, 0 deleted)" in out
+    assert fakes.token not in out
