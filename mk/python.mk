@@ -6,6 +6,8 @@
 # and drop their own databases on DATABASE_URL's server). Then the Django app and the example
 # project (examples/django): ruff, mypy --strict and pytest-django, once on SQLite and once on
 # PostgreSQL (DATABASE_URL; the run creates and drops its own database `tasksync_test_django`).
+# The built-in providers' tests talk to the loopback fakes (`fakes`, TASKSYNC_FAKES) and to a
+# real Radicale CalDAV server (`radicale-venv`, RADICALE_VENV).
 # Needs only PyPI and crates.io, plus the `services` target for PostgreSQL.
 
 PYTHON ?= python3
@@ -33,13 +35,14 @@ python-wheel: python-venv
 	cd sync-python && ../$(PY_BIN)/maturin build --release --out ../$(PY_WHEELS)
 	$(PY_BIN)/pip install --quiet --force-reinstall $(PY_WHEELS)/tasksync-*.whl
 
-test-python: services python-wheel
+test-python: services fakes radicale-venv python-wheel
 	cd sync-python && ../$(PY_BIN)/ruff check python tests bench
 	cd sync-python && ../$(PY_BIN)/ruff format --check python tests bench
 	cd sync-python && ../$(PY_BIN)/mypy --strict tests python/tasksync bench
 	cd sync-python && ../$(PY_BIN)/python -m mypy.stubtest tasksync._native \
 		--allowlist stubtest-allowlist.txt
-	cd sync-python && ../$(PY_BIN)/python -m pytest -q -p no:cacheprovider tests
+	cd sync-python && TASKSYNC_FAKES=$(TASKSYNC_FAKES) RADICALE_VENV=$(RADICALE_VENV) \
+		../$(PY_BIN)/python -m pytest -q -p no:cacheprovider tests
 	cd examples/django && ../../$(PY_BIN)/ruff check . && ../../$(PY_BIN)/ruff format --check .
 	cd examples/django && ../../$(PY_BIN)/mypy --strict .
 	cd examples/django && TASKSYNC_DB=sqlite ../../$(PY_BIN)/python -m pytest -q -p no:cacheprovider

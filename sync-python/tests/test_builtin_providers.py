@@ -229,14 +229,16 @@ def test_the_credential_appears_nowhere(
     # echoes the presented credential.
     fakes.accept(kind.name, "tok-OTHER-never-handed-out")
     bare = tasksync.Provider.builtin(config)
+    puller = tasksync.Puller(
+        tasksync.SyncEngine(hub.store, history=history),
+        provider,
+        {"scope": "s", "provider_scope": kind.scope},
+    )
+    shown += [repr(puller), json.dumps(puller.config()), repr(worker)]
     failing: list[Callable[[], object]] = [
         lambda: bare.list(kind.scope),
         lambda: provider.list(kind.scope),
-        lambda: tasksync.Puller(
-            tasksync.SyncEngine(hub.store, history=history),
-            provider,
-            {"scope": "s", "provider_scope": kind.scope},
-        ).pull(),
+        lambda: puller.pull(),
     ]
     for call in failing:
         with pytest.raises(tasksync.TasksyncError) as err:

@@ -323,6 +323,15 @@ def test_a_failing_host_clock_is_a_store_error_and_nothing_changes(
     assert "panicked" not in err and "RUST_BACKTRACE" not in err, err
 
 
+class Lists:
+    """A host provider that lists `LISTING`."""
+
+    name = "files"
+
+    def list(self, scope: str) -> dict[str, Any]:
+        return LISTING
+
+
 def async_calls() -> dict[str, Callable[[], Any]]:
     """One valid call of every ``*_async`` method, by qualified name."""
     store = tasksync.MemoryStore()
@@ -337,6 +346,7 @@ def async_calls() -> dict[str, Callable[[], Any]]:
     task = tasksync.hub_id("files", "a")
     stopped = tasksync.StopToken()
     stopped.stop()  # the loop ends after its first batch
+    puller = tasksync.Puller(sync, tasksync.Provider(Lists()), {"scope": "p"})
     return {
         "SyncEngine.preview_async": lambda: sync.preview_async("s", LISTING),
         "SyncEngine.execute_async": lambda: sync.execute_async(plan, confirmed=True),
@@ -357,6 +367,8 @@ def async_calls() -> dict[str, Callable[[], Any]]:
         "Worker.next_wake_async": lambda: worker.next_wake_async(),
         "JobQueue.requeue_async": lambda: queue.requeue_async("job-missing"),
         "JobQueue.discard_async": lambda: queue.discard_async("job-missing"),
+        "Puller.pull_async": lambda: puller.pull_async(actor={"user": "kim"}),
+        "Puller.run_async": lambda: puller.run_async(stopped),
     }
 
 
