@@ -5,7 +5,8 @@
 # the stub drift check; the PostgreSQL store's tests, two worker processes among them, make
 # and drop their own databases on DATABASE_URL's server). Then the Django app and the example
 # project (examples/django): ruff, mypy --strict and pytest-django, once on SQLite and once on
-# PostgreSQL (DATABASE_URL; the run creates and drops its own database `tasksync_test_django`).
+# PostgreSQL (DATABASE_URL; the run creates and drops its own database `tasksync_test_django`);
+# its worker and pull tests talk to the Microsoft To Do and ConnectWise fakes.
 # The built-in providers' tests talk to the loopback fakes (`fakes`, TASKSYNC_FAKES) and to a
 # real Radicale CalDAV server (`radicale-venv`, RADICALE_VENV).
 # Needs only PyPI and crates.io, plus the `services` target for PostgreSQL.
@@ -42,8 +43,10 @@ test-python: services fakes radicale-venv python-wheel
 		../$(PY_BIN)/python -m pytest -q -p no:cacheprovider tests
 	cd examples/django && ../../$(PY_BIN)/ruff check . && ../../$(PY_BIN)/ruff format --check .
 	cd examples/django && ../../$(PY_BIN)/mypy --strict .
-	cd examples/django && TASKSYNC_DB=sqlite ../../$(PY_BIN)/python -m pytest -q -p no:cacheprovider
-	cd examples/django && TASKSYNC_DB=postgres ../../$(PY_BIN)/python -m pytest -q -p no:cacheprovider
+	cd examples/django && TASKSYNC_FAKES=$(TASKSYNC_FAKES) TASKSYNC_DB=sqlite \
+		../../$(PY_BIN)/python -m pytest -q -p no:cacheprovider
+	cd examples/django && TASKSYNC_FAKES=$(TASKSYNC_FAKES) TASKSYNC_DB=postgres \
+		../../$(PY_BIN)/python -m pytest -q -p no:cacheprovider
 
 # Preview + execute of 100,000 tasks vs the hand-written Django ORM way, binding call cost,
 # switch latency; figures go to BENCHMARKS.md ("Python binding") by hand.

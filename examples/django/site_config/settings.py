@@ -87,5 +87,19 @@ def _database() -> dict[str, Any]:
 
 DATABASES = {"default": _database()}
 
-# Where status changes are pushed: the worker needs a provider of each name.
-TASKSYNC_TARGETS = [{"name": "mstodo", "kind": "ms_todo", "max_attempts": 3}]
+# tasksync: Microsoft To Do as a target (completing a hub task completes it there) and a
+# scheduled pull of one To Do list into the hub scope `inbox`. The URL and token come from the
+# environment; the token is read by `tasksync_worker` and never shown.
+TASKSYNC: dict[str, Any] = {
+    "providers": {
+        "mstodo": {
+            "kind": "mstodo",
+            "base_url": os.environ.get("MSTODO_URL", "https://graph.microsoft.com/v1.0"),
+            "token_env": "MSTODO_TOKEN",
+        },
+    },
+    "targets": [{"name": "mstodo", "kind": "ms_todo", "max_attempts": 3}],
+    "pull": {
+        "mstodo": {"scope": "inbox", "provider_scope": os.environ.get("MSTODO_LIST", "list-1")},
+    },
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import tasksync
-from django.conf import settings
+from tasksync.contrib.django import conf
 from tasksync.contrib.django.store import DjangoQueueStore
 
 
@@ -21,7 +21,7 @@ def engine() -> tasksync.SyncEngine:
 
 @cache
 def status_service() -> tasksync.StatusService:
-    return tasksync.StatusService(store(), targets=settings.TASKSYNC_TARGETS)
+    return tasksync.StatusService(store(), targets=conf.targets())
 
 
 @cache

@@ -10,3 +10,6 @@ class TasksyncConfig(AppConfig):
     label = "tasksync"
     verbose_name = "Task sync"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the settings checks)

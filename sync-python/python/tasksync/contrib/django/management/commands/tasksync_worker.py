@@ -1,26 +1,26 @@
-"""``manage.py tasksync_worker [--provider NAME=DOTTED.PATH]... [--http NAME=URL]...
-[--journal PATH] [--id ID] [--lease-ms MS] [--max-sleep-ms MS] [--until-idle]``: runs the worker
-over the Django queue store.
+"""``manage.py tasksync_worker [--until-idle] [--no-pull] [--id ID] [--lease-ms MS]
+[--max-sleep-ms MS] [--actor ACTOR] [--metrics]``: pushes queued status changes to their
+targets and runs the scheduled pulls, all from ``settings.TASKSYNC`` (see
+:mod:`tasksync.contrib.django.conf`).
 
-Without ``--until-idle`` it runs the core's worker loop (``Worker.run``: batches while there is
-work, lease heartbeats while provider calls are out, idle waits of at most ``--max-sleep-ms``)
-until SIGINT or SIGTERM, which let the batch in flight finish; then it prints the totals. With
-``--until-idle`` it stops as soon as nothing is due.
-
-Each target of ``settings.TASKSYNC_TARGETS`` needs a provider, looked up in this order:
-``--provider NAME=dotted.path`` (or ``settings.TASKSYNC_PROVIDERS = {NAME: "dotted.path"}``),
-a class or factory of your own called with the target's name that returns a provider object
-(``name``, ``list``, ``push``, ``refresh_token``); ``--http NAME=URL``; else the journal file
-when ``--journal`` is given.
+Every target of ``TASKSYNC["targets"]`` is pushed through the provider of its name in
+``TASKSYNC["providers"]``. Without ``--until-idle`` it runs the core's worker loop
+(``Worker.run``: batches while there is work, lease heartbeats while provider calls are out,
+idle waits of at most ``--max-sleep-ms``) and, on a thread each, every pull of
+``TASKSYNC["pull"]`` (``Puller.run``, every ``interval_ms``), until SIGINT or SIGTERM, which let
+the batch and the pulls in flight finish; then it prints the totals. With ``--until-idle``
+each pull runs once, then the queue is worked until nothing is due. A held pull is kept for a
+person (``Puller.held()``) and announced in the output and the log.
 
 The worker's id (its lease owner) defaults to ``django-worker-<host>-<pid>``, unique per
-process, so two workers never share leases; ``--lease-ms`` (default
-``settings.TASKSYNC_WORKER_LEASE_MS``, else the core's default) is how long a claimed job stays
-with this worker before another may take it over.
+process; ``--lease-ms`` (default ``TASKSYNC["worker"]["lease_ms"]``, else the core's) is how
+long a claimed job stays with this worker before another may take it over. Pulls and their
+history entries run as ``--actor`` (default ``tasksync_worker``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -29,15 +29,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.module_loading import import_string
+from django.db import connections
 
 import tasksync
-from tasksync.contrib.django.providers import HttpProvider, JournalProvider
+from tasksync.contrib.django import conf
+from tasksync.contrib.django.history import DjangoHistoryStore
 from tasksync.contrib.django.store import DjangoQueueStore
 
 TOTALS = ("claimed", "succeeded", "retried", "dead")
+log = logging.getLogger("tasksync.contrib.django")
 
 
 def default_worker_id() -> str:
@@ -45,26 +46,29 @@ def default_worker_id() -> str:
     return f"django-worker-{socket.gethostname()}-{os.getpid()}"
 
 
-def pairs(flag: str, specs: list[str]) -> dict[str, str]:
-    """``NAME=VALUE`` arguments of ``flag`` as a dict; a malformed one is a ``CommandError``."""
-    out: dict[str, str] = {}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        if not sep or not name or not value:
-            raise CommandError(f"{flag} {spec!r}: expected NAME=VALUE")
-        out[name] = value
-    return out
+class ThreadStore:
+    """The queue store as the worker's threads use it: a call made off the main thread closes
+    that thread's database connection afterwards (outside a transaction), since Django only
+    closes the connections of request threads."""
 
+    def __init__(self, inner: DjangoQueueStore) -> None:
+        self._inner = inner
 
-def own_provider(name: str, path: str) -> Any:
-    """The provider the class or factory at the dotted ``path`` builds for target ``name``."""
-    try:
-        factory = import_string(path)
-    except ImportError as e:
-        raise CommandError(f"provider `{name}`: cannot import `{path}`: {e}") from e
-    if not callable(factory):
-        raise CommandError(f"provider `{name}`: `{path}` is not a class or a function")
-    return factory(name)
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                if threading.current_thread() is not threading.main_thread():
+                    conn = connections[self._inner.using]
+                    if not conn.in_atomic_block:
+                        conn.close()
+
+        return call
 
 
 @contextmanager
@@ -92,8 +96,8 @@ def until_idle(
     clock = tasksync.SystemClock()
     while not stop.stopped:
         tick = worker.run_once()
-        for key in totals:
-            totals[key] += int(getattr(tick, key))
+        for k in totals:
+            totals[k] += int(getattr(tick, k))
         if tick.claimed:
             continue
         wake = worker.next_wake()
@@ -104,78 +108,132 @@ def until_idle(
     return totals
 
 
+def _reason(reason: Any) -> str:
+    """``too_many_deletes deletes=3 limit=0`` for a hold reason."""
+    if not isinstance(reason, dict):
+        return str(reason)
+    rest = " ".join(f"{k}={v}" for k, v in reason.items() if k != "reason")
+    return f"{reason.get('reason', '?')} {rest}".strip()
+
+
+def describe(name: str, result: Any) -> str:
+    """One line for a pull's result (its outcome and counts; never a credential)."""
+    if isinstance(result, BaseException):
+        return f"pull {name}: failed: {result}"
+    outcome = str(result.get("outcome", "?"))
+    if outcome == "executed":
+        r = result.get("report") or {}
+        return (
+            f"pull {name}: executed ({r.get('created', 0)} created, {r.get('updated', 0)} "
+            f"updated, {r.get('deleted', 0)} deleted)"
+        )
+    if outcome == "held":
+        reasons = [_reason(r) for r in result.get("reasons", [])]
+        return f"pull {name}: held for a person ({'; '.join(reasons)})"
+    return f"pull {name}: {outcome}"
+
+
 class Command(BaseCommand):
-    help = "Push queued status changes to their targets."
+    help = "Push queued status changes to their targets and run the scheduled pulls."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--provider",
-            action="append",
-            default=[],
-            metavar="NAME=DOTTED.PATH",
-            help="a provider class (or factory) of your own for target NAME",
-        )
-        parser.add_argument("--http", action="append", default=[], metavar="NAME=URL")
-        parser.add_argument("--journal", metavar="PATH")
         parser.add_argument("--until-idle", action="store_true", help="stop when nothing is due")
+        parser.add_argument("--no-pull", action="store_true", help="run no scheduled pull")
         parser.add_argument(
-            "--id",
-            default=None,
-            help="the worker's lease owner id (default: django-worker-<host>-<pid>)",
+            "--id", default=None, help="the lease owner id (default: django-worker-<host>-<pid>)"
         )
         parser.add_argument(
-            "--lease-ms",
-            type=int,
-            default=None,
-            help="how long a claimed job stays with this worker, in ms",
+            "--lease-ms", type=int, default=None, help="how long a claimed job stays, in ms"
         )
         parser.add_argument(
-            "--max-sleep-ms",
-            type=int,
-            default=1_000,
-            help="the longest idle wait before the queue is looked at again, in ms",
+            "--max-sleep-ms", type=int, default=1_000, help="the longest idle wait, in ms"
+        )
+        parser.add_argument("--actor", default="tasksync_worker", help="who the pulls run as")
+        parser.add_argument(
+            "--metrics", action="store_true", help="print the worker's metrics at the end"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        providers = self._providers(options)
-        store = DjangoQueueStore()
+        try:
+            providers = conf.providers()
+            targets = conf.targets()
+            lease_ms = options["lease_ms"]
+            if lease_ms is None:
+                lease_ms = conf.worker_config().get("lease_ms")
+            pulls = [] if options["no_pull"] else conf.pulls()
+        except conf.SettingsError as e:
+            raise CommandError(str(e)) from e
+        pushers = []
+        for i, target in enumerate(targets):
+            entry = providers.get(target["name"])
+            if entry is None:
+                raise CommandError(
+                    f"{conf.key('targets', i)}: no provider `{target['name']}` in "
+                    "TASKSYNC['providers']"
+                )
+            pushers.append(entry.build())
+        store = ThreadStore(DjangoQueueStore())
         config: dict[str, Any] = {"id": options["id"] or default_worker_id()}
-        lease_ms = options["lease_ms"]
-        if lease_ms is None:
-            lease_ms = getattr(settings, "TASKSYNC_WORKER_LEASE_MS", None)
         if lease_ms is not None:
             config["lease_ms"] = lease_ms
         config["poll_ms"] = options["max_sleep_ms"]
+        history = tasksync.History(DjangoHistoryStore())
+        history.start()
         try:
-            worker = tasksync.Worker(store, providers=providers, **config)
+            worker = tasksync.Worker(store, providers=pushers, **config)
+            engine = tasksync.SyncEngine(store, history=history)
+            pullers = [
+                (p.name, conf.check_pull(p, engine, providers[p.provider].build())) for p in pulls
+            ]
             stop = tasksync.StopToken()
             with stop_on_signals(stop):
                 if options["until_idle"]:
+                    for name, puller in pullers:
+                        self._report(name, self._pull_once(puller, options["actor"]))
                     totals = until_idle(worker, options["max_sleep_ms"], stop)
                 else:
+                    threads = [self._pull_thread(n, p, stop, options["actor"]) for n, p in pullers]
                     report = worker.run(stop=stop)
+                    stop.stop()
+                    for thread in threads:
+                        thread.join()
                     totals = {k: int(getattr(report, k)) for k in TOTALS}
+        except conf.SettingsError as e:
+            raise CommandError(str(e)) from e
         except tasksync.TasksyncError as e:
             raise CommandError(str(e)) from e
+        finally:
+            history.close()
         self.stdout.write(" ".join(f"{k}={v}" for k, v in totals.items()))
+        if options["metrics"]:
+            self.stdout.write(worker.metrics_text())
 
-    def _providers(self, options: dict[str, Any]) -> list[Any]:
-        own = {
-            **getattr(settings, "TASKSYNC_PROVIDERS", {}),
-            **pairs("--provider", options["provider"]),
-        }
-        http = pairs("--http", options["http"])
-        providers: list[Any] = []
-        for target in getattr(settings, "TASKSYNC_TARGETS", []):
-            name = target["name"]
-            if name in own:
-                providers.append(own_provider(name, own[name]))
-            elif name in http:
-                providers.append(HttpProvider(name, http[name]))
-            elif options["journal"]:
-                providers.append(JournalProvider(name, options["journal"]))
-            else:
-                raise CommandError(
-                    f"target `{name}` has no provider: pass --provider, --http or --journal"
-                )
-        return providers
+    def _pull_once(self, puller: Any, actor: str) -> Any:
+        try:
+            return puller.pull(actor={"user": actor})
+        except tasksync.TasksyncError as e:
+            return e
+
+    def _report(self, name: str, result: Any) -> None:
+        line = describe(name, result)
+        if isinstance(result, BaseException):
+            log.warning(line)
+        elif result.get("outcome") == "held":
+            log.info(line)
+        self.stdout.write(line)
+
+    def _pull_thread(
+        self, name: str, puller: Any, stop: tasksync.StopToken, actor: str
+    ) -> threading.Thread:
+        def on_pull(result: Any) -> None:
+            log.info(describe(name, result))
+
+        def run() -> None:
+            try:
+                puller.run(stop=stop, actor={"user": actor}, on_pull=on_pull)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run, name=f"tasksync-pull-{name}", daemon=True)
+        thread.start()
+        return thread
