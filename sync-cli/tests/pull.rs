@@ -247,7 +247,10 @@ fn preview_and_execute_list_a_provider_defined_in_a_private_file() {
     // A listing that fails is a failed preview run in the history, and writes nothing.
     fakes.fault("mstodo", json!({"status": 500}));
     let out = hub.run_with(&renewed, &[&["execute"][..], &from, &["--yes"]].concat());
-    assert!(!out.status.success(), "the failed listing fails the command");
+    assert!(
+        !out.status.success(),
+        "the failed listing fails the command"
+    );
     assert_eq!(count(&hub), 5);
     let runs = hub.json(&["history", "runs", "--status", "failed"]);
     let failed = runs["runs"].as_array().unwrap();
