@@ -22,7 +22,7 @@ import { createClient } from 'redis'
 import {
   SyncEngine, SessionEngine, Store, History, EventStream, StatusService, Jobs, Worker,
 } from 'tasksync'
-import { createRouter } from 'tasksync/express'
+import { createRouter, startWorker } from 'tasksync/express'
 import { webhookProvider } from './webhook.mjs'
 
 /**
@@ -107,10 +107,9 @@ export async function startApp({
   heartbeat.unref()
 
   // The queue worker: batches while there is work, otherwise waits for a status change (this
-  // instance's or, on PostgreSQL, any instance's) or the next due retry.
-  const stopWorker = new AbortController()
-  // A store failure does not end it: the core logs it and tries again after a pause.
-  const working = worker?.run({ signal: stopWorker.signal }).catch((err) => console.error(`worker: ${err.message}`))
+  // instance's or, on PostgreSQL, any instance's) or the next due retry. A store failure does
+  // not end it: the core logs it and tries again after a pause.
+  const working = worker ? startWorker({ worker, onError: (err) => console.error(`worker: ${err.message}`) }) : undefined
 
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))
   const address = server.address()
@@ -124,7 +123,7 @@ export async function startApp({
   function close() {
     closing ??= (async () => {
       clearInterval(heartbeat)
-      stopWorker.abort()
+      const workerStopped = working?.stop()
       for (const ws of wss.clients) ws.close(1001, 'server shutting down')
       router.closeEventStreams?.()
       await new Promise((resolve) => wss.close(() => resolve()))
@@ -132,7 +131,7 @@ export async function startApp({
         server.close(() => resolve())
         server.closeIdleConnections?.()
       })
-      await working
+      await workerStopped
       await history.close()
       await subscriber.unsubscribe(channel).catch(() => {})
       await Promise.allSettled([subscriber.quit(), publisher.quit()])

@@ -1,7 +1,8 @@
 'use strict'
 // `tasksync/express`: a router factory exposing the sync engine and the session engine over
 // HTTP, with zod validation, per-client rate limiting, an SSE event stream and Prometheus
-// metrics. Every core error kind maps to one HTTP status (STATUS_BY_CODE); the body is always
+// metrics, and `startWorker` (the queue worker and scheduled pulls in the app's process).
+// Every core error kind maps to one HTTP status (STATUS_BY_CODE); the body is always
 // { error: { code, message, issues? } }.
 
 const express = require('express')
@@ -9,6 +10,7 @@ const { ZodError } = require('zod')
 const { TasksyncError, Plan } = require('../js/index.cjs')
 const schemas = require('./schemas.cjs')
 const { Metrics } = require('./metrics.cjs')
+const { startWorker } = require('./worker.cjs')
 
 /** HTTP status per core error code. */
 const STATUS_BY_CODE = Object.freeze({
@@ -246,4 +248,4 @@ function createRouter({ engine, sessions, statusService, jobs, history, worker, 
   return router
 }
 
-module.exports = { createRouter, Metrics, STATUS_BY_CODE, errorBody }
+module.exports = { createRouter, startWorker, Metrics, STATUS_BY_CODE, errorBody }

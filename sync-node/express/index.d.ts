@@ -1,5 +1,6 @@
 import type { Router } from 'express'
-import type { SyncEngine, SessionEngine, EventStream, StatusService, Jobs, History, Worker } from '../js/index'
+import type { Server } from 'node:net'
+import type { SyncEngine, SessionEngine, EventStream, StatusService, Jobs, History, Worker, TickReport } from '../js/index'
 
 export declare class Metrics {
   constructor(prefix?: string)
@@ -26,3 +27,51 @@ export type TasksyncRouter = Router & { closeEventStreams?: () => void }
 export declare function createRouter(options?: RouterOptions): TasksyncRouter
 export declare const STATUS_BY_CODE: Readonly<Record<string, number>>
 export declare function errorBody(err: unknown): [number, { code: string; message: string; issues?: Array<{ path: string; message: string }> }]
+
+/** Something with a scheduled pull loop stopped by a signal (a Puller). */
+export interface PullLoop<Totals = unknown, Result = unknown> {
+  run(options: { signal: AbortSignal; onPull?: (result: Result) => void }): Promise<Totals>
+}
+
+export interface StartWorkerOptions {
+  /** The queue worker: its loop runs until stop(), woken at once by status changes. */
+  worker?: Worker
+  /** Scheduled pulls, each on its own interval. */
+  pullers?: PullLoop[]
+  /** Each pull's result, as it comes. */
+  onPull?: (result: any) => void
+  /** A loop that ended with an error (default: logged with console.error). */
+  onError?: (err: unknown) => void
+  /** Stops the loops when it aborts. */
+  signal?: AbortSignal
+  /** Stops the loops when this server closes. */
+  server?: Server
+  /**
+   * Process signals (e.g. ['SIGTERM', 'SIGINT']): on the first, closes `server` (if given)
+   * and stops the loops; a second one gets Node's default behaviour. None by default.
+   */
+  signals?: NodeJS.Signals[]
+}
+
+/** The loops' totals: the worker's (null without a worker or after an error) and each puller's. */
+export interface WorkerTotals {
+  worker: TickReport | null
+  pulls: unknown[]
+}
+
+export interface WorkerHandle {
+  /** Resolves once the loops ended (after stop()). */
+  readonly done: Promise<WorkerTotals>
+  /** Whether stop() was called, directly or by a hooked server close, signal or abort. */
+  readonly stopping: boolean
+  /** Stops the loops; resolves after the batch and the pulls in flight finished. */
+  stop(): Promise<WorkerTotals>
+  /** The same as stop(). */
+  close(): Promise<WorkerTotals>
+}
+
+/**
+ * Runs the queue worker (and scheduled pulls) in this process until stop(). Unknown option
+ * keys and bad values are refused with an InvalidInputError naming the option.
+ */
+export declare function startWorker(options: StartWorkerOptions): WorkerHandle
