@@ -1,6 +1,6 @@
 import type { Router } from 'express'
 import type { Server } from 'node:net'
-import type { SyncEngine, SessionEngine, EventStream, StatusService, Jobs, History, Worker, TickReport } from '../js/index'
+import type { SyncEngine, SessionEngine, EventStream, StatusService, Jobs, History, Worker, TickReport, Puller, PullReport, PullTotals, RunContext } from '../js/index'
 
 export declare class Metrics {
   constructor(prefix?: string)
@@ -28,18 +28,15 @@ export declare function createRouter(options?: RouterOptions): TasksyncRouter
 export declare const STATUS_BY_CODE: Readonly<Record<string, number>>
 export declare function errorBody(err: unknown): [number, { code: string; message: string; issues?: Array<{ path: string; message: string }> }]
 
-/** Something with a scheduled pull loop stopped by a signal (a Puller). */
-export interface PullLoop<Totals = unknown, Result = unknown> {
-  run(options: { signal: AbortSignal; onPull?: (result: Result) => void }): Promise<Totals>
-}
-
 export interface StartWorkerOptions {
   /** The queue worker: its loop runs until stop(), woken at once by status changes. */
   worker?: Worker
   /** Scheduled pulls, each on its own interval. */
-  pullers?: PullLoop[]
-  /** Each pull's result, as it comes. */
-  onPull?: (result: any) => void
+  pullers?: Puller[]
+  /** Each pull as it comes: an error (the loop goes on) or the report. */
+  onPull?: (err: Error | null, report: PullReport | null) => void
+  /** Recorded with every scheduled pull's runs (the actor the schedule runs as). */
+  context?: RunContext
   /** A loop that ended with an error (default: logged with console.error). */
   onError?: (err: unknown) => void
   /** Stops the loops when it aborts. */
@@ -56,7 +53,7 @@ export interface StartWorkerOptions {
 /** The loops' totals: the worker's (null without a worker or after an error) and each puller's. */
 export interface WorkerTotals {
   worker: TickReport | null
-  pulls: unknown[]
+  pulls: Array<PullTotals | null>
 }
 
 export interface WorkerHandle {

@@ -7,10 +7,10 @@
 
 const net = require('node:net')
 const { constants } = require('node:os')
-const { Worker, InvalidInputError } = require('../js/index.cjs')
+const { Worker, Puller, InvalidInputError } = require('../js/index.cjs')
 const { options: checked } = require('../js/input.cjs')
 
-const KNOWN = ['worker', 'pullers', 'onPull', 'onError', 'signal', 'server', 'signals']
+const KNOWN = ['worker', 'pullers', 'onPull', 'context', 'onError', 'signal', 'server', 'signals']
 
 const isSignal = (s) => s !== null && typeof s === 'object' && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function'
 const bad = (message) => new InvalidInputError(`invalid input: start worker options: ${message}`)
@@ -18,9 +18,9 @@ const bad = (message) => new InvalidInputError(`invalid input: start worker opti
 function validate(opts) {
   if (opts === undefined || opts === null) throw bad('`worker` or `pullers` is required')
   const o = checked('start worker options', opts, KNOWN)
-  const { worker, pullers = [], onPull, onError, signal, server, signals = [] } = o
+  const { worker, pullers = [], onPull, context, onError, signal, server, signals = [] } = o
   if (worker !== undefined && !(worker instanceof Worker)) throw bad('`worker` must be a Worker')
-  if (!Array.isArray(pullers) || pullers.some((p) => p === null || typeof p !== 'object' || typeof p.run !== 'function')) {
+  if (!Array.isArray(pullers) || pullers.some((p) => !(p instanceof Puller))) {
     throw bad('`pullers` must be an array of Puller')
   }
   if (worker === undefined && pullers.length === 0) throw bad('`worker` or `pullers` is required')
@@ -34,7 +34,7 @@ function validate(opts) {
       throw bad(`\`signals\`: unknown signal \`${String(name).slice(0, 40)}\``)
     }
   }
-  return { worker, pullers, onPull, onError: onError ?? defaultOnError, signal, server, signals }
+  return { worker, pullers, onPull, context, onError: onError ?? defaultOnError, signal, server, signals }
 }
 
 function defaultOnError(err) {
@@ -43,20 +43,21 @@ function defaultOnError(err) {
 
 /**
  * Starts the worker loop and the pull loops; returns the handle (see index.d.ts). Options:
- * `worker` (Worker), `pullers` (Puller[]), `onPull` (each pull's result), `onError` (a loop
+ * `worker` (Worker), `pullers` (Puller[]), `onPull` (`(err, report)` of each pull), `context`
+ * (the scheduled pulls' run context: their actor), `onError` (a loop
  * that ended with an error; default: logged), `signal` (AbortSignal: stops on abort), `server`
  * (http.Server: stops when it closes), `signals` (e.g. ['SIGTERM']: on the first, closes
  * `server` if given and stops; a second one gets Node's default behaviour).
  */
 function startWorker(opts) {
-  const { worker, pullers, onPull, onError, signal, server, signals } = validate(opts)
+  const { worker, pullers, onPull, context, onError, signal, server, signals } = validate(opts)
   const controller = new AbortController()
   const guarded = (promise) => promise.catch((err) => {
     onError(err)
     return null
   })
   const workerDone = worker ? guarded(worker.run({ signal: controller.signal })) : Promise.resolve(null)
-  const pullsDone = pullers.map((p) => guarded(Promise.resolve().then(() => p.run(onPull ? { signal: controller.signal, onPull } : { signal: controller.signal }))))
+  const pullsDone = pullers.map((p) => guarded(Promise.resolve().then(() => p.run({ signal: controller.signal, context, onPull }))))
   const done = Promise.all([workerDone, Promise.all(pullsDone)]).then(([w, pulls]) => ({ worker: w, pulls }))
 
   const onAbort = () => { handle.stop() }

@@ -10,11 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
-import { Store, StatusService, Jobs, Worker, Provider, InvalidInputError, model } from '../js/index.mjs'
+import { Store, StatusService, Jobs, Worker, Provider, Puller, FolderSource, SyncEngine, InvalidInputError, model } from '../js/index.mjs'
 import { createRouter, startWorker } from '../express/index.mjs'
 import cjs from '../express/index.cjs'
 
 const MINUTE = 60_000
+const EXAMPLES = new URL('../../examples/tasks', import.meta.url).pathname
 const limit = { timeout: 10_000 }
 
 /** A deferred: `promise` settles when `resolve` is called. */
@@ -151,27 +152,36 @@ test('the worker stops when the server closes, on an AbortSignal, and on a signa
   assert.equal(process.listenerCount('SIGUSR2'), before, 'and unhooked itself')
 })
 
-test('pull loops run beside the worker; a loop that fails goes to onError, the others go on', limit, async (t) => {
+test('pull loops run beside the worker as their actor; a failing pull is reported and its loop goes on', limit, async (t) => {
   const { worker } = await app(t)
-  const started = deferred()
-  const puller = {
-    async run({ signal, onPull }) {
-      onPull({ ok: { pulled: 1 } })
-      started.resolve()
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
-      return { pulls: 1 }
-    },
-  }
-  const broken = { async run() { throw new Error('listing failed') } }
+  const store = Store.memory()
+  const engine = new SyncEngine(store)
+  const folder = new Puller(engine, new FolderSource(EXAMPLES).provider(), { scope: 'notes', interval_ms: 1_000 })
+  const failing = new Puller(engine, new Provider('down', {
+    async list() { throw Object.assign(new Error('listing failed'), { code: 'unavailable' }) },
+    async push() { return { remote: {} } },
+  }), { scope: 'down', interval_ms: 1_000 })
   const results = []
   const errors = []
-  const handle = startWorker({ worker, pullers: [puller, broken], onPull: (r) => results.push(r), onError: (e) => errors.push(e.message) })
-  await started.promise
+  const both = deferred()
+  const handle = startWorker({
+    worker,
+    pullers: [folder, failing],
+    context: { actor: { user: 'scheduler' } },
+    onPull: (err, report) => {
+      results.push(err ? `error: ${err.message}` : report.outcome)
+      if (results.length === 2) both.resolve()
+    },
+    onError: (e) => errors.push(e.message),
+  })
+  await both.promise
   const totals = await handle.stop()
-  assert.deepEqual(totals.pulls, [{ pulls: 1 }, null])
   assert.equal(totals.worker.claimed, 0)
-  assert.deepEqual(results, [{ ok: { pulled: 1 } }])
-  assert.deepEqual(errors, ['listing failed'])
+  assert.deepEqual(totals.pulls.map((p) => [p.pulls, p.executed, p.failed]), [[1, 1, 0], [1, 0, 1]])
+  assert.equal(results.filter((r) => r === 'executed').length, 1, results.join())
+  assert.ok(results.some((r) => /listing failed/.test(r)), results.join())
+  assert.equal((await store.snapshot('notes')).tasks.length, 28)
+  assert.deepEqual(errors, [])
 })
 
 test('bad options are refused, naming the option', async (t) => {
@@ -182,7 +192,7 @@ test('bad options are refused, naming the option', async (t) => {
     assert.match(err.message, pattern)
     return true
   })
-  refused({ worker, singals: ['SIGTERM'] }, /unknown key `singals` in start worker options; known keys: worker, pullers, onPull, onError, signal, server, signals/)
+  refused({ worker, singals: ['SIGTERM'] }, /unknown key `singals` in start worker options; known keys: worker, pullers, onPull, context, onError, signal, server, signals/)
   refused(undefined, /`worker` or `pullers` is required/)
   refused({}, /`worker` or `pullers` is required/)
   refused('worker', /start worker options must be an object/)
