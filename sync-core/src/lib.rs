@@ -9,6 +9,7 @@ pub mod event;
 pub mod history;
 pub mod input;
 pub mod limits;
+pub mod log;
 pub mod manifest;
 pub mod memory;
 pub mod model;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u32)] = &[
     ("text", 0),
     ("model", 0),
+    ("log", 0),
     ("provider", 1),
     ("error", 2),
     ("clock", 3),

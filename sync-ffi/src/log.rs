@@ -6,11 +6,9 @@
 //! core and the adapters never put a secret in an event (they redact what a server echoes), so
 //! nothing here filters: the host's own logs get exactly what the core logs.
 
-use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Once, RwLock};
 
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
@@ -30,30 +28,6 @@ type Installed = Option<(Arc<dyn LogSink>, Level)>;
 static SINK: RwLock<Installed> = RwLock::new(None);
 static SUBSCRIBER: Once = Once::new();
 
-#[derive(Default)]
-struct Fields {
-    message: String,
-    rest: String,
-}
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.rest, " {}={value:?}", field.name());
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            let _ = write!(self.rest, " {}={value}", field.name());
-        }
-    }
-}
-
 struct HostLogging;
 
 impl<S: Subscriber> Layer<S> for HostLogging {
@@ -65,9 +39,7 @@ impl<S: Subscriber> Layer<S> for HostLogging {
         if level > max {
             return;
         }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let message = format!("{}{}", fields.message, fields.rest);
+        let message = sync_core::log::event_message(event);
         let target = event.metadata().target().to_owned();
         let name = level.as_str().to_ascii_lowercase();
         let _ = catch_unwind(AssertUnwindSafe(|| sink.log(name, target, message)));

@@ -8,14 +8,12 @@
 //! only. The core and the adapters never put a secret in an event (they redact what a server
 //! echoes), so nothing here filters: the host's logs get exactly what the core logs.
 
-use std::fmt::Write as _;
 use std::sync::{Once, RwLock};
 
 use napi::bindgen_prelude::Function;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde::Serialize;
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
@@ -26,30 +24,6 @@ type Logger = ThreadsafeFunction<String, (), String, napi::Status, false, true>;
 
 static LOGGER: RwLock<Option<(Logger, Level)>> = RwLock::new(None);
 static SUBSCRIBER: Once = Once::new();
-
-#[derive(Default)]
-struct Fields {
-    message: String,
-    rest: String,
-}
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.rest, " {}={value:?}", field.name());
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            let _ = write!(self.rest, " {}={value}", field.name());
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct Line<'a> {
@@ -70,13 +44,11 @@ impl<S: Subscriber> Layer<S> for JsLogging {
         if level > *max {
             return;
         }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
         let name = level.as_str().to_ascii_lowercase();
         let line = Line {
             level: &name,
             target: event.metadata().target(),
-            message: format!("{}{}", fields.message, fields.rest),
+            message: sync_core::log::event_message(event),
         };
         if let Ok(json) = serde_json::to_string(&line) {
             let _ = logger.call(json, ThreadsafeFunctionCallMode::NonBlocking);

@@ -4,11 +4,8 @@
 //! a failure to log is dropped (logging must never fail an operation). The core never puts a
 //! secret in an event, so nothing here filters.
 
-use std::fmt::Write as _;
-
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
@@ -16,30 +13,6 @@ use tracing_subscriber::prelude::*;
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 struct PythonLogging;
-
-#[derive(Default)]
-struct Fields {
-    message: String,
-    rest: String,
-}
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.rest, " {}={value:?}", field.name());
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            let _ = write!(self.rest, " {}={value}", field.name());
-        }
-    }
-}
 
 fn python_level(level: &Level) -> i32 {
     match *level {
@@ -68,10 +41,8 @@ impl<S: Subscriber> Layer<S> for PythonLogging {
             if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
                 return Ok(());
             }
-            let mut fields = Fields::default();
-            event.record(&mut fields);
             let target = event.metadata().target();
-            let message = format!("{}{} [{target}]", fields.message, fields.rest);
+            let message = format!("{} [{target}]", sync_core::log::event_message(event));
             logger.call_method1("log", (level, message))?;
             Ok(())
         });
