@@ -167,3 +167,24 @@ def test_core_logs_reach_python_logging(caplog: pytest.LogCaptureFixture) -> Non
         engine.preview("s", listing(1))
     messages = [r.getMessage() for r in caplog.records if r.name == "tasksync"]
     assert any("sync previewed" in m and "creates=1" in m for m in messages)
+
+
+def test_record_attributes_are_their_serde_fields() -> None:
+    """Each attribute (read field by field) equals the record's full form, and dir() lists
+    exactly its fields."""
+    engine = tasksync.SyncEngine(tasksync.MemoryStore(), clock=tasksync.ManualClock(1_000))
+    plan = engine.preview("wo-1", listing(5))
+    report = engine.execute(plan, confirmed=True)
+    changed = listing(5)
+    changed["items"][0]["title"] = "renamed"
+    del changed["items"][1]
+    second = engine.preview("wo-1", changed)
+    for record in (plan, report, second, engine.verify("wo-1", changed)):
+        full = record.to_dict()
+        assert sorted(dir(record)) == sorted(full)
+        for name, value in full.items():
+            assert getattr(record, name) == value, name
+        with pytest.raises(AttributeError, match="no attribute 'nope'"):
+            record.nope  # noqa: B018
+    assert [u["external_id"] for u in second.updates] == ["e0"]
+    assert len(second.deletes) == 1

@@ -16,6 +16,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::error::invalid_input;
 
+pub(crate) mod pick;
 pub(crate) mod record;
 
 /// Nesting deeper than this is refused (it is either a cycle or not task data).

@@ -10,6 +10,8 @@ use pyo3::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::convert::pick::{Pick, pick};
+
 /// Defines a record class `$rust` (Python name `$name`) around `$inner`; extra `#[pymethods]`
 /// items go in the optional braces.
 macro_rules! record {
@@ -69,15 +71,19 @@ fn object<T: Serialize>(inner: &T) -> serde_json::Map<String, Value> {
     }
 }
 
-/// One field of a record, converted to Python.
+/// One field of a record, converted to Python: only that field is serialized.
 pub(crate) fn field<T: Serialize>(
     py: Python<'_>,
     inner: &T,
     class: &str,
     name: &str,
 ) -> PyResult<Py<PyAny>> {
-    match object(inner).get(name) {
-        Some(value) => crate::convert::value_to_py(py, value),
+    let value = match pick(inner, Some(name)) {
+        Pick::Field(value) => value,
+        _ => object(inner).remove(name),
+    };
+    match value {
+        Some(value) => crate::convert::value_to_py(py, &value),
         None => Err(PyAttributeError::new_err(format!(
             "'{class}' has no attribute '{name}'"
         ))),
@@ -86,7 +92,10 @@ pub(crate) fn field<T: Serialize>(
 
 /// The record's field names.
 pub(crate) fn fields<T: Serialize>(inner: &T) -> Vec<String> {
-    object(inner).keys().cloned().collect()
+    match pick(inner, None) {
+        Pick::Names(names) => names,
+        _ => object(inner).keys().cloned().collect(),
+    }
 }
 
 /// `Name(field=value, ...)`, with long lists summarised so a 100,000-task plan prints short.
