@@ -505,6 +505,44 @@ fn an_exhausted_job_dies_and_can_revert_or_stay_flagged() {
             Status::Completed
         };
         assert_eq!(task.status, expected, "{policy:?}");
+        // A revert is announced as a status change (cause `dead_job_reverted`), after the job's
+        // own `dead` event; without a revert there is none.
+        let events = r.events.take();
+        let reverts: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::StatusChanged { change, actor, .. }
+                    if change.cause.as_deref() == Some(sync_core::retry::REVERT_CAUSE) =>
+                {
+                    Some((change.clone(), actor.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        if policy == DeadPolicy::RevertStatus {
+            assert_eq!(reverts.len(), 1, "{events:?}");
+            let (change, actor) = &reverts[0];
+            assert_eq!(
+                (change.task_id.as_str(), change.from, change.to),
+                (id("a").as_str(), Status::Completed, Status::Pending)
+            );
+            assert!(actor.is_some());
+            let dead_at = events.iter().position(|e| {
+                matches!(
+                    e,
+                    Event::JobChanged {
+                        state: JobState::Dead,
+                        ..
+                    }
+                )
+            });
+            let revert_at = events.iter().position(
+                |e| matches!(e, Event::StatusChanged { change, .. } if change.cause.is_some()),
+            );
+            assert!(dead_at < revert_at, "{events:?}");
+        } else {
+            assert!(reverts.is_empty(), "{events:?}");
+        }
         assert_eq!(
             block_on(sync_core::retry::sync_status(&*r.store, &id("a"))).unwrap(),
             vec![("todo".into(), SyncStatus::Failed)]

@@ -11,7 +11,8 @@
 //!   would go back to `pending` (retry, deferral) while its pair has a newer pending job is
 //!   `superseded` instead, so an older intent never reaches the provider after a newer one. A
 //!   dead job with `revert` puts its task's status back to the job's `from`, only while the
-//!   task still shows the job's `to` (a newer change wins), in the same change set.
+//!   task still shows the job's `to` (a newer change wins), in the same change set; the revert
+//!   is reported ([`Finished::reverted`]) so the worker can say the status changed.
 //! - **Heartbeats** ([`extend_lease`]) are fenced the same way.
 //! - **Dead letters** ([`requeue`], [`discard`]): only a `dead` job; a requeue gets a fresh
 //!   budget, due now, unless its pair has a newer job (then it is `superseded`).
@@ -26,6 +27,10 @@ use crate::model::Millis;
 use crate::store::{ChangeSet, StoreError, TaskWrite};
 use crate::store::{Finish, Job, JobQuery, JobState, JobWrite, SyncStatus};
 use crate::store::{JobError, JobStore, QueueStore};
+use crate::transition::StatusChange;
+
+/// The cause of a status change that a dead job's revert wrote.
+pub const REVERT_CAUSE: &str = "dead_job_reverted";
 
 /// How often a write that lost a race is retried from a fresh read.
 const ATTEMPTS: usize = 16;
@@ -84,6 +89,25 @@ pub async fn finish(
     now: Millis,
     results: Vec<(Job, Finish)>,
 ) -> Result<Vec<Option<Job>>, StoreError> {
+    Ok(finish_all(store, owner, now, results).await?.jobs)
+}
+
+/// What [`finish_all`] wrote.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Finished {
+    /// Per result, in order, the job after the change (`None`: the lease was lost).
+    pub jobs: Vec<Option<Job>>,
+    /// The status reverts that dead jobs wrote (cause `dead_job_reverted`).
+    pub reverted: Vec<StatusChange>,
+}
+
+/// [`finish`], also reporting the task status reverts that dead jobs with `revert` wrote.
+pub async fn finish_all(
+    store: &dyn QueueStore,
+    owner: &str,
+    now: Millis,
+    results: Vec<(Job, Finish)>,
+) -> Result<Finished, StoreError> {
     for (job, result) in &results {
         if job.id != result.id() {
             return Err(StoreError::Backend(format!(
@@ -119,33 +143,42 @@ pub async fn finish(
             pending.push((lease, result));
         }
         if try_apply(store, set).await? {
-            return Ok(after);
+            return Ok(Finished {
+                jobs: after,
+                reverted: Vec::new(),
+            });
         }
     } else {
         pending.extend(results.into_iter().map(|(job, result)| (job.lease, result)));
     }
-    let mut out = Vec::with_capacity(pending.len());
+    let mut out = Finished {
+        jobs: Vec::with_capacity(pending.len()),
+        reverted: Vec::new(),
+    };
     for (lease, result) in pending {
-        out.push(finish_one(store, owner, lease, now, &result).await?);
+        let (job, reverted) = finish_one(store, owner, lease, now, &result).await?;
+        out.jobs.push(job);
+        out.reverted.extend(reverted);
     }
     Ok(out)
 }
 
-/// One result, from a fresh read, retried while it loses races.
+/// One result, from a fresh read, retried while it loses races; with the status revert it
+/// wrote, if any.
 async fn finish_one(
     store: &dyn QueueStore,
     owner: &str,
     lease: u64,
     now: Millis,
     result: &Finish,
-) -> Result<Option<Job>, StoreError> {
+) -> Result<(Option<Job>, Option<StatusChange>), StoreError> {
     let id = result.id();
     for _ in 0..ATTEMPTS {
         let Some(current) = store.job(id.to_owned()).await? else {
-            return Ok(None);
+            return Ok((None, None));
         };
         if !current.held_under(owner, lease) {
-            return Ok(None);
+            return Ok((None, None));
         }
         let again = matches!(result, Finish::Retry { .. } | Finish::Defer { .. });
         let newer_pending = again && has_newer_pending(store, &current).await?;
@@ -157,11 +190,20 @@ async fn finish_one(
             jobs: vec![write],
             ..ChangeSet::default()
         };
-        if let Finish::Dead { revert: true, .. } = result {
-            set.tasks.extend(revert_write(store, &current, now).await?);
+        let mut reverted = None;
+        if let Finish::Dead { revert: true, .. } = result
+            && let Some(write) = revert_write(store, &current, now).await?
+        {
+            reverted = Some(StatusChange {
+                task_id: current.task_id.clone(),
+                from: current.to,
+                to: current.from,
+                cause: Some(REVERT_CAUSE.to_owned()),
+            });
+            set.tasks.push(write);
         }
         if try_apply(store, set).await? {
-            return Ok(Some(after));
+            return Ok((Some(after), reverted));
         }
     }
     Err(lost_races("a result", id))

@@ -48,7 +48,9 @@ pub use backoff::{Backoff, MAX_DELAY_MS, Outcome, classify, later};
 pub use breaker::{Breaker, BreakerConfig, BreakerState, MAX_TRACKED_FAILURES};
 pub use dead::DeadLetters;
 pub use gate::{Effect, GateState};
-pub use lifecycle::{discard, extend_lease, finish, requeue, sync_status};
+pub use lifecycle::{
+    Finished, REVERT_CAUSE, discard, extend_lease, finish, finish_all, requeue, sync_status,
+};
 pub use limiter::{RateLimiter, RateLimiterConfig};
 pub use metrics::Metrics;
 pub use outbox::{StatusChangeReport, StatusService, Target, TargetDecision};

@@ -305,9 +305,20 @@ impl Worker {
             .iter()
             .map(|(j, f)| (tally(f), j.id.clone(), j.target.clone()))
             .collect();
-        let after = super::lifecycle::finish(&*self.jobs, &self.config.id, now, finished).await?;
-        for ((name, id, target), job) in outcomes.into_iter().zip(after) {
+        let after =
+            super::lifecycle::finish_all(&*self.jobs, &self.config.id, now, finished).await?;
+        for ((name, id, target), job) in outcomes.into_iter().zip(after.jobs) {
             self.account(&mut report, name, (&id, &target), job, now);
+        }
+        // A dead job's revert changed its task's status: the UI shows the status it went back to.
+        for change in after.reverted {
+            tracing::info!(task = %change.task_id, from = ?change.from, to = ?change.to,
+                "status reverted after a dead job");
+            self.events.emit(Event::StatusChanged {
+                change,
+                actor: Some(self.config.id.clone()),
+                at: now,
+            });
         }
         Ok(report)
     }
