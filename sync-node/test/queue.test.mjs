@@ -141,12 +141,21 @@ test('a refusal goes to the dead letters; requeue, discard and their audit', asy
       return { remote: {} }
     },
   })
-  const worker = new Worker(store, { providers: [provider], clock, config: { dead_policy: 'revert_status' } })
+  const events = new EventStream()
+  const seen = []
+  events.on('event', (e) => seen.push(e))
+  const worker = new Worker(store, { providers: [provider], clock, events, config: { dead_policy: 'revert_status' } })
   assert.equal((await worker.runOnce()).dead, 1)
+  // The revert reaches the UI as a status change, after the job's own `dead`.
+  await new Promise((resolve) => setImmediate(resolve))
+  const dead = seen.findIndex((e) => e.type === 'job_changed' && e.state === 'dead')
+  const reverted = seen.findIndex((e) => e.type === 'status_changed' && e.change.cause === 'dead_job_reverted')
+  assert.ok(dead >= 0 && reverted > dead, JSON.stringify(seen))
+  assert.deepEqual([seen[reverted].change.from, seen[reverted].change.to], ['completed', 'pending'])
   const jobs = new Jobs(store, { clock, history })
-  const dead = await jobs.deadLetters()
-  assert.deepEqual(dead.map((j) => j.id), [job.id])
-  assert.match(dead[0].last_error, /422/)
+  const letters = await jobs.deadLetters()
+  assert.deepEqual(letters.map((j) => j.id), [job.id])
+  assert.match(letters[0].last_error, /422/)
   assert.equal((await store.snapshot('s')).tasks[0].status, 'pending', 'revert_status put the status back')
   assert.deepEqual(await jobs.syncStatus(task.id), { todo: 'failed' })
 
