@@ -249,3 +249,26 @@ def test_a_queue_store_that_skips_the_version_check_fails_the_suite() -> None:
 
     failures = dict(tasksync.run_job_store_conformance(Unchecked))
     assert "job_writes_are_checked" in failures
+
+
+def test_a_dead_jobs_revert_is_a_status_change_event(store: Any) -> None:
+    clock = tasksync.ManualClock(1_000)
+    (task_id,) = seed(store, clock, 1)
+    service = tasksync.StatusService(store, targets=TARGETS, clock=clock)
+    service.change_status(task_id, "completed")
+    sink = tasksync.CollectingSink()
+    worker = tasksync.Worker(
+        store,
+        providers=[FakeTodo(fail="rejected")],
+        clock=clock,
+        events=sink,
+        dead_policy="revert_status",
+    )
+    assert worker.run_once().dead == 1
+    events = sink.take()
+    kinds = [(e["type"], e.get("state"), (e.get("change") or {}).get("cause")) for e in events]
+    dead = kinds.index(("job_changed", "dead", None))
+    revert = kinds.index(("status_changed", None, "dead_job_reverted"))
+    assert dead < revert, kinds
+    change = events[revert]["change"]
+    assert (change["task_id"], change["from"], change["to"]) == (task_id, "completed", "pending")
