@@ -5,6 +5,7 @@
 // Every core error kind maps to one HTTP status (STATUS_BY_CODE); the body is always
 // { error: { code, message, issues? } }.
 
+const crypto = require('node:crypto')
 const express = require('express')
 const { ZodError } = require('zod')
 const { TasksyncError, Plan } = require('../js/index.cjs')
@@ -23,6 +24,7 @@ const STATUS_BY_CODE = Object.freeze({
   invalid_transition: 422,
   cancelled: 409,
   rate_limited: 429,
+  unsupported_media_type: 415,
   store: 503,
   provider: 502,
   panic: 500,
@@ -37,7 +39,23 @@ class HttpError extends Error {
   }
 }
 
+/** Longest message an error body carries: a message that repeats input is cut there. */
+const MAX_MESSAGE = 300
+
+function clipped(text) {
+  const s = String(text)
+  return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s
+}
+
+/** The HTTP error body for `err`: [status, { code, message, issues? }], messages clipped. */
 function errorBody(err) {
+  const [status, body] = errorBodyOf(err)
+  body.message = clipped(body.message)
+  if (body.issues) body.issues = body.issues.slice(0, 20).map((i) => ({ path: clipped(i.path), message: clipped(i.message) }))
+  return [status, body]
+}
+
+function errorBodyOf(err) {
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
     const first = issues[0]
@@ -52,6 +70,11 @@ function errorBody(err) {
   // express.json(): malformed JSON and oversize bodies.
   if (err && err.type === 'entity.parse.failed') return [400, { code: 'invalid_input', message: `invalid input: malformed JSON: ${err.message}` }]
   if (err && err.type === 'entity.too.large') return [413, { code: 'invalid_input', message: 'invalid input: request body too large' }]
+  // express.json(): a charset or Content-Encoding it cannot decode.
+  if (err && (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported')) return [415, { code: 'unsupported_media_type', message: `unsupported media type: ${err.message}` }]
+  // A corrupt compressed body, a body that ended early, a path parameter that is not valid
+  // percent-encoding: the client's fault, never a 500.
+  if (err instanceof URIError || (err && err.status >= 400 && err.status < 500 && err.expose)) return [400, { code: 'invalid_input', message: `invalid input: ${err.message}` }]
   return [500, { code: 'internal', message: 'internal error' }]
 }
 
@@ -80,6 +103,18 @@ function rateLimiter({ windowMs = 60_000, max = 1_000 } = {}) {
   }
 }
 
+/** Body-carrying requests must be JSON: another content type is 415, not silently ignored. */
+function jsonOnly(req, res, next) {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
+  if (hasBody && !req.is('application/json')) {
+    return next(new HttpError(415, 'unsupported_media_type', `unsupported media type: a request body must be application/json, not ${req.get('content-type') ?? 'none'}`))
+  }
+  next()
+}
+
+/** The router's own path prefixes: its 404 answers only under these. */
+const OWN_PATHS = ['/sync/', '/sessions', '/time', '/tasks/', '/jobs', '/dead-letters', '/history/', '/events', '/metrics']
+
 const wrap = (fn) => (req, res, next) => Promise.resolve(fn(req, res)).catch(next)
 
 /** Who made a request, for run contexts and audit entries (never credentials). */
@@ -97,10 +132,18 @@ function actorOf(req, user) {
  * (StatusService: task status changes), `jobs` (Jobs: jobs and dead letters), `history`
  * (History: runs and audit), `worker` (Worker: its queue metrics join /metrics), `events`
  * (EventStream, for SSE and metrics), `metrics` (a Metrics, or false), `rateLimit`
- * ({windowMs, max} or false), `bodyLimit` (default '50mb').
+ * ({windowMs, max} or false), `bodyLimit` (default '1mb'), `listingBodyLimit` (the sync routes'
+ * bodies, which carry listings; default '50mb'), `logger` (where 500s are logged with their
+ * request id; default console).
  */
-function createRouter({ engine, sessions, statusService, jobs, history, worker, events, metrics = new Metrics(), rateLimit = {}, bodyLimit = '50mb' } = {}) {
+function createRouter({ engine, sessions, statusService, jobs, history, worker, events, metrics = new Metrics(), rateLimit = {}, bodyLimit = '1mb', listingBodyLimit = '50mb', logger = console } = {}) {
   const router = express.Router()
+  router.use((req, res, next) => {
+    const given = req.get('x-request-id')
+    req.requestId = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID()
+    res.setHeader('X-Request-Id', req.requestId)
+    next()
+  })
   const sseClients = new Set()
 
   if (metrics) {
@@ -119,7 +162,10 @@ function createRouter({ engine, sessions, statusService, jobs, history, worker, 
     })
   }
   if (rateLimit !== false) router.use(rateLimiter(rateLimit))
-  router.use(express.json({ limit: bodyLimit }))
+  router.use(jsonOnly)
+  const listingJson = express.json({ limit: listingBodyLimit })
+  const smallJson = express.json({ limit: bodyLimit })
+  router.use((req, res, next) => (req.path.startsWith('/sync/') ? listingJson : smallJson)(req, res, next))
 
   if (engine) {
     router.post('/sync/preview', wrap(async (req, res) => {
@@ -239,11 +285,19 @@ function createRouter({ engine, sessions, statusService, jobs, history, worker, 
     }
   }
 
-  router.use((req, res, next) => next(new HttpError(404, 'not_found', `not found: ${req.method} ${req.path}`)))
+  // Unknown paths under the router's own prefixes are its 404; anything else goes on to the
+  // routes the app registers after the router.
+  router.use((req, res, next) => {
+    if (OWN_PATHS.some((p) => req.path === p.replace(/\/$/, '') || req.path.startsWith(p))) {
+      return next(new HttpError(404, 'not_found', `not found: ${req.method} ${req.path}`))
+    }
+    next()
+  })
   // eslint-disable-next-line no-unused-vars
   router.use((err, req, res, next) => {
     const [status, body] = errorBody(err)
-    res.status(status).json({ error: body })
+    if (status >= 500) logger.error(`tasksync/express: ${req.method} ${req.originalUrl.slice(0, 200)} failed (request ${req.requestId}):`, err)
+    res.status(status).json({ error: { ...body, request_id: req.requestId } })
   })
   return router
 }

@@ -19,7 +19,12 @@ export interface RouterOptions {
   events?: EventStream
   metrics?: Metrics | false
   rateLimit?: { windowMs?: number; max?: number } | false
+  /** Largest body of the non-sync routes (default '1mb'). */
   bodyLimit?: string | number
+  /** Largest body of the sync routes, which carry listings (default '50mb'). */
+  listingBodyLimit?: string | number
+  /** Where 500s are logged, with their request id (default console). */
+  logger?: { error: (...args: unknown[]) => void }
 }
 
 export type TasksyncRouter = Router & { closeEventStreams?: () => void }
@@ -27,6 +32,7 @@ export type TasksyncRouter = Router & { closeEventStreams?: () => void }
 export declare function createRouter(options?: RouterOptions): TasksyncRouter
 export declare const STATUS_BY_CODE: Readonly<Record<string, number>>
 export declare function errorBody(err: unknown): [number, { code: string; message: string; issues?: Array<{ path: string; message: string }> }]
+/** Error bodies also carry `request_id`, the value of the response's X-Request-Id header. */
 
 export interface StartWorkerOptions {
   /** The queue worker: its loop runs until stop(), woken at once by status changes. */
